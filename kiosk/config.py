@@ -1,0 +1,560 @@
+"""Typed settings loaded from config.toml.
+
+Every mistake in the file becomes one `ConfigError` whose text names the file, the key and
+what is wrong (`config.toml: services[2].prefix: must be one capital letter, got "ab"`), so
+the command line can print it as one line and exit 2. Unknown keys are errors: a typo must
+never be silently ignored. List indexes in key paths count from 0, as in TOML tools.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import time
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from kiosk.exceptions import ConfigError
+from kiosk.queue import HeadStart, head_start_from
+
+#: Languages with a message catalogue in kiosk/locales.
+KNOWN_LANGUAGES = ("id", "en")
+MAX_SERVICES = 8
+ENV_VAR = "KIOSK_CONFIG"
+EMBEDDED = "<embedded default>"
+
+Localized = dict[str, str]
+"""A text in each of the site's languages, e.g. `{ id = "Loket 1", en = "Counter 1" }`."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+
+
+def _hhmm(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{2}:\d{2}", value):
+        raise ValueError(f'must be a time "HH:MM", got {value!r}')
+    hours, minutes = int(value[:2]), int(value[3:])
+    if hours > 23 or minutes > 59:
+        raise ValueError(f'must be a time "HH:MM", got {value!r}')
+    return time(hours, minutes)
+
+
+def _head_start_value(cls: type, value: Any) -> Any:
+    """Minutes 0..1440 or "strict"; checked before pydantic's union reports both branches."""
+    if value is None or value == "strict":
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 24 * 60:
+        return value
+    raise ValueError(f'must be minutes (0..1440) or "strict", got {value!r}')
+
+
+class Site(_Model):
+    name: str = "Perpustakaan"
+    """Shown on the kiosk, the board and every slip."""
+    timezone: str = "Asia/Jakarta"
+    """IANA time zone that decides "the day" and the hours; times are stored in UTC."""
+    languages: list[str] = Field(default_factory=lambda: ["id", "en"], min_length=1)
+    """Languages offered to patrons; the first is the kiosk's default."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: list[str]) -> list[str]:
+        for lang in value:
+            if lang not in KNOWN_LANGUAGES:
+                known = ", ".join(KNOWN_LANGUAGES)
+                raise ValueError(f"no message catalogue for language {lang!r} (have: {known})")
+        if len(set(value)) != len(value):
+            raise ValueError("a language is listed twice")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Hours(_Model):
+    open: time = time(8, 0)
+    """First ticket of the day ("HH:MM", local time)."""
+    last_ticket: time = time(15, 30)
+    """After this the kiosk stops issuing and says so."""
+    close: time = time(16, 0)
+    """End of the day; counters may still serve what waits."""
+
+    @field_validator("open", "last_ticket", "close", mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> time:
+        return _hhmm(value)
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Hours:
+        if not self.open < self.last_ticket <= self.close:
+            raise ValueError("must be in order: open < last_ticket <= close")
+        return self
+
+
+class StoreSettings(_Model):
+    path: Path = Path("data/kiosk.db")
+    """The SQLite file: the single source of truth and the serve-time log."""
+
+
+class QueueSettings(_Model):
+    head_start_minutes: int | Literal["strict"] = 60
+    """Minutes a priority ticket is moved ahead of regular ones; "strict" = no bound."""
+    max_recalls: int = Field(2, ge=0, le=10)
+    """How often staff may call a ticket again before they are offered no-show."""
+    transfer_position: Literal["front", "back"] = "front"
+    """Where a transferred ticket joins its new queue."""
+    stale_call_s: int = Field(120, gt=0)
+    """Calls older than this are shown on the board but no longer spoken."""
+
+    _head_start = field_validator("head_start_minutes", mode="before")(_head_start_value)
+
+
+class Target(_Model):
+    wait_min: float = Field(gt=0)
+    """A ticket is within target when it was called after at most this many minutes."""
+    share: float = Field(gt=0, le=1)
+    """The standard: this share of tickets within target (0.9 = 90%)."""
+
+
+class Targets(_Model):
+    priority: Target = Target(wait_min=10, share=0.9)
+    """Target for patrons who asked for priority service."""
+    regular: Target = Target(wait_min=30, share=0.9)
+    """Target for everyone else."""
+
+
+class Service(_Model):
+    prefix: str
+    """One capital letter; it starts every ticket label of the service (A012)."""
+    name: Localized
+    """The service's name in each site language."""
+    detail: Localized | None = None
+    """Optional smaller line under the name on the kiosk."""
+    icon: str = ""
+    """An emoji shown beside the words (never instead of them)."""
+    quota: int = Field(0, ge=0)
+    """Tickets a day; 0 = no limit."""
+
+    @field_validator("prefix")
+    @classmethod
+    def _letter(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]", value):
+            raise ValueError(f'must be one capital letter, got "{value}"')
+        return value
+
+
+class Counter(_Model):
+    id: int = Field(ge=1, le=99)
+    """The number staff and patrons see ("Loket 3")."""
+    name: Localized
+    """How the counter is named on screens and in calls."""
+    services: list[str] = Field(min_length=1)
+    """Prefixes of the services this counter calls from, in no particular order."""
+
+
+class Need(_Model):
+    label: Localized
+    """Shown on the kiosk's priority question only; never printed, shown elsewhere or spoken."""
+    icon: str = ""
+    """An emoji beside the words."""
+    head_start_minutes: int | Literal["strict"] | None = None
+    """Overrides [queue].head_start_minutes for this need."""
+
+    _head_start = field_validator("head_start_minutes", mode="before")(_head_start_value)
+
+
+class Kiosk(_Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    """Short name recorded on each ticket ("lobby")."""
+    printer: str | None = None
+    """The [printers.NAME] table this kiosk prints on; absent = no printer."""
+    player: list[str] = Field(default_factory=lambda: ["aplay", "-q"], min_length=1)
+    """Command that plays a WAV file, given as its last argument."""
+
+
+class UsbIds(_Model):
+    vendor: int = Field(ge=0, le=0xFFFF)
+    """USB vendor id, e.g. 0x04b8 for Epson."""
+    product: int = Field(ge=0, le=0xFFFF)
+    """USB product id."""
+
+
+class SerialPort(_Model):
+    device: str = "/dev/ttyUSB0"
+    """Serial device path."""
+    baudrate: Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] = 19200
+    """Line speed, one of the standard rates."""
+
+
+class Printer(_Model):
+    connection: Literal["network", "usb", "serial", "cups", "file", "none"] = "file"
+    """How the printer is reached."""
+    path: Path = Path("data/slips")
+    """For `file`: the folder that receives each slip's bytes and a text preview."""
+    host: str = "127.0.0.1"
+    """For `network`: the printer's address."""
+    port: int = Field(9100, ge=1, le=65535)
+    """For `network`: the raw printing port."""
+    usb: UsbIds | None = None
+    """For `usb`: vendor and product ids."""
+    serial: SerialPort = SerialPort()
+    """For `serial`: device and baud rate."""
+    cups: str | None = None
+    """For `cups`: the CUPS queue name."""
+    profile: str = "default"
+    """python-escpos capability profile (e.g. "TM-T20II")."""
+    paper_width_mm: Literal[58, 80] = 80
+    """Paper roll width."""
+    timeout_s: float = Field(3, gt=0, le=60)
+    """Longest a print may take before it counts as failed."""
+
+    @model_validator(mode="after")
+    def _complete(self) -> Printer:
+        if self.connection == "usb" and self.usb is None:
+            raise ValueError('connection "usb" needs usb = { vendor = 0x..., product = 0x... }')
+        if self.connection == "cups" and not self.cups:
+            raise ValueError('connection "cups" needs cups = "QUEUE-NAME"')
+        return self
+
+    @field_validator("profile")
+    @classmethod
+    def _known_profile(cls, value: str) -> str:
+        from escpos.capabilities import get_profile_class
+
+        try:
+            get_profile_class(value)
+        except Exception:  # escpos raises NotSupported, its own class
+            raise ValueError(f"unknown python-escpos profile {value!r}") from None
+        return value
+
+
+class Speech(_Model):
+    output: Literal["speaker", "wav", "none"] = "speaker"
+    """Where calls go: played on the speaker, written as WAV files, or nowhere."""
+    wav_dir: Path = Path("data/announcements")
+    """Folder for the WAV files of each announcement."""
+    voices: dict[str, str] = Field(default_factory=lambda: {"id": "id", "en": "en"})
+    """espeak-ng voice per language."""
+    rate: int = Field(140, ge=80, le=300)
+    """Words a minute; 140 is calm enough for older listeners."""
+    repeat: int = Field(2, ge=1, le=5)
+    """How often each call is said."""
+    pause_s: float = Field(1.5, ge=0, le=10)
+    """Silence between the repeats of a call."""
+    numbers: Literal["words", "digits"] = "words"
+    """ "words": A twelve; "digits": A one two."""
+    volume: float = Field(1.0, gt=0, le=4)
+    """Gain of the announcements (1.0 = as synthesised)."""
+
+
+class Patron(_Model):
+    idle_s: int = Field(45, ge=10, le=600)
+    """Mid-flow, after this much stillness the kiosk asks "Need more time?"."""
+    more_time_s: int = Field(20, ge=20, le=600)
+    """How long "Need more time?" waits before going back (at least 20 s, WCAG 2.2.1)."""
+    ticket_screen_s: int = Field(10, ge=3, le=120)
+    """How long the ticket stays on screen before the kiosk greets the next patron."""
+    theme: Literal["contrast", "high-contrast"] = "contrast"
+    """The theme a new patron sees; `*` switches."""
+    input_guard_s: float = Field(0.4, ge=0, le=2)
+    """Input ignored after each screen change, against trembling double taps."""
+
+
+class Settings(_Model):
+    site: Site = Site()
+    """Who we are and where."""
+    hours: Hours = Hours()
+    """When tickets are issued."""
+    store: StoreSettings = StoreSettings()
+    """Where the store lives."""
+    queue: QueueSettings = QueueSettings()
+    """The call policy."""
+    targets: Targets = Targets()
+    """The published service standard."""
+    services: list[Service] = Field(min_length=1)
+    """The queues a patron can choose, in kiosk order (1..8)."""
+    counters: list[Counter] = Field(min_length=1)
+    """The counters and the services each calls from."""
+    needs: dict[str, Need] = Field(default_factory=dict)
+    """Priority needs by code (lansia, disabilitas, ...)."""
+    kiosks: list[Kiosk] = Field(default_factory=lambda: [Kiosk(id="lobby")])
+    """The ticket kiosks."""
+    printers: dict[str, Printer] = Field(default_factory=dict)
+    """Printers by name."""
+    speech: Speech = Speech()
+    """Spoken calls."""
+    patron: Patron = Patron()
+    """The patron kiosk's timing and theme."""
+
+    # Filled in by load(); not part of the file.
+    source: str = Field(EMBEDDED, exclude=True)
+    """The file this came from, for messages."""
+    warnings: tuple[str, ...] = Field((), exclude=True)
+    """Things that work but are probably not intended."""
+
+    @field_validator("services")
+    @classmethod
+    def _not_too_many(cls, value: list[Service]) -> list[Service]:
+        if len(value) > MAX_SERVICES:
+            raise ValueError(f"at most {MAX_SERVICES} services fit the kiosk, got {len(value)}")
+        return value
+
+    @field_validator("needs")
+    @classmethod
+    def _need_codes(cls, value: dict[str, Need]) -> dict[str, Need]:
+        for code in value:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", code):
+                raise ValueError(f"need code {code!r} must be lower-case letters, digits, _")
+        if len(value) > 7:
+            raise ValueError(f"at most 7 needs fit the priority question, got {len(value)}")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> Settings:
+        langs = self.site.languages
+        problems: list[tuple[str, str]] = []
+
+        def need_langs(where: str, text: Localized | None) -> None:
+            if text is None:
+                return
+            for lang in langs:
+                if not text.get(lang, "").strip():
+                    problems.append((where, f"missing the {lang!r} text"))
+
+        prefixes = [s.prefix for s in self.services]
+        for i, service in enumerate(self.services):
+            if prefixes.index(service.prefix) != i:
+                problems.append((f"services[{i}].prefix", f'duplicate prefix "{service.prefix}"'))
+            need_langs(f"services[{i}].name", service.name)
+            need_langs(f"services[{i}].detail", service.detail)
+        ids = [c.id for c in self.counters]
+        for i, counter in enumerate(self.counters):
+            if ids.index(counter.id) != i:
+                problems.append((f"counters[{i}].id", f"duplicate counter id {counter.id}"))
+            need_langs(f"counters[{i}].name", counter.name)
+            for j, prefix in enumerate(counter.services):
+                if prefix not in prefixes:
+                    problems.append(
+                        (f"counters[{i}].services[{j}]", f'unknown service "{prefix}"')
+                    )
+        for code, need in self.needs.items():
+            need_langs(f"needs.{code}.label", need.label)
+        kiosk_ids = [k.id for k in self.kiosks]
+        for i, kiosk in enumerate(self.kiosks):
+            if kiosk_ids.index(kiosk.id) != i:
+                problems.append((f"kiosks[{i}].id", f'duplicate kiosk id "{kiosk.id}"'))
+            if kiosk.printer is not None and kiosk.printer not in self.printers:
+                problems.append((f"kiosks[{i}].printer", f'unknown printer "{kiosk.printer}"'))
+        for lang in langs:
+            if lang not in self.speech.voices:
+                problems.append(("speech.voices", f"no voice for language {lang!r}"))
+        if problems:
+            where, what = problems[0]
+            raise _KeyedError(where, what)
+        return self
+
+    # -- look-ups the rest of the program uses ---------------------------------------------
+
+    @property
+    def default_language(self) -> str:
+        return self.site.languages[0]
+
+    def service(self, prefix: str) -> Service:
+        for service in self.services:
+            if service.prefix == prefix:
+                return service
+        raise KeyError(prefix)
+
+    def counter(self, counter_id: int) -> Counter:
+        for counter in self.counters:
+            if counter.id == counter_id:
+                return counter
+        raise KeyError(counter_id)
+
+    def kiosk(self, kiosk_id: str | None = None) -> Kiosk:
+        if kiosk_id is None:
+            return self.kiosks[0]
+        for kiosk in self.kiosks:
+            if kiosk.id == kiosk_id:
+                return kiosk
+        raise KeyError(kiosk_id)
+
+    def head_start(self) -> HeadStart:
+        """The call policy's head start per need (seconds; None = strict)."""
+        overrides = {code: need.head_start_minutes for code, need in self.needs.items()}
+        return head_start_from(self.queue.head_start_minutes, overrides)
+
+    def target(self, need: str | None) -> Target:
+        return self.targets.regular if need is None else self.targets.priority
+
+
+class _KeyedError(ValueError):
+    """A cross-check failure that knows its own key path."""
+
+    def __init__(self, where: str, what: str) -> None:
+        super().__init__(what)
+        self.where = where
+        self.what = what
+
+
+# -- loading -------------------------------------------------------------------------------
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("function-after", "function-before", "function-plain") or "[" in part:
+            continue  # pydantic's names for validator layers and union members
+        elif part in ("int", "str", "literal['strict']") or part.startswith("literal["):
+            continue
+        else:
+            out += ("." if out else "") + part
+    return out or "(top level)"
+
+
+def _message(err: dict[str, Any]) -> str:
+    kind = err["type"]
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling)"
+    if kind == "missing":
+        return "is required"
+    if kind == "literal_error":
+        return f"{err['msg'].lower()}, got {value!r}"
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        return msg[len("Value error, ") :]
+    if msg.startswith("Assertion failed, "):
+        return msg[len("Assertion failed, ") :]
+    return f"{msg[0].lower()}{msg[1:]}, got {value!r}"
+
+
+def _format(source: str, exc: ValidationError) -> str:
+    errors = exc.errors()
+    # Prefer the error closest to what the user wrote: skip union noise when a better one exists.
+    err = errors[0]
+    ctx_error = err.get("ctx", {}).get("error")
+    if isinstance(ctx_error, _KeyedError):
+        return f"{source}: {ctx_error.where}: {ctx_error.what}"
+    return f"{source}: {_key_path(err['loc'])}: {_message(err)}"
+
+
+def _warnings(settings: Settings) -> tuple[str, ...]:
+    served = {prefix for counter in settings.counters for prefix in counter.services}
+    out = []
+    for i, service in enumerate(settings.services):
+        if service.prefix not in served:
+            out.append(
+                f'{settings.source}: services[{i}]: no counter serves "{service.prefix}";'
+                " its tickets would wait forever"
+            )
+    return tuple(out)
+
+
+def _resolve_paths(settings: Settings, base: Path) -> Settings:
+    def fix(p: Path) -> Path:
+        p = p.expanduser()
+        return p if p.is_absolute() else base / p
+
+    printers = {
+        name: printer.model_copy(update={"path": fix(printer.path)})
+        for name, printer in settings.printers.items()
+    }
+    return settings.model_copy(
+        update={
+            "store": settings.store.model_copy(update={"path": fix(settings.store.path)}),
+            "speech": settings.speech.model_copy(update={"wav_dir": fix(settings.speech.wav_dir)}),
+            "printers": printers,
+        }
+    )
+
+
+def embedded_text() -> str:
+    """The default config.toml shipped inside the package."""
+    return resources.files("kiosk").joinpath("default_config.toml").read_text("utf-8")
+
+
+def user_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("kiosk", appauthor=False))
+
+
+def parse(text: str, source: str, base: Path) -> Settings:
+    """Parse config text; relative paths resolve against `base`."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_format(source, exc)) from None
+    settings = _resolve_paths(settings, base)
+    settings = settings.model_copy(update={"source": source})
+    return settings.model_copy(update={"warnings": _warnings(settings)})
+
+
+def find(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """The config file to use: --config, else $KIOSK_CONFIG, else ./config.toml, else None
+    (meaning the embedded default)."""
+    if explicit is not None:
+        return Path(explicit)
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env)
+    local = Path("config.toml")
+    return local if local.is_file() else None
+
+
+def load(
+    explicit: str | os.PathLike[str] | None = None, *, db: str | os.PathLike[str] | None = None
+) -> Settings:
+    """Load settings following the lookup order of design §5; `db` overrides [store].path."""
+    path = find(explicit)
+    if path is None:
+        settings = parse(embedded_text(), EMBEDDED, user_data_dir())
+    else:
+        name = str(path)
+        if path.is_dir():
+            raise ConfigError(f"{name}: is a folder, not a config file")
+        try:
+            text = path.read_text("utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"{name}: no such config file") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{name}: not UTF-8 text") from None
+        except OSError as exc:
+            raise ConfigError(f"{name}: cannot read: {exc.strerror}") from None
+        settings = parse(text, name, path.absolute().parent)
+    if db is not None:
+        settings = settings.model_copy(
+            update={"store": StoreSettings(path=Path(db).expanduser().absolute())}
+        )
+    return settings

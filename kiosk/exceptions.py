@@ -1,0 +1,46 @@
+"""Named errors. Each carries one plain sentence that a screen or the command line shows as
+it is; none of them should ever reach a patron as a traceback."""
+
+from __future__ import annotations
+
+
+class KioskError(Exception):
+    """Base of every error the program expects and explains."""
+
+    exit_code = 1
+
+
+class ConfigError(KioskError):
+    """config.toml (or a command-line argument naming config) is wrong."""
+
+    exit_code = 2
+
+
+class UsageError(KioskError):
+    """A command names something that does not exist: a counter, a service, a label."""
+
+    exit_code = 2
+
+
+class NotAllowed(KioskError):
+    """The action is impossible in the current state (nothing called, recall limit...)."""
+
+
+class IssueRefused(KioskError):
+    """No ticket can be issued now; `reason` is a catalogue key the kiosk shows and speaks."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class PinError(KioskError):
+    """Sign-in failed: wrong PIN or locked out."""
+
+
+class PrinterError(KioskError):
+    """The printer could not print; the ticket stays valid."""
+
+
+class SpeechError(KioskError):
+    """Synthesis or playback failed."""

@@ -1,0 +1,154 @@
+"""The queue's rules as pure functions: no clock, no files, no store.
+
+The call policy (design §4): every waiting ticket has a *virtual arrival*, its queue time
+minus the head start of its need. `Call next` takes the earliest virtual arrival among the
+tickets a counter serves; ties go to the earlier real time, then the lower id. Ordering both
+classes on one key is what keeps the bound honest: a priority ticket passes a regular one only
+if it came less than its head start later, so nobody waits forever. A head start of `None`
+means "strict": that need goes before every regular ticket, whenever it came.
+
+The wait estimate replays that same policy over the current waiting list and the open
+counters, so a counter that serves several services is accounted for, which a plain
+"people ahead x service time" formula cannot do.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+#: A need's head start in seconds; None = strict (unbounded).
+HeadStart = Callable[[str | None], float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """What the policy needs to know about one waiting ticket."""
+
+    id: int
+    service: str
+    need: str | None
+    queued_at: float
+    """Seconds on any monotone scale (the store uses Unix time)."""
+
+
+def virtual_arrival(ticket: Waiting, head_start: HeadStart) -> float:
+    lead = head_start(ticket.need)
+    return -math.inf if lead is None else ticket.queued_at - lead
+
+
+def call_key(ticket: Waiting, head_start: HeadStart) -> tuple[float, float, int]:
+    """The one sort key of the call policy: earlier key = called sooner."""
+    return (virtual_arrival(ticket, head_start), ticket.queued_at, ticket.id)
+
+
+def order(tickets: Iterable[Waiting], head_start: HeadStart) -> list[Waiting]:
+    """All tickets in the order the policy would call them (one counter serving all)."""
+    return sorted(tickets, key=lambda t: call_key(t, head_start))
+
+
+def choose_next(
+    waiting: Iterable[Waiting], services: Iterable[str], head_start: HeadStart
+) -> Waiting | None:
+    """The ticket a counter serving `services` calls next, or None when none waits."""
+    served = set(services)
+    candidates = [t for t in waiting if t.service in served]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda t: call_key(t, head_start))
+
+
+def head_start_from(
+    default_minutes: int | str, overrides: Mapping[str, int | str | None] | None = None
+) -> HeadStart:
+    """Build a HeadStart from config-like values (minutes, or "strict")."""
+    overrides = overrides or {}
+
+    def lead(need: str | None) -> float | None:
+        if need is None:
+            return 0.0
+        value = overrides.get(need)
+        value = default_minutes if value is None else value
+        return None if value == "strict" else float(value) * 60.0
+
+    return lead
+
+
+# -- the wait estimate ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCounter:
+    """A counter that is calling: what it serves and when it will be free."""
+
+    id: int
+    services: frozenset[str]
+    free_in_s: float = 0.0
+    """Seconds until its current patron is expected to be done (0 = free now)."""
+
+
+DEFAULT_SERVICE_S = 300.0
+"""Service time assumed for a service with no history yet (5 minutes)."""
+
+
+def estimate_wait_s(
+    waiting: Sequence[Waiting],
+    new: Waiting,
+    counters: Sequence[OpenCounter],
+    service_s: Mapping[str, float],
+    head_start: HeadStart,
+) -> float | None:
+    """Seconds until `new` would be called, by replaying the call policy.
+
+    `waiting` is everything waiting now (not `new`); `service_s` is each service's typical
+    service time (the store passes recent medians). Returns None when no open counter serves
+    `new`'s service: then no honest estimate exists. Deterministic: counters that free up at
+    the same moment act in id order.
+    """
+    if not any(new.service in c.services for c in counters):
+        return None
+    remaining = [*waiting, new]
+    # Only tickets some open counter can ever take matter.
+    servable = set().union(*(c.services for c in counters))
+    remaining = [t for t in remaining if t.service in servable]
+    remaining.sort(key=lambda t: call_key(t, head_start))
+    heap = [(max(0.0, c.free_in_s), c.id, c.services) for c in counters]
+    heapq.heapify(heap)
+    while heap:
+        free_at, counter_id, services = heapq.heappop(heap)
+        index = next((i for i, t in enumerate(remaining) if t.service in services), None)
+        if index is None:
+            continue  # this counter has nothing more to take; it leaves the simulation
+        ticket = remaining.pop(index)
+        if ticket.id == new.id:
+            return free_at
+        duration = service_s.get(ticket.service, DEFAULT_SERVICE_S)
+        heapq.heappush(heap, (free_at + duration, counter_id, services))
+    return None  # unreachable: `new` is servable by some counter
+
+
+def people_ahead(
+    waiting: Sequence[Waiting], new: Waiting, services: Iterable[str], head_start: HeadStart
+) -> int:
+    """Tickets of the same service that the policy would call before `new` (as of now)."""
+    served = set(services)
+    key = call_key(new, head_start)
+    return sum(
+        1
+        for t in waiting
+        if t.id != new.id and t.service in served and call_key(t, head_start) < key
+    )
+
+
+def rounded_wait_minutes(seconds: float | None) -> int | None:
+    """What the kiosk says: 0 means "less than 5 minutes"; else a multiple of 5 (minutes).
+
+    An estimate is shown rounded, never with false precision."""
+    if seconds is None:
+        return None
+    minutes = seconds / 60.0
+    if minutes < 5:
+        return 0
+    return int(5 * round(minutes / 5))

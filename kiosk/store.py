@@ -1,0 +1,977 @@
+"""The SQLite store: schema, migrations, the domain's verbs and the append-only event log.
+
+One file is the single source of truth. Every screen and worker is its own process with its
+own `Store`; every change is one short `BEGIN IMMEDIATE` transaction that updates the ticket
+and appends its event, so two writers queue on the busy timeout instead of failing.
+(sqlite-utils' `atomic()` opens a deferred BEGIN, which under two writers fails with
+"database is locked" when the reader upgrades; hence the explicit transactions here, while
+sqlite-utils still does the schema, inserts and queries.)
+
+Rows come back as plain dicts with the column names of design §3.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import sqlite3
+import statistics
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from kiosk import clock as clk
+from kiosk import queue
+from kiosk.config import Settings
+from kiosk.exceptions import IssueRefused, NotAllowed, PinError, UsageError
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 10_000
+CLOCK_JUMP_S = 120
+PIN_MAX_FAILURES = 5
+PIN_LOCK_S = 60
+MEDIAN_WINDOW = 100
+"""Service-time medians use this many of a service's most recent finished tickets."""
+MEDIAN_TTL_S = 60.0
+
+OPEN_STATES = ("called", "serving")
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Issued:
+    """What the kiosk shows and prints for a new ticket."""
+
+    ticket: Row
+    people_ahead: int
+    estimated_wait_min: int | None
+    """Rounded: 0 = "less than 5 minutes", else a multiple of 5; None = not known."""
+
+
+# -- schema --------------------------------------------------------------------------------
+
+
+def _create_v1(db: sqlite_utils.Database) -> None:
+    db["tickets"].create(
+        {
+            "id": int,
+            "day": str,
+            "prefix": str,
+            "number": int,
+            "label": str,
+            "service": str,
+            "need": str,
+            "lang": str,
+            "kiosk": str,
+            "state": str,
+            "counter": int,
+            "issued_at": str,
+            "queued_at": str,
+            "order_at": float,
+            "called_at": str,
+            "started_at": str,
+            "finished_at": str,
+            "recalls": int,
+        },
+        pk="id",
+        not_null={"day", "prefix", "number", "label", "service", "state", "issued_at",
+                  "queued_at", "order_at", "recalls"},
+        defaults={"recalls": 0, "state": "waiting"},
+    )
+    db["tickets"].create_index(["day", "prefix", "number"], unique=True)
+    db["tickets"].create_index(["state", "day", "service"])
+    db["tickets"].create_index(["counter", "state"])
+    db["tickets"].create_index(["day", "label"])
+    db["tickets"].create_index(["service", "finished_at"])
+    db["events"].create(
+        {
+            "id": int,
+            "ticket_id": int,
+            "kind": str,
+            "at": str,
+            "counter": int,
+            "actor": str,
+            "detail": str,
+        },
+        pk="id",
+        not_null={"kind", "at"},
+        foreign_keys=[("ticket_id", "tickets", "id")],
+    )
+    db["events"].create_index(["ticket_id"])
+    db["events"].create_index(["at"])
+    db["events"].create_index(["kind", "id"])
+    db["counters"].create(
+        {"id": int, "state": str, "staff": str, "since": str},
+        pk="id",
+        not_null={"state"},
+        defaults={"state": "closed"},
+    )
+    db["staff"].create(
+        {
+            "id": int,
+            "name": str,
+            "role": str,
+            "pin_hash": str,
+            "failed": int,
+            "locked_until": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"name", "role", "pin_hash", "failed"},
+        defaults={"failed": 0},
+    )
+    db["staff"].create_index(["name"], unique=True)
+    db["devices"].create(
+        {"name": str, "kind": str, "state": str, "detail": str, "updated_at": str},
+        pk="name",
+        not_null={"kind", "state", "updated_at"},
+    )
+    db["cursors"].create({"name": str, "event_id": int, "updated_at": str}, pk="name")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _create_v1}
+"""Schema version -> the step that brings the previous version to it. Append, never edit."""
+
+
+# -- PIN hashing ---------------------------------------------------------------------------
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_pin(pin: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${_SCRYPT['n']}${salt.hex()}${digest.hex()}"
+
+
+def check_pin(pin: str, stored: str) -> bool:
+    scheme, n, salt, digest = stored.split("$")
+    if scheme != "scrypt":
+        return False
+    got = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), dklen=32, n=int(n), r=8, p=1)
+    return hmac.compare_digest(got.hex(), digest)
+
+
+def valid_pin(pin: str) -> bool:
+    return pin.isdigit() and 4 <= len(pin) <= 12
+
+
+# -- the store -----------------------------------------------------------------------------
+
+
+class Store:
+    """One process's handle on the shared SQLite file, speaking the domain's verbs."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: clk.Clock | None = None,
+        path: Path | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock: clk.Clock = clock or clk.SystemClock()
+        self.path = Path(path or settings.store.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tz = settings.site.tz
+        self._head_start = settings.head_start()
+        conn = sqlite3.connect(
+            str(self.path),
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,  # we issue BEGIN IMMEDIATE / COMMIT ourselves
+            check_same_thread=False,
+        )
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self._medians: tuple[float, dict[str, float]] = (-1e18, {})
+        self._bulk = False
+        self.migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions ----------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """One short write transaction; other writers wait on the busy timeout.
+
+        Inside `bulk()` the verbs share the bulk's one transaction instead."""
+        if self._bulk:
+            yield self.db
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+            self._commit()
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Run many verbs in one transaction (demo data: one simulated day per commit)."""
+        if self._bulk:
+            raise RuntimeError("bulk() does not nest")
+        with self.transaction():
+            self._bulk = True
+            try:
+                yield
+            finally:
+                self._bulk = False
+
+    def _commit(self) -> None:
+        """COMMIT; a seam where tests inject a failure."""
+        self.conn.execute("COMMIT")
+
+    def migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise UsageError(
+                f"{self.path}: made by a newer version of this program (schema {version})"
+            )
+        if version == SCHEMA_VERSION:
+            self._ensure_counters()
+            return
+        with self.transaction():
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[step](self.db)
+            self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self._ensure_counters()
+
+    def _ensure_counters(self) -> None:
+        known = {row["id"] for row in self.db.query("SELECT id FROM counters")}
+        missing = [c.id for c in self.settings.counters if c.id not in known]
+        if missing:
+            with self.transaction():
+                for counter_id in missing:
+                    self.conn.execute(
+                        "INSERT OR IGNORE INTO counters (id, state) VALUES (?, 'closed')",
+                        (counter_id,),
+                    )
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits: a cheap "anything new?" poll."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    # -- small helpers ---------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def today(self) -> str:
+        return clk.local_day(self.now(), self.tz)
+
+    def _event(
+        self,
+        kind: str,
+        at: str,
+        *,
+        ticket_id: int | None = None,
+        counter: int | None = None,
+        actor: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO events (ticket_id, kind, at, counter, actor, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                ticket_id,
+                kind,
+                at,
+                counter,
+                actor,
+                json.dumps(detail, ensure_ascii=False) if detail else None,
+            ),
+        )
+        return int(cur.lastrowid or 0)
+
+    def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Row | None:
+        rows = list(self.db.query(sql, params))
+        return rows[0] if rows else None
+
+    def _check_counter(self, counter: int) -> None:
+        try:
+            self.settings.counter(counter)
+        except KeyError:
+            known = ", ".join(str(c.id) for c in self.settings.counters)
+            raise UsageError(f"unknown counter {counter} (configured: {known})") from None
+
+    def _check_service(self, service: str) -> None:
+        try:
+            self.settings.service(service)
+        except KeyError:
+            known = ", ".join(s.prefix for s in self.settings.services)
+            raise UsageError(f'unknown service "{service}" (configured: {known})') from None
+
+    def _check_need(self, need: str | None) -> None:
+        if need is not None and need not in self.settings.needs:
+            known = ", ".join(self.settings.needs) or "none"
+            raise UsageError(f'unknown need "{need}" (configured: {known})')
+
+    def ticket(self, ticket_id: int) -> Row:
+        row = self._one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+        if row is None:
+            raise UsageError(f"no ticket with id {ticket_id}")
+        return row
+
+    def find(self, label: str, day: str | None = None) -> Row:
+        """Today's ticket with this label (labels repeat every day)."""
+        day = day or self.today()
+        row = self._one(
+            "SELECT * FROM tickets WHERE day = ? AND label = ? ORDER BY id DESC LIMIT 1",
+            (day, label.strip().upper()),
+        )
+        if row is None:
+            raise UsageError(f'no ticket "{label}" today ({day})')
+        return row
+
+    def current(self, counter: int) -> Row | None:
+        """The ticket a counter has called or is serving, if any."""
+        return self._one(
+            "SELECT * FROM tickets WHERE counter = ? AND state IN ('called', 'serving')"
+            " ORDER BY called_at DESC LIMIT 1",
+            (counter,),
+        )
+
+    def _waiting(self, day: str) -> list[queue.Waiting]:
+        return [
+            queue.Waiting(r["id"], r["service"], r["need"], r["order_at"])
+            for r in self.db.query(
+                "SELECT id, service, need, order_at FROM tickets"
+                " WHERE state = 'waiting' AND day = ?",
+                (day,),
+            )
+        ]
+
+    def _expire_before(self, day: str, at: str, actor: str) -> int:
+        """Expire what still waits from days before `day`; returns how many."""
+        rows = list(
+            self.db.query(
+                "SELECT id, counter FROM tickets WHERE state = 'waiting' AND day < ?", (day,)
+            )
+        )
+        for row in rows:
+            self.conn.execute(
+                "UPDATE tickets SET state = 'expired', finished_at = ? WHERE id = ?",
+                (at, row["id"]),
+            )
+            self._event("expired", at, ticket_id=row["id"], actor=actor)
+        return len(rows)
+
+    # -- issuing ---------------------------------------------------------------------------
+
+    def _refuse_outside_hours(self, now: datetime) -> None:
+        hours = self.settings.hours
+        local = now.astimezone(self.tz).time()
+        fmt = "%H:%M"
+        if local < hours.open or local >= hours.close:
+            raise IssueRefused(
+                "closed",
+                f"closed: tickets are issued {hours.open.strftime(fmt)}–"
+                f"{hours.last_ticket.strftime(fmt)}",
+            )
+        if local >= hours.last_ticket:
+            raise IssueRefused(
+                "after_last_ticket",
+                f"no more tickets today: the last ticket is at {hours.last_ticket.strftime(fmt)}",
+            )
+
+    def clock_problem(self) -> str | None:
+        """A message for staff when the wall clock runs behind the log, else None."""
+        newest = self._one("SELECT at FROM events ORDER BY id DESC LIMIT 1")
+        if newest is None:
+            return None
+        behind = clk.epoch(newest["at"]) - self.now().timestamp()
+        if behind > CLOCK_JUMP_S:
+            return (
+                f"the clock is {behind / 60:.0f} minutes behind the newest event "
+                f"({newest['at']}); issuing is stopped until the clock is fixed"
+            )
+        return None
+
+    def issue(
+        self,
+        service: str,
+        need: str | None = None,
+        *,
+        lang: str | None = None,
+        kiosk: str | None = None,
+        actor: str | None = None,
+    ) -> Issued:
+        """Give a patron a new ticket, or raise IssueRefused with the reason."""
+        self._check_service(service)
+        self._check_need(need)
+        lang = lang or self.settings.default_language
+        if lang not in self.settings.site.languages:
+            raise UsageError(f'language "{lang}" is not one of the site\'s languages')
+        if kiosk is not None:
+            try:
+                self.settings.kiosk(kiosk)
+            except KeyError:
+                raise UsageError(f'unknown kiosk "{kiosk}"') from None
+        clock_trouble: str | None = None
+        with self.transaction():
+            now = self.now()
+            at = clk.iso(now)
+            clock_trouble = self.clock_problem()
+            if clock_trouble is None:
+                self._refuse_outside_hours(now)
+                day = clk.local_day(now, self.tz)
+                self._expire_before(day, at, actor="day-roll")
+                quota = self.settings.service(service).quota
+                row = self._one(
+                    "SELECT COUNT(*) AS n, COALESCE(MAX(number), 0) AS top FROM tickets"
+                    " WHERE day = ? AND prefix = ?",
+                    (day, service),
+                )
+                assert row is not None
+                if quota and row["n"] >= quota:
+                    raise IssueRefused("quota", f'today\'s quota for "{service}" is reached')
+                number = int(row["top"]) + 1
+                label = f"{service}{number:03d}"
+                cur = self.conn.execute(
+                    "INSERT INTO tickets (day, prefix, number, label, service, need, lang,"
+                    " kiosk, state, issued_at, queued_at, order_at, recalls)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, 0)",
+                    (day, service, number, label, service, need, lang, kiosk, at, at,
+                     now.timestamp()),
+                )
+                ticket_id = int(cur.lastrowid or 0)
+                self._event(
+                    "issued",
+                    at,
+                    ticket_id=ticket_id,
+                    actor=actor or (f"kiosk:{kiosk}" if kiosk else None),
+                    detail={"label": label, "service": service, "need": need, "lang": lang},
+                )
+            else:
+                last = self._one("SELECT kind FROM events ORDER BY id DESC LIMIT 1")
+                if last is None or last["kind"] != "clock_jump":
+                    self._event("clock_jump", at, actor=actor, detail={"message": clock_trouble})
+        if clock_trouble is not None:
+            raise IssueRefused("clock", clock_trouble)
+        ticket = self.ticket(ticket_id)
+        ahead, wait = self.outlook(ticket)
+        return Issued(ticket, ahead, wait)
+
+    # -- the outlook: people ahead and the estimate ----------------------------------------
+
+    def service_times(self) -> dict[str, float]:
+        """Each service's median service time (seconds) over its recent finished tickets."""
+        stamp, cached = self._medians
+        now = self.now().timestamp()
+        if 0 <= now - stamp < MEDIAN_TTL_S:
+            return cached
+        medians: dict[str, float] = {}
+        for service in self.settings.services:
+            rows = self.conn.execute(
+                "SELECT called_at, finished_at FROM tickets WHERE service = ?"
+                " AND state = 'done' AND finished_at IS NOT NULL"
+                " ORDER BY finished_at DESC LIMIT ?",
+                (service.prefix, MEDIAN_WINDOW),
+            ).fetchall()
+            durations = [
+                clk.epoch(finished) - clk.epoch(called) for called, finished in rows if called
+            ]
+            if durations:
+                medians[service.prefix] = max(30.0, statistics.median(durations))
+        self._medians = (now, medians)
+        return medians
+
+    def open_counters(self) -> list[queue.OpenCounter]:
+        """The counters the estimate may count on, with when each will be free."""
+        states = {r["id"]: r["state"] for r in self.db.query("SELECT id, state FROM counters")}
+        staffed = [c for c in self.settings.counters if states.get(c.id) in ("open", "paused")]
+        # Before anyone signs in (the day is starting) assume every counter will open.
+        chosen = staffed or list(self.settings.counters)
+        medians = self.service_times()
+        now = self.now().timestamp()
+        out = []
+        for counter in chosen:
+            current = self.current(counter.id)
+            free_in = 0.0
+            if current is not None and current["called_at"]:
+                typical = medians.get(current["service"], queue.DEFAULT_SERVICE_S)
+                free_in = max(0.0, typical - (now - clk.epoch(current["called_at"])))
+            out.append(queue.OpenCounter(counter.id, frozenset(counter.services), free_in))
+        return out
+
+    def outlook(self, ticket: Row) -> tuple[int, int | None]:
+        """(people ahead, rounded estimated wait in minutes) for a waiting ticket."""
+        waiting = self._waiting(ticket["day"])
+        me = queue.Waiting(ticket["id"], ticket["service"], ticket["need"], ticket["order_at"])
+        others = [w for w in waiting if w.id != me.id]
+        ahead = queue.people_ahead(others, me, [me.service], self._head_start)
+        seconds = queue.estimate_wait_s(
+            others, me, self.open_counters(), self.service_times(), self._head_start
+        )
+        return ahead, queue.rounded_wait_minutes(seconds)
+
+    # -- counter verbs ---------------------------------------------------------------------
+
+    def _finish_current(self, counter: int, at: str, actor: str | None) -> Row | None:
+        current = self.current(counter)
+        if current is not None:
+            self.conn.execute(
+                "UPDATE tickets SET state = 'done', finished_at = ? WHERE id = ?",
+                (at, current["id"]),
+            )
+            self._event("finished", at, ticket_id=current["id"], counter=counter, actor=actor)
+        return current
+
+    def _counter_state(self, counter: int) -> str:
+        row = self._one("SELECT state FROM counters WHERE id = ?", (counter,))
+        return row["state"] if row else "closed"
+
+    def call_next(self, counter: int, *, actor: str | None = None) -> Row | None:
+        """Finish the counter's current ticket, then call the next by the policy."""
+        self._check_counter(counter)
+        services = self.settings.counter(counter).services
+        with self.transaction():
+            at = clk.iso(self.now())
+            state = self._counter_state(counter)
+            if state == "paused":
+                raise NotAllowed(f"counter {counter} is paused; resume it first")
+            if state == "closed":
+                self._set_counter(counter, "open", at, actor, "counter_opened")
+            self._finish_current(counter, at, actor)
+            today = self.today()
+            self._expire_before(today, at, actor="day-roll")
+            chosen = queue.choose_next(self._waiting(today), services, self._head_start)
+            if chosen is None:
+                return None
+            self.conn.execute(
+                "UPDATE tickets SET state = 'called', counter = ?, called_at = ? WHERE id = ?",
+                (counter, at, chosen.id),
+            )
+            ticket = self.ticket(chosen.id)
+            self._event(
+                "called",
+                at,
+                ticket_id=chosen.id,
+                counter=counter,
+                actor=actor,
+                detail={"label": ticket["label"], "service": ticket["service"]},
+            )
+        return ticket
+
+    def _require_current(self, counter: int, states: tuple[str, ...], verb: str) -> Row:
+        self._check_counter(counter)
+        current = self.current(counter)
+        if current is None:
+            raise NotAllowed(f"counter {counter} has no ticket called; nothing to {verb}")
+        if current["state"] not in states:
+            raise NotAllowed(f"{current['label']} is {current['state']}; cannot {verb} it")
+        return current
+
+    def recall(self, counter: int, *, actor: str | None = None) -> Row:
+        """Call the counter's current ticket again (up to max_recalls)."""
+        with self.transaction():
+            current = self._require_current(counter, ("called",), "recall")
+            limit = self.settings.queue.max_recalls
+            if current["recalls"] >= limit:
+                raise NotAllowed(
+                    f"{current['label']} was already called again {limit} times;"
+                    " mark it as a no-show (x)"
+                )
+            at = clk.iso(self.now())
+            self.conn.execute(
+                "UPDATE tickets SET recalls = recalls + 1 WHERE id = ?", (current["id"],)
+            )
+            self._event(
+                "recalled",
+                at,
+                ticket_id=current["id"],
+                counter=counter,
+                actor=actor,
+                detail={"label": current["label"], "recall": current["recalls"] + 1},
+            )
+            return self.ticket(current["id"])
+
+    def start(self, counter: int, *, actor: str | None = None) -> Row:
+        """The called patron has arrived: service starts."""
+        with self.transaction():
+            current = self._require_current(counter, ("called",), "start")
+            at = clk.iso(self.now())
+            self.conn.execute(
+                "UPDATE tickets SET state = 'serving', started_at = ? WHERE id = ?",
+                (at, current["id"]),
+            )
+            self._event("started", at, ticket_id=current["id"], counter=counter, actor=actor)
+            return self.ticket(current["id"])
+
+    def finish(self, counter: int, *, actor: str | None = None) -> Row:
+        with self.transaction():
+            current = self._require_current(counter, OPEN_STATES, "finish")
+            self._finish_current(counter, clk.iso(self.now()), actor)
+            return self.ticket(current["id"])
+
+    def no_show(self, counter: int, *, actor: str | None = None) -> Row:
+        with self.transaction():
+            current = self._require_current(counter, ("called",), "mark as no-show")
+            at = clk.iso(self.now())
+            self.conn.execute(
+                "UPDATE tickets SET state = 'no_show', finished_at = ? WHERE id = ?",
+                (at, current["id"]),
+            )
+            self._event("no_show", at, ticket_id=current["id"], counter=counter, actor=actor)
+            return self.ticket(current["id"])
+
+    # -- ticket verbs ----------------------------------------------------------------------
+
+    def transfer(
+        self,
+        label: str,
+        service: str,
+        *,
+        position: str | None = None,
+        actor: str | None = None,
+    ) -> Row:
+        """Move a ticket to another service's queue; it keeps its label (the patron's slip)."""
+        self._check_service(service)
+        position = position or self.settings.queue.transfer_position
+        if position not in ("front", "back"):
+            raise UsageError(f'position must be "front" or "back", got "{position}"')
+        with self.transaction():
+            ticket = self.find(label)
+            if ticket["state"] not in ("waiting", *OPEN_STATES):
+                raise NotAllowed(f"{ticket['label']} is {ticket['state']}; cannot transfer it")
+            now = self.now()
+            at = clk.iso(now)
+            order_at = now.timestamp()
+            if position == "front":
+                others = [w for w in self._waiting(ticket["day"]) if w.service == service]
+                finite = [
+                    queue.virtual_arrival(w, self._head_start)
+                    for w in others
+                    if w.id != ticket["id"]
+                ]
+                finite = [v for v in finite if v != float("-inf")]
+                if finite:
+                    lead = self._head_start(ticket["need"]) or 0.0
+                    order_at = min(order_at, min(finite) - 0.001 + lead)
+            self.conn.execute(
+                "UPDATE tickets SET service = ?, state = 'waiting', counter = NULL,"
+                " queued_at = ?, order_at = ?, called_at = NULL, started_at = NULL,"
+                " recalls = 0 WHERE id = ?",
+                (service, at, order_at, ticket["id"]),
+            )
+            self._event(
+                "transferred",
+                at,
+                ticket_id=ticket["id"],
+                counter=ticket["counter"],
+                actor=actor,
+                detail={
+                    "label": ticket["label"],
+                    "from": ticket["service"],
+                    "to": service,
+                    "position": position,
+                    "state": ticket["state"],
+                },
+            )
+            return self.ticket(ticket["id"])
+
+    def reclassify(self, label: str, need: str | None, *, actor: str | None = None) -> Row:
+        """Change a ticket's priority need (staff's answer to misuse); logged."""
+        self._check_need(need)
+        with self.transaction():
+            ticket = self.find(label)
+            if ticket["state"] not in ("waiting", *OPEN_STATES):
+                raise NotAllowed(f"{ticket['label']} is {ticket['state']}; cannot reclassify it")
+            at = clk.iso(self.now())
+            self.conn.execute("UPDATE tickets SET need = ? WHERE id = ?", (need, ticket["id"]))
+            self._event(
+                "reclassified",
+                at,
+                ticket_id=ticket["id"],
+                actor=actor,
+                detail={"label": ticket["label"], "from": ticket["need"], "to": need},
+            )
+            return self.ticket(ticket["id"])
+
+    def cancel(self, label: str, *, actor: str | None = None) -> Row:
+        with self.transaction():
+            ticket = self.find(label)
+            if ticket["state"] not in ("waiting", *OPEN_STATES):
+                raise NotAllowed(f"{ticket['label']} is {ticket['state']}; cannot cancel it")
+            at = clk.iso(self.now())
+            self.conn.execute(
+                "UPDATE tickets SET state = 'cancelled', finished_at = ? WHERE id = ?",
+                (at, ticket["id"]),
+            )
+            self._event("cancelled", at, ticket_id=ticket["id"], actor=actor)
+            return self.ticket(ticket["id"])
+
+    # -- counters and the day --------------------------------------------------------------
+
+    def _set_counter(
+        self, counter: int, state: str, at: str, actor: str | None, kind: str
+    ) -> None:
+        self.conn.execute(
+            "UPDATE counters SET state = ?, staff = ?, since = ? WHERE id = ?",
+            (state, actor, at, counter),
+        )
+        self._event(kind, at, counter=counter, actor=actor)
+
+    _COUNTER_MOVES = {
+        "open": (("closed",), "open", "counter_opened"),
+        "pause": (("open",), "paused", "counter_paused"),
+        "resume": (("paused",), "open", "counter_resumed"),
+        "close": (("open", "paused"), "closed", "counter_closed"),
+    }
+
+    def counter(self, counter: int, action: str, *, actor: str | None = None) -> str:
+        """open | pause | resume | close a counter; returns its new state."""
+        self._check_counter(counter)
+        if action not in self._COUNTER_MOVES:
+            raise UsageError(f'unknown counter action "{action}" (open, pause, resume, close)')
+        allowed, new_state, kind = self._COUNTER_MOVES[action]
+        with self.transaction():
+            state = self._counter_state(counter)
+            if state not in allowed:
+                raise NotAllowed(f"counter {counter} is {state}; cannot {action} it")
+            self._set_counter(counter, new_state, clk.iso(self.now()), actor, kind)
+        return new_state
+
+    def counter_states(self) -> dict[int, Row]:
+        return {r["id"]: r for r in self.db.query("SELECT * FROM counters ORDER BY id")}
+
+    def day_open(self, *, actor: str | None = None) -> int:
+        """Start a day: expire what waits from earlier days. Returns how many expired."""
+        with self.transaction():
+            at = clk.iso(self.now())
+            expired = self._expire_before(self.today(), at, actor=actor or "day-open")
+            self._event("day_opened", at, actor=actor, detail={"day": self.today()})
+            return expired
+
+    def day_close(self, *, actor: str | None = None) -> int:
+        """End the day: what still waits is expired (walk-aways). Returns how many."""
+        with self.transaction():
+            at = clk.iso(self.now())
+            tomorrow = (self.now().astimezone(self.tz) + timedelta(days=1)).date().isoformat()
+            expired = self._expire_before(tomorrow, at, actor=actor or "day-close")
+            self._event(
+                "day_closed", at, actor=actor, detail={"day": self.today(), "expired": expired}
+            )
+            return expired
+
+    # -- staff -----------------------------------------------------------------------------
+
+    def staff_add(self, name: str, role: str, pin: str) -> None:
+        name = name.strip()
+        if not name:
+            raise UsageError("a staff name cannot be empty")
+        if role not in ("staff", "admin"):
+            raise UsageError(f'role must be "staff" or "admin", got "{role}"')
+        if not valid_pin(pin):
+            raise UsageError("a PIN is 4 to 12 digits")
+        pin_hash = hash_pin(pin)
+        with self.transaction():
+            if self._one("SELECT id FROM staff WHERE name = ?", (name,)):
+                self.conn.execute(
+                    "UPDATE staff SET role = ?, pin_hash = ?, failed = 0, locked_until = NULL"
+                    " WHERE name = ?",
+                    (role, pin_hash, name),
+                )
+            else:
+                self.conn.execute(
+                    "INSERT INTO staff (name, role, pin_hash, failed, created_at)"
+                    " VALUES (?, ?, ?, 0, ?)",
+                    (name, role, pin_hash, clk.iso(self.now())),
+                )
+
+    def verify_pin(
+        self, name: str, pin: str, *, counter: int | None = None, need_role: str = "staff"
+    ) -> Row:
+        """Check a PIN; 5 failures lock the account for 60 s (kept here, not in an app)."""
+        now = self.now()
+        at = clk.iso(now)
+        row = self._one("SELECT * FROM staff WHERE name = ?", (name.strip(),))
+        if row is None:
+            with self.transaction():
+                self._event("pin_failed", at, counter=counter, actor=name,
+                            detail={"reason": "unknown name"})
+            raise PinError("wrong name or PIN")
+        if row["locked_until"] and clk.parse(row["locked_until"]) > now:
+            wait = int((clk.parse(row["locked_until"]) - now).total_seconds()) + 1
+            raise PinError(f"too many wrong PINs; try again in {wait} s")
+        ok = check_pin(pin, row["pin_hash"])  # slow on purpose; outside the write lock
+        failure = ""
+        with self.transaction():
+            if ok:
+                self.conn.execute(
+                    "UPDATE staff SET failed = 0, locked_until = NULL WHERE id = ?", (row["id"],)
+                )
+            else:
+                failed = int(row["failed"]) + 1
+                locked = None
+                failure = "wrong name or PIN"
+                if failed >= PIN_MAX_FAILURES:
+                    locked = clk.iso(now + timedelta(seconds=PIN_LOCK_S))
+                    failed = 0
+                    failure = f"too many wrong PINs; try again in {PIN_LOCK_S} s"
+                self.conn.execute(
+                    "UPDATE staff SET failed = ?, locked_until = ? WHERE id = ?",
+                    (failed, locked, row["id"]),
+                )
+                self._event("pin_failed", at, counter=counter, actor=row["name"],
+                            detail={"locked": locked is not None})
+        if failure:  # raised after COMMIT so the failure count is kept
+            raise PinError(failure)
+        if need_role == "admin" and row["role"] != "admin":
+            raise PinError(f"{row['name']} is not an admin")
+        return {"name": row["name"], "role": row["role"]}
+
+    def sign_in(self, name: str, pin: str, counter: int) -> Row:
+        """PIN check, then the counter opens under this person's name."""
+        self._check_counter(counter)
+        person = self.verify_pin(name, pin, counter=counter)
+        with self.transaction():
+            at = clk.iso(self.now())
+            self._event("signed_in", at, counter=counter, actor=person["name"])
+            if self._counter_state(counter) == "closed":
+                self._set_counter(counter, "open", at, person["name"], "counter_opened")
+        return person
+
+    def sign_out(self, name: str, counter: int) -> None:
+        self._check_counter(counter)
+        with self.transaction():
+            at = clk.iso(self.now())
+            if self._counter_state(counter) != "closed":
+                self._set_counter(counter, "closed", at, name, "counter_closed")
+            self._event("signed_out", at, counter=counter, actor=name)
+
+    # -- devices, cursors, events ----------------------------------------------------------
+
+    def set_device(self, name: str, kind: str, state: str, detail: str | None = None) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO devices (name, kind, state, detail, updated_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET"
+                " kind = excluded.kind, state = excluded.state, detail = excluded.detail,"
+                " updated_at = excluded.updated_at",
+                (name, kind, state, detail, clk.iso(self.now())),
+            )
+
+    def devices(self) -> dict[str, Row]:
+        return {r["name"]: r for r in self.db.query("SELECT * FROM devices ORDER BY name")}
+
+    def log(
+        self,
+        kind: str,
+        *,
+        ticket_id: int | None = None,
+        counter: int | None = None,
+        actor: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> int:
+        """Append one event on its own (printers, the announcer)."""
+        with self.transaction():
+            return self._event(
+                kind,
+                clk.iso(self.now()),
+                ticket_id=ticket_id,
+                counter=counter,
+                actor=actor,
+                detail=detail,
+            )
+
+    def events_after(self, event_id: int, kinds: tuple[str, ...] | None = None,
+                     limit: int = 1000) -> list[Row]:
+        sql = "SELECT * FROM events WHERE id > ?"
+        params: list[Any] = [event_id]
+        if kinds:
+            sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
+            params.extend(kinds)
+        sql += " ORDER BY id LIMIT ?"
+        params.append(limit)
+        return list(self.db.query(sql, params))
+
+    def newest_event_id(self) -> int:
+        row = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()
+        return int(row[0])
+
+    def get_cursor(self, name: str) -> int:
+        row = self._one("SELECT event_id FROM cursors WHERE name = ?", (name,))
+        return int(row["event_id"]) if row else 0
+
+    def set_cursor(self, name: str, event_id: int) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO cursors (name, event_id, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT(name) DO UPDATE SET event_id = excluded.event_id,"
+                " updated_at = excluded.updated_at",
+                (name, event_id, clk.iso(self.now())),
+            )
+
+    # -- the overview every screen shows ---------------------------------------------------
+
+    def status(self) -> Row:
+        """Waiting per service and class, counters, devices: `kiosk status` and screens."""
+        day = self.today()
+        now = self.now().timestamp()
+        per_service: dict[str, Row] = {
+            s.prefix: {"service": s.prefix, "waiting": 0, "priority": 0, "regular": 0,
+                       "oldest_wait_min": None}
+            for s in self.settings.services
+        }
+        for row in self.db.query(
+            "SELECT service, need IS NOT NULL AS priority, COUNT(*) AS n,"
+            " MIN(queued_at) AS oldest FROM tickets WHERE state = 'waiting' AND day = ?"
+            " GROUP BY service, need IS NOT NULL",
+            (day,),
+        ):
+            entry = per_service.setdefault(
+                row["service"],
+                {"service": row["service"], "waiting": 0, "priority": 0, "regular": 0,
+                 "oldest_wait_min": None},
+            )
+            entry["waiting"] += row["n"]
+            entry["priority" if row["priority"] else "regular"] += row["n"]
+            wait = round((now - clk.epoch(row["oldest"])) / 60, 1)
+            if entry["oldest_wait_min"] is None or wait > entry["oldest_wait_min"]:
+                entry["oldest_wait_min"] = wait
+        counters = []
+        states = self.counter_states()
+        for counter in self.settings.counters:
+            current = self.current(counter.id)
+            state = states.get(counter.id, {})
+            counters.append(
+                {
+                    "counter": counter.id,
+                    "state": state.get("state", "closed"),
+                    "staff": state.get("staff"),
+                    "services": counter.services,
+                    "label": current["label"] if current else None,
+                    "ticket_state": current["state"] if current else None,
+                }
+            )
+        return {
+            "day": day,
+            "services": list(per_service.values()),
+            "counters": counters,
+            "devices": list(self.devices().values()),
+            "clock_problem": self.clock_problem(),
+        }
