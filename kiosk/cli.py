@@ -268,15 +268,23 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="PATH",
-                        help="config.toml (else $KIOSK_CONFIG, ./config.toml, embedded default)")
-    common.add_argument("--db", metavar="PATH", help="the store file, overriding [store].path")
-    common.add_argument("--debug", action="store_true", help="show tracebacks")
+    def globals_parser(default: Any) -> argparse.ArgumentParser:
+        # The global options work before and after the verb; after it, SUPPRESS keeps an
+        # absent option from overwriting one given before it.
+        p = argparse.ArgumentParser(add_help=False)
+        p.add_argument("--config", metavar="PATH", default=default,
+                       help="config.toml (else $KIOSK_CONFIG, ./config.toml, embedded default)")
+        p.add_argument("--db", metavar="PATH", default=default,
+                       help="the store file, overriding [store].path")
+        p.add_argument("--debug", action="store_true",
+                       default=False if default is None else default, help="show tracebacks")
+        return p
+
+    common = globals_parser(argparse.SUPPRESS)
     as_json = argparse.ArgumentParser(add_help=False)
     as_json.add_argument("--json", action="store_true", help="print one JSON object")
 
-    parser = _Parser(prog="kiosk", description=__doc__, parents=[common])
+    parser = _Parser(prog="kiosk", description=__doc__, parents=[globals_parser(None)])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def verb(name: str, handler: Handler, help_text: str, *parents: argparse.ArgumentParser,

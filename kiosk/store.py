@@ -32,7 +32,7 @@ from kiosk import queue
 from kiosk.config import Settings
 from kiosk.exceptions import IssueRefused, NotAllowed, PinError, UsageError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000
 CLOCK_JUMP_S = 120
 PIN_MAX_FAILURES = 5
@@ -138,6 +138,81 @@ def _create_v1(db: sqlite_utils.Database) -> None:
 
 MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _create_v1}
 """Schema version -> the step that brings the previous version to it. Append, never edit."""
+
+
+# -- schema 2: read-only views for reports and other tools (issue 4) -----------------------
+
+_SERVE_TIMES_SQL = """
+CREATE VIEW serve_times AS
+-- One row per ticket and queue segment. A transfer ends a segment (outcome 'transferred')
+-- and starts the next one in the other service's queue; each is measured on its own.
+-- Times are UTC text as stored; wait_s = queued -> called, service_s = called -> finished.
+SELECT t.id AS ticket_id, t.day, t.label, t.prefix AS issued_service,
+  1 + (SELECT COUNT(*) FROM events x WHERE x.ticket_id = t.id AND x.kind = 'transferred')
+    AS segment,
+  t.service, t.need, t.need IS NOT NULL AS priority, t.counter, t.state AS outcome,
+  t.queued_at, t.called_at, t.started_at,
+  CASE WHEN t.state IN ('done', 'no_show', 'cancelled', 'expired') THEN t.finished_at END
+    AS ended_at,
+  ROUND((julianday(t.called_at) - julianday(t.queued_at)) * 86400.0, 3) AS wait_s,
+  CASE WHEN t.state = 'done'
+    THEN ROUND((julianday(t.finished_at) - julianday(t.called_at)) * 86400.0, 3) END
+    AS service_s
+FROM tickets t
+UNION ALL
+SELECT e.ticket_id, t.day, t.label, t.prefix,
+  (SELECT COUNT(*) FROM events x WHERE x.ticket_id = e.ticket_id AND x.kind = 'transferred'
+     AND x.id <= e.id),
+  json_extract(e.detail, '$.from'), t.need, t.need IS NOT NULL, e.counter, 'transferred',
+  s.queued_at, s.called_at, s.started_at, e.at,
+  ROUND((julianday(s.called_at) - julianday(s.queued_at)) * 86400.0, 3), NULL
+FROM events e
+JOIN tickets t ON t.id = e.ticket_id
+JOIN (
+  SELECT e2.id AS event_id,
+    COALESCE((SELECT MAX(p.at) FROM events p WHERE p.ticket_id = e2.ticket_id
+               AND p.kind = 'transferred' AND p.id < e2.id),
+             (SELECT i.issued_at FROM tickets i WHERE i.id = e2.ticket_id)) AS queued_at,
+    CASE WHEN json_extract(e2.detail, '$.state') IN ('called', 'serving')
+      THEN (SELECT MAX(c.at) FROM events c WHERE c.ticket_id = e2.ticket_id
+              AND c.kind = 'called' AND c.id < e2.id) END AS called_at,
+    CASE WHEN json_extract(e2.detail, '$.state') = 'serving'
+      THEN (SELECT MAX(c.at) FROM events c WHERE c.ticket_id = e2.ticket_id
+              AND c.kind = 'started' AND c.id < e2.id) END AS started_at
+  FROM events e2 WHERE e2.kind = 'transferred'
+) s ON s.event_id = e.id
+WHERE e.kind = 'transferred'
+"""
+
+_DAILY_SUMMARY_SQL = """
+CREATE VIEW daily_summary AS
+-- Per local day, service and class: the counts and mean waits an admin looks at first.
+SELECT day, service, CASE WHEN priority THEN 'priority' ELSE 'regular' END AS class,
+  SUM(segment = 1) AS issued, SUM(outcome = 'done') AS served,
+  SUM(outcome = 'no_show') AS no_show, SUM(outcome = 'expired') AS expired,
+  SUM(outcome = 'cancelled') AS cancelled, SUM(outcome = 'transferred') AS transferred,
+  ROUND(AVG(wait_s) / 60.0, 1) AS mean_wait_min,
+  ROUND(MAX(wait_s) / 60.0, 1) AS max_wait_min,
+  ROUND(AVG(service_s) / 60.0, 1) AS mean_service_min
+FROM serve_times GROUP BY day, service, priority
+"""
+
+
+def _create_v2(db: sqlite_utils.Database) -> None:
+    """Views for reports and for `datasette kiosk.db` / the sqlite3 shell, the index the
+    counter-utilisation query needs, and the report cache (derived data: safe to delete)."""
+    db.execute(_SERVE_TIMES_SQL)
+    db.execute(_DAILY_SUMMARY_SQL)
+    db["events"].create_index(["kind", "at"])
+    db["tickets"].create_index(["day", "state"])
+    db["report_cache"].create(
+        {"period": str, "fingerprint": str, "built_at": str, "data": str},
+        pk="period",
+        not_null={"fingerprint", "built_at", "data"},
+    )
+
+
+MIGRATIONS[2] = _create_v2
 
 
 # -- PIN hashing ---------------------------------------------------------------------------
@@ -260,7 +335,7 @@ class Store:
         self._ensure_counters()
 
     def _ensure_counters(self) -> None:
-        known = {row["id"] for row in self.db.query("SELECT id FROM counters")}
+        known = {row["id"] for row in self._rows("SELECT id FROM counters")}
         missing = [c.id for c in self.settings.counters if c.id not in known]
         if missing:
             with self.transaction():
@@ -306,8 +381,15 @@ class Store:
         )
         return int(cur.lastrowid or 0)
 
+    def _rows(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[Row]:
+        """Rows as dicts straight from sqlite3: the verbs' hot path (sqlite-utils' query()
+        parses each statement first, which doubles the cost of a short verb)."""
+        cur = self.conn.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
     def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Row | None:
-        rows = list(self.db.query(sql, params))
+        rows = self._rows(sql, params)
         return rows[0] if rows else None
 
     def _check_counter(self, counter: int) -> None:
@@ -357,7 +439,7 @@ class Store:
     def _waiting(self, day: str) -> list[queue.Waiting]:
         return [
             queue.Waiting(r["id"], r["service"], r["need"], r["order_at"])
-            for r in self.db.query(
+            for r in self._rows(
                 "SELECT id, service, need, order_at FROM tickets"
                 " WHERE state = 'waiting' AND day = ?",
                 (day,),
@@ -366,11 +448,7 @@ class Store:
 
     def _expire_before(self, day: str, at: str, actor: str) -> int:
         """Expire what still waits from days before `day`; returns how many."""
-        rows = list(
-            self.db.query(
-                "SELECT id, counter FROM tickets WHERE state = 'waiting' AND day < ?", (day,)
-            )
-        )
+        rows = self._rows("SELECT id FROM tickets WHERE state = 'waiting' AND day < ?", (day,))
         for row in rows:
             self.conn.execute(
                 "UPDATE tickets SET state = 'expired', finished_at = ? WHERE id = ?",
@@ -399,14 +477,14 @@ class Store:
 
     def clock_problem(self) -> str | None:
         """A message for staff when the wall clock runs behind the log, else None."""
-        newest = self._one("SELECT at FROM events ORDER BY id DESC LIMIT 1")
+        newest = self.conn.execute("SELECT MAX(at) FROM events").fetchone()[0]
         if newest is None:
             return None
-        behind = clk.epoch(newest["at"]) - self.now().timestamp()
+        behind = clk.epoch(newest) - self.now().timestamp()
         if behind > CLOCK_JUMP_S:
             return (
                 f"the clock is {behind / 60:.0f} minutes behind the newest event "
-                f"({newest['at']}); issuing is stopped until the clock is fixed"
+                f"({newest}); issuing is stopped until the clock is fixed"
             )
         return None
 
@@ -501,15 +579,23 @@ class Store:
 
     def open_counters(self) -> list[queue.OpenCounter]:
         """The counters the estimate may count on, with when each will be free."""
-        states = {r["id"]: r["state"] for r in self.db.query("SELECT id, state FROM counters")}
+        states = {r["id"]: r["state"] for r in self._rows("SELECT id, state FROM counters")}
         staffed = [c for c in self.settings.counters if states.get(c.id) in ("open", "paused")]
         # Before anyone signs in (the day is starting) assume every counter will open.
         chosen = staffed or list(self.settings.counters)
+        busy = {
+            r["counter"]: r
+            for r in self._rows(
+                "SELECT counter, service, called_at FROM tickets"
+                " WHERE state IN ('called', 'serving') AND counter IS NOT NULL"
+                " ORDER BY called_at"
+            )
+        }
         medians = self.service_times()
         now = self.now().timestamp()
         out = []
         for counter in chosen:
-            current = self.current(counter.id)
+            current = busy.get(counter.id)
             free_in = 0.0
             if current is not None and current["called_at"]:
                 typical = medians.get(current["service"], queue.DEFAULT_SERVICE_S)
@@ -756,7 +842,7 @@ class Store:
         return new_state
 
     def counter_states(self) -> dict[int, Row]:
-        return {r["id"]: r for r in self.db.query("SELECT * FROM counters ORDER BY id")}
+        return {r["id"]: r for r in self._rows("SELECT * FROM counters ORDER BY id")}
 
     def day_open(self, *, actor: str | None = None) -> int:
         """Start a day: expire what waits from earlier days. Returns how many expired."""
@@ -876,7 +962,7 @@ class Store:
             )
 
     def devices(self) -> dict[str, Row]:
-        return {r["name"]: r for r in self.db.query("SELECT * FROM devices ORDER BY name")}
+        return {r["name"]: r for r in self._rows("SELECT * FROM devices ORDER BY name")}
 
     def log(
         self,
@@ -907,7 +993,7 @@ class Store:
             params.extend(kinds)
         sql += " ORDER BY id LIMIT ?"
         params.append(limit)
-        return list(self.db.query(sql, params))
+        return self._rows(sql, params)
 
     def newest_event_id(self) -> int:
         row = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()
@@ -937,7 +1023,7 @@ class Store:
                        "oldest_wait_min": None}
             for s in self.settings.services
         }
-        for row in self.db.query(
+        for row in self._rows(
             "SELECT service, need IS NOT NULL AS priority, COUNT(*) AS n,"
             " MIN(queued_at) AS oldest FROM tickets WHERE state = 'waiting' AND day = ?"
             " GROUP BY service, need IS NOT NULL",
@@ -975,3 +1061,41 @@ class Store:
             "devices": list(self.devices().values()),
             "clock_problem": self.clock_problem(),
         }
+
+    # -- retention (issue 4: reports) ------------------------------------------------------
+    # Purge is the one path that deletes from the append-only log. It is an admin's
+    # explicit, logged act (UU 27/2022: needs are health data, kept only as long as needed).
+
+    def purge(self, before: str, *, actor: str | None = None) -> dict[str, Any]:
+        """Delete tickets of local days before `before` (YYYY-MM-DD), their events, and the
+        other events (counters, devices, ...) older than local midnight of that day.
+
+        Logged as a `purged` event that survives: it is written first, so it also keeps the
+        newest event id (event ids are never reused, so announcer cursors stay valid).
+        Returns {"before", "tickets", "events"}."""
+        try:
+            cutoff_day = datetime.strptime(before, "%Y-%m-%d").date()
+        except ValueError:
+            raise UsageError(f'--before must be a date YYYY-MM-DD, got "{before}"') from None
+        if before > self.today():
+            raise NotAllowed(f"cannot purge before {before}: that would delete today's queue")
+        cutoff_at, _ = clk.day_bounds_utc(cutoff_day, self.tz)
+        doomed = (
+            " FROM events WHERE ticket_id IN (SELECT id FROM tickets WHERE day < ?)"
+            " OR (ticket_id IS NULL AND at < ?)"
+        )
+        with self.transaction():
+            at = clk.iso(self.now())
+            n_tickets = self.conn.execute(
+                "SELECT COUNT(*) FROM tickets WHERE day < ?", (before,)
+            ).fetchone()[0]
+            n_events = self.conn.execute("SELECT COUNT(*)" + doomed, (before, cutoff_at))
+            detail = {"before": before, "tickets": int(n_tickets),
+                      "events": int(n_events.fetchone()[0])}
+            # Logged first (and never itself purged: its time is today, after the cutoff).
+            self._event("purged", at, actor=actor, detail=detail)
+            self.conn.execute("DELETE" + doomed, (before, cutoff_at))
+            self.conn.execute("DELETE FROM tickets WHERE day < ?", (before,))
+            # Derived report data of purged days (periods are YYYY-MM-DD or YYYY-MM).
+            self.conn.execute("DELETE FROM report_cache WHERE period < ?", (before,))
+        return detail

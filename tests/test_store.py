@@ -1,0 +1,328 @@
+"""The store's verbs on a real SQLite file, with a manual clock."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from kiosk import config as cfg
+from kiosk.clock import ManualClock
+from kiosk.exceptions import IssueRefused, NotAllowed, PinError, UsageError
+from kiosk.store import SCHEMA_VERSION, Store
+
+from .conftest import local, write_config
+
+
+def events(store: Store, ticket_id: int | None = None) -> list[str]:
+    if ticket_id is None:
+        rows = store.db.query("SELECT kind FROM events ORDER BY id")
+    else:
+        rows = store.db.query(
+            "SELECT kind FROM events WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+        )
+    return [r["kind"] for r in rows]
+
+
+def test_schema_pragmas_and_version(store: Store):
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    for table in ("tickets", "events", "counters", "staff", "devices", "cursors"):
+        assert store.db[table].exists()
+    columns = set(store.db["tickets"].columns_dict)
+    assert {"id", "day", "prefix", "number", "label", "service", "need", "lang", "kiosk",
+            "state", "counter", "issued_at", "queued_at", "called_at", "started_at",
+            "finished_at", "recalls"} <= columns
+    assert set(store.db["events"].columns_dict) >= {
+        "id", "ticket_id", "kind", "at", "counter", "actor", "detail"}
+
+
+def test_reopening_keeps_everything(settings: cfg.Settings, clock: ManualClock):
+    with Store(settings, clock=clock) as s:
+        s.issue("A")
+    with Store(settings, clock=clock) as s:
+        assert s.issue("A").ticket["label"] == "A002"
+
+
+def test_newer_schema_is_refused(settings: cfg.Settings, clock: ManualClock):
+    with Store(settings, clock=clock) as s:
+        s.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    with pytest.raises(UsageError, match="newer version"):
+        Store(settings, clock=clock)
+
+
+def test_numbers_per_prefix_per_day_from_one(store: Store, clock: ManualClock):
+    labels = [store.issue(p).ticket["label"] for p in "AABAC"]
+    assert labels == ["A001", "A002", "B001", "A003", "C001"]
+    t = store.find("A002")
+    assert t["day"] == "2026-11-27" and t["issued_at"] == "2026-11-27T02:00:00.000Z"
+    assert t["queued_at"] == t["issued_at"] and t["state"] == "waiting"
+    clock.set(local(8, 5, day=28))
+    assert store.issue("A").ticket["label"] == "A001"
+    assert store.find("A001")["day"] == "2026-11-28"
+    # yesterday's waiting tickets expired with events when the new day began
+    assert store.find("A002", day="2026-11-27")["state"] == "expired"
+    assert events(store, store.find("A002", day="2026-11-27")["id"]) == ["issued", "expired"]
+
+
+def test_issue_event_and_outlook(store: Store):
+    first = store.issue("A", lang="en", kiosk="lobby")
+    assert first.people_ahead == 0 and first.estimated_wait_min == 0
+    second = store.issue("A")
+    assert second.people_ahead == 1
+    assert second.ticket["lang"] == "id" and first.ticket["kiosk"] == "lobby"
+    row = store.db.query("SELECT * FROM events WHERE kind = 'issued' LIMIT 1").__next__()
+    assert row["ticket_id"] == first.ticket["id"] and row["actor"] == "kiosk:lobby"
+    assert json.loads(row["detail"])["label"] == "A001"
+
+
+def test_estimate_uses_recent_service_times(store: Store, clock: ManualClock):
+    # five served A tickets taking 10 minutes each at counter 1
+    for _ in range(5):
+        store.issue("A")
+    for _ in range(5):
+        store.call_next(1)
+        clock.advance(600)
+    store.finish(1)
+    clock.advance(60)
+    store._medians = (-1e18, {})
+    assert store.service_times()["A"] == pytest.approx(600, abs=1)
+    # counters 1 and 2 open (counter 2 by signing in through the verb), 6 A tickets waiting
+    store.counter(2, "open")
+    for _ in range(6):
+        store.issue("A")
+    new = store.issue("A")
+    assert new.people_ahead == 6
+    # two counters, 10 min each, six ahead: the new one is called after 30 minutes
+    assert new.estimated_wait_min == 30
+
+
+def test_outside_hours_and_last_ticket(store: Store, clock: ManualClock):
+    clock.set(local(7, 59))
+    with pytest.raises(IssueRefused) as info:
+        store.issue("A")
+    assert info.value.reason == "closed"
+    clock.set(local(15, 30))
+    with pytest.raises(IssueRefused) as info:
+        store.issue("A")
+    assert info.value.reason == "after_last_ticket"
+    clock.set(local(16, 0))
+    with pytest.raises(IssueRefused) as info:
+        store.issue("A")
+    assert info.value.reason == "closed"
+    assert store.db["tickets"].count == 0 and store.db["events"].count == 0
+
+
+def test_quota(tmp_path: Path, clock: ManualClock):
+    settings = cfg.load(write_config(tmp_path, replace={"quota = 0                         #":
+                                                         "quota = 2                         #"}))
+    with Store(settings, clock=clock) as s:
+        s.issue("A")
+        s.issue("A")
+        with pytest.raises(IssueRefused) as info:
+            s.issue("A")
+        assert info.value.reason == "quota"
+        assert s.issue("B").ticket["label"] == "B001"  # other services unaffected
+
+
+def test_clock_jump_stops_issuing(store: Store, clock: ManualClock):
+    store.issue("A")
+    clock.set(local(8, 30))  # half an hour earlier than the newest event
+    with pytest.raises(IssueRefused) as info:
+        store.issue("A")
+    assert info.value.reason == "clock"
+    assert "behind" in str(info.value)
+    with pytest.raises(IssueRefused):
+        store.issue("A")
+    assert events(store).count("clock_jump") == 1  # logged once, not per attempt
+    assert store.status()["clock_problem"]
+    clock.set(local(8, 59))  # one minute behind is normal drift between machines
+    assert store.issue("A").ticket["label"] == "A002"
+    assert [r["label"] for r in store.db.query("SELECT label FROM tickets")] == ["A001", "A002"]
+
+
+def test_call_next_follows_the_policy(store: Store, clock: ManualClock):
+    store.issue("A")                   # A001 regular 09:00
+    clock.advance(60)
+    store.issue("B")                   # B001 regular 09:01
+    clock.advance(60)
+    store.issue("A", need="lansia")    # A002 priority 09:02
+    clock.advance(60)
+    store.issue("C")                   # C001 (counter 1 does not serve C)
+    called = [store.call_next(1)["label"] for _ in range(3)]
+    assert called == ["A002", "A001", "B001"]
+    assert store.call_next(1) is None  # nothing left for counter 1; B001 finished
+    assert store.find("B001")["state"] == "done"
+    assert store.find("C001")["state"] == "waiting"
+    t = store.find("A002")
+    assert t["state"] == "done" and t["counter"] == 1
+    assert events(store, t["id"]) == ["issued", "called", "finished"]
+
+
+def test_call_opens_a_closed_counter_and_refuses_a_paused_one(store: Store):
+    store.issue("A")
+    assert store.counter_states()[1]["state"] == "closed"
+    store.call_next(1)
+    assert store.counter_states()[1]["state"] == "open"
+    store.counter(1, "pause")
+    with pytest.raises(NotAllowed, match="paused"):
+        store.call_next(1)
+    store.counter(1, "resume")
+    kinds = events(store)
+    assert ["counter_opened", "called", "counter_paused", "counter_resumed"] == [
+        k for k in kinds if k != "issued"]
+
+
+def test_recall_start_finish_no_show(store: Store, clock: ManualClock):
+    for _ in range(3):
+        store.issue("A")
+    store.call_next(1)
+    assert store.recall(1)["recalls"] == 1
+    assert store.recall(1)["recalls"] == 2
+    with pytest.raises(NotAllowed, match="no-show"):
+        store.recall(1)
+    gone = store.no_show(1)
+    assert gone["state"] == "no_show" and gone["finished_at"]
+    with pytest.raises(NotAllowed, match="no ticket called"):
+        store.finish(1)
+    store.call_next(1)
+    clock.advance(30)
+    started = store.start(1)
+    assert started["state"] == "serving" and started["started_at"]
+    with pytest.raises(NotAllowed, match="serving"):
+        store.recall(1)
+    clock.advance(240)
+    done = store.finish(1)
+    assert done["state"] == "done"
+    assert events(store, done["id"]) == ["issued", "called", "started", "finished"]
+    assert events(store, gone["id"]) == ["issued", "called", "recalled", "recalled", "no_show"]
+
+
+def test_transfer_keeps_the_label_front_and_back(store: Store, clock: ManualClock):
+    for _ in range(3):
+        store.issue("C")                     # C001..C003 waiting
+    store.issue("A")
+    clock.advance(600)
+    store.call_next(1)                       # A001 at counter 1
+    moved = store.transfer("A001", "C")      # config: front
+    assert moved["label"] == "A001" and moved["service"] == "C" and moved["prefix"] == "A"
+    assert moved["state"] == "waiting" and moved["counter"] is None
+    assert moved["queued_at"] == "2026-11-27T02:10:00.000Z"
+    assert store.call_next(3)["label"] == "A001"   # at the front of C
+    store.issue("A")
+    store.call_next(1)                       # A002
+    store.transfer("A002", "C", position="back")
+    assert [store.call_next(3)["label"] for _ in range(4)] == ["C001", "C002", "C003", "A002"]
+    detail = json.loads(next(store.db.query(
+        "SELECT detail FROM events WHERE kind = 'transferred' ORDER BY id LIMIT 1"))["detail"])
+    assert detail == {"label": "A001", "from": "A", "to": "C", "position": "front",
+                      "state": "called"}
+    with pytest.raises(UsageError, match='unknown service "Z"'):
+        store.transfer("A002", "Z")
+
+
+def test_reclassify_and_cancel(store: Store):
+    store.issue("A")
+    store.issue("A", need="hamil")
+    assert store.reclassify("A002", None)["need"] is None
+    assert store.call_next(1)["label"] == "A001"  # no longer ahead
+    assert store.cancel("A002")["state"] == "cancelled"
+    with pytest.raises(NotAllowed):
+        store.cancel("A002")
+    with pytest.raises(UsageError, match='unknown need "vip"'):
+        store.reclassify("A001", "vip")
+    with pytest.raises(UsageError, match='no ticket "A999" today'):
+        store.cancel("A999")
+
+
+def test_day_close_expires_what_waits(store: Store):
+    for _ in range(3):
+        store.issue("B")
+    store.call_next(1)
+    assert store.day_close() == 2
+    states = [r["state"] for r in store.db.query("SELECT state FROM tickets ORDER BY id")]
+    assert states == ["called", "expired", "expired"]
+    assert events(store).count("expired") == 2 and "day_closed" in events(store)
+    assert store.day_open() == 0
+
+
+def test_unknown_counter(store: Store):
+    with pytest.raises(UsageError, match="unknown counter 9"):
+        store.call_next(9)
+    with pytest.raises(UsageError, match="unknown counter 9"):
+        store.counter(9, "open")
+
+
+def test_events_are_append_only_in_practice(store: Store, clock: ManualClock):
+    store.issue("A")
+    before = list(store.db.query("SELECT * FROM events"))
+    store.call_next(1)
+    clock.advance(100)
+    store.finish(1)
+    after = list(store.db.query("SELECT * FROM events"))
+    assert after[: len(before)] == before
+
+
+def test_staff_pins_and_lockout(settings: cfg.Settings, clock: ManualClock):
+    with Store(settings, clock=clock) as s:
+        s.staff_add("Sari", "staff", "4821")
+        stored = s.db.query("SELECT pin_hash FROM staff").__next__()["pin_hash"]
+        assert stored.startswith("scrypt$") and "4821" not in stored
+        assert s.sign_in("Sari", "4821", 1)["role"] == "staff"
+        assert s.counter_states()[1]["state"] == "open"
+        for _ in range(4):
+            with pytest.raises(PinError, match="wrong name or PIN"):
+                s.verify_pin("Sari", "0000", counter=1)
+        with pytest.raises(PinError, match="too many wrong PINs"):
+            s.verify_pin("Sari", "0000", counter=1)
+    # the lockout is in the store: a new process (a reloaded tab) sees it
+    with Store(settings, clock=clock) as s:
+        with pytest.raises(PinError, match="try again in"):
+            s.verify_pin("Sari", "4821")
+        clock.advance(61)
+        assert s.verify_pin("Sari", "4821")["name"] == "Sari"
+        with pytest.raises(PinError, match="not an admin"):
+            s.verify_pin("Sari", "4821", need_role="admin")
+        s.sign_out("Sari", 1)
+        kinds = events(s)
+        assert kinds.count("pin_failed") == 5
+        assert "signed_in" in kinds and "signed_out" in kinds
+        assert s.counter_states()[1]["state"] == "closed"
+        with pytest.raises(UsageError, match="4 to 12 digits"):
+            s.staff_add("Budi", "staff", "12")
+
+
+def test_commit_failure_leaves_no_ticket(store: Store, monkeypatch: pytest.MonkeyPatch):
+    def boom() -> None:
+        raise sqlite3.OperationalError("disk I/O error (injected)")
+
+    monkeypatch.setattr(store, "_commit", boom)
+    with pytest.raises(sqlite3.OperationalError):
+        store.issue("A")
+    monkeypatch.undo()
+    assert store.db["tickets"].count == 0 and store.db["events"].count == 0
+    assert store.issue("A").ticket["label"] == "A001"
+
+
+def test_devices_and_cursors(store: Store):
+    store.set_device("main", "printer", "paper_low", "near end")
+    store.set_device("main", "printer", "ok")
+    assert store.devices()["main"]["state"] == "ok"
+    assert store.get_cursor("announcer") == 0
+    store.set_cursor("announcer", 42)
+    assert store.get_cursor("announcer") == 42
+
+
+def test_status_counts_per_service_and_class(store: Store, clock: ManualClock):
+    store.issue("A")
+    store.issue("A", need="anak")
+    clock.advance(600)
+    store.issue("B")
+    status = store.status()
+    a = next(s for s in status["services"] if s["service"] == "A")
+    assert (a["waiting"], a["priority"], a["regular"], a["oldest_wait_min"]) == (2, 1, 1, 10.0)
+    assert status["counters"][0]["counter"] == 1 and status["clock_problem"] is None
