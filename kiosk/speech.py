@@ -1,0 +1,83 @@
+"""What is said aloud: the words of a call, with ticket labels spoken as a person says them.
+
+Pure text, no audio: the engine, the chime and the player live in `kiosk.tts`, the worker
+that announces calls in `kiosk.announcer`.
+
+espeak-ng reads "A012" as "a nol dua belas" (id) or "uh twelve" (en), so a label is
+normalised before it reaches the engine: each letter becomes its spoken name from the
+message catalogue (`speech.letter.X`), and the number becomes words by num2words
+(`numbers = "words"`: "dua belas", "twelve") or one word per digit (`numbers = "digits"`:
+"nol satu dua", "zero one two"). The patron's need is never an input here, so it can never
+be spoken.
+"""
+
+from __future__ import annotations
+
+import re
+
+from num2words import num2words
+
+from kiosk.config import Settings
+from kiosk.i18n import t
+
+_LABEL = re.compile(r"\s*([A-Za-z]*)[\s-]*(\d*)\s*")
+
+
+def spoken_letters(letters: str, lang: str) -> str:
+    """Each letter by its name in `lang` ("A" -> "eh" in English)."""
+    return " ".join(t(lang, f"speech.letter.{letter.upper()}") for letter in letters)
+
+
+def spoken_number(digits: str, lang: str, numbers: str = "words") -> str:
+    """ "012" -> "dua belas" / "twelve"; with numbers="digits": "nol satu dua"."""
+    if not digits.isdigit():
+        raise ValueError(f"not a number: {digits!r}")
+    if numbers == "digits":
+        return " ".join(num2words(int(digit), lang=lang) for digit in digits)
+    if numbers != "words":
+        raise ValueError(f'numbers must be "words" or "digits", got {numbers!r}')
+    return str(num2words(int(digits), lang=lang))
+
+
+def spoken_label(label: str, lang: str, numbers: str) -> str:
+    """A ticket label as espeak-ng should say it: "A012" -> "A dua belas" / "eh twelve"."""
+    match = _LABEL.fullmatch(label)
+    if not match or not (match.group(1) or match.group(2)):
+        raise ValueError(f"not a ticket label: {label!r}")
+    letters, digits = match.groups()
+    words = []
+    if letters:
+        words.append(spoken_letters(letters, lang))
+    if digits:
+        words.append(spoken_number(digits, lang, numbers))
+    return " ".join(words)
+
+
+def call_phrases(
+    settings: Settings, label: str, counter_id: int, *, recall: bool = False
+) -> list[tuple[str, str]]:
+    """(text, lang) of a call in each site language, in config order.
+
+    ("Nomor antrean A dua belas, silakan menuju Loket 3.", "id"), then the English one.
+    The counter is named as configured ([[counters]].name); the need is never an input."""
+    counter = settings.counter(counter_id)
+    key = "call.recall" if recall else "call.phrase"
+    numbers = settings.speech.numbers
+    return [
+        (
+            t(lang, key, label=spoken_label(label, lang, numbers), counter=counter.name[lang]),
+            lang,
+        )
+        for lang in settings.site.languages
+    ]
+
+
+def voice_for(settings: Settings, lang: str) -> str:
+    """The espeak-ng voice configured for a language ([speech].voices)."""
+    try:
+        return settings.speech.voices[lang]
+    except KeyError:
+        raise KeyError(f"speech.voices has no voice for language {lang!r}") from None
+
+
+__all__ = ["call_phrases", "spoken_label", "spoken_letters", "spoken_number", "voice_for"]
