@@ -34,6 +34,10 @@ class IssueRefused(KioskError):
         self.reason = reason
 
 
+class StoreBusy(KioskError):
+    """The store file stayed locked by another writer for longer than the busy timeout."""
+
+
 class PinError(KioskError):
     """Sign-in failed: wrong PIN or locked out."""
 

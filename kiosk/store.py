@@ -15,9 +15,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import random
 import secrets
 import sqlite3
 import statistics
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +32,7 @@ import sqlite_utils
 from kiosk import clock as clk
 from kiosk import queue
 from kiosk.config import Settings
-from kiosk.exceptions import IssueRefused, NotAllowed, PinError, UsageError
+from kiosk.exceptions import IssueRefused, NotAllowed, PinError, StoreBusy, UsageError
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000
@@ -40,6 +42,7 @@ PIN_LOCK_S = 60
 MEDIAN_WINDOW = 100
 """Service-time medians use this many of a service's most recent finished tickets."""
 MEDIAN_TTL_S = 60.0
+WAL_CHECKPOINT_PAGES = 10_000
 
 OPEN_STATES = ("called", "serving")
 Row = dict[str, Any]
@@ -147,8 +150,9 @@ CREATE VIEW serve_times AS
 -- One row per ticket and queue segment. A transfer ends a segment (outcome 'transferred')
 -- and starts the next one in the other service's queue; each is measured on its own.
 -- Times are UTC text as stored; wait_s = queued -> called, service_s = called -> finished.
+-- (`+x.kind` keeps SQLite on the ticket_id index: the (kind, at) index would scan a year.)
 SELECT t.id AS ticket_id, t.day, t.label, t.prefix AS issued_service,
-  1 + (SELECT COUNT(*) FROM events x WHERE x.ticket_id = t.id AND x.kind = 'transferred')
+  1 + (SELECT COUNT(*) FROM events x WHERE x.ticket_id = t.id AND +x.kind = 'transferred')
     AS segment,
   t.service, t.need, t.need IS NOT NULL AS priority, t.counter, t.state AS outcome,
   t.queued_at, t.called_at, t.started_at,
@@ -160,28 +164,27 @@ SELECT t.id AS ticket_id, t.day, t.label, t.prefix AS issued_service,
     AS service_s
 FROM tickets t
 UNION ALL
-SELECT e.ticket_id, t.day, t.label, t.prefix,
-  (SELECT COUNT(*) FROM events x WHERE x.ticket_id = e.ticket_id AND x.kind = 'transferred'
-     AND x.id <= e.id),
-  json_extract(e.detail, '$.from'), t.need, t.need IS NOT NULL, e.counter, 'transferred',
-  s.queued_at, s.called_at, s.started_at, e.at,
-  ROUND((julianday(s.called_at) - julianday(s.queued_at)) * 86400.0, 3), NULL
-FROM events e
-JOIN tickets t ON t.id = e.ticket_id
-JOIN (
-  SELECT e2.id AS event_id,
-    COALESCE((SELECT MAX(p.at) FROM events p WHERE p.ticket_id = e2.ticket_id
-               AND p.kind = 'transferred' AND p.id < e2.id),
-             (SELECT i.issued_at FROM tickets i WHERE i.id = e2.ticket_id)) AS queued_at,
-    CASE WHEN json_extract(e2.detail, '$.state') IN ('called', 'serving')
-      THEN (SELECT MAX(c.at) FROM events c WHERE c.ticket_id = e2.ticket_id
-              AND c.kind = 'called' AND c.id < e2.id) END AS called_at,
-    CASE WHEN json_extract(e2.detail, '$.state') = 'serving'
-      THEN (SELECT MAX(c.at) FROM events c WHERE c.ticket_id = e2.ticket_id
-              AND c.kind = 'started' AND c.id < e2.id) END AS started_at
-  FROM events e2 WHERE e2.kind = 'transferred'
-) s ON s.event_id = e.id
-WHERE e.kind = 'transferred'
+SELECT ticket_id, day, label, issued_service, segment, service, need, priority, counter,
+  'transferred', queued_at, called_at, started_at, ended_at,
+  ROUND((julianday(called_at) - julianday(queued_at)) * 86400.0, 3), NULL
+FROM (
+  SELECT e.ticket_id, t.day, t.label, t.prefix AS issued_service,
+    (SELECT COUNT(*) FROM events x WHERE x.ticket_id = e.ticket_id
+       AND +x.kind = 'transferred' AND x.id <= e.id) AS segment,
+    json_extract(e.detail, '$.from') AS service, t.need, t.need IS NOT NULL AS priority,
+    e.counter,
+    COALESCE((SELECT MAX(p.at) FROM events p WHERE p.ticket_id = e.ticket_id
+               AND +p.kind = 'transferred' AND p.id < e.id), t.issued_at) AS queued_at,
+    CASE WHEN json_extract(e.detail, '$.state') IN ('called', 'serving')
+      THEN (SELECT MAX(c.at) FROM events c WHERE c.ticket_id = e.ticket_id
+              AND +c.kind = 'called' AND c.id < e.id) END AS called_at,
+    CASE WHEN json_extract(e.detail, '$.state') = 'serving'
+      THEN (SELECT MAX(c.at) FROM events c WHERE c.ticket_id = e.ticket_id
+              AND +c.kind = 'started' AND c.id < e.id) END AS started_at,
+    e.at AS ended_at
+  FROM tickets t JOIN events e ON e.ticket_id = t.id
+  WHERE +e.kind = 'transferred'
+)
 """
 
 _DAILY_SUMMARY_SQL = """
@@ -267,10 +270,15 @@ class Store:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
+        # Checkpoint every ~40 MB of WAL instead of 4 MB: hot index pages are copied back
+        # once instead of ten times, which is worth ~15% of write throughput here.
+        conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self._medians: tuple[float, dict[str, float]] = (-1e18, {})
         self._bulk = False
+        self._rolled_day: str | None = None
+        self._rolling: str | None = None
         self.migrate()
 
     def close(self) -> None:
@@ -292,7 +300,8 @@ class Store:
         if self._bulk:
             yield self.db
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        self._begin_immediate()
+        self._rolling = None
         try:
             yield self.db
             self._commit()
@@ -300,6 +309,36 @@ class Store:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
+        if self._rolling is not None:
+            self._rolled_day = self._rolling
+
+    def _begin_immediate(self) -> None:
+        """Take the write lock, retrying every fraction of a millisecond.
+
+        SQLite's own busy handler sleeps 1, 2, 5, 10... ms between tries, while a verb holds
+        the lock for well under a millisecond; with several writers that sleeping, not the
+        disk, would set the pace. So the lock is asked for without a busy handler and retried
+        here with short, jittered sleeps, up to the same overall timeout."""
+        self.conn.execute("PRAGMA busy_timeout=0")
+        try:
+            deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+            pause = 0.0001
+            while True:
+                try:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) and "busy" not in str(exc):
+                        raise
+                    if time.monotonic() > deadline:
+                        raise StoreBusy(
+                            f"{self.path}: the store stayed locked for"
+                            f" {BUSY_TIMEOUT_MS // 1000} s; is another program holding it?"
+                        ) from None
+                time.sleep(pause * (0.5 + random.random()))
+                pause = min(pause * 1.5, 0.002)
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
@@ -446,6 +485,15 @@ class Store:
             )
         ]
 
+    def _roll_day(self, day: str, at: str) -> None:
+        """At the first verb of a new day, expire what still waits from earlier days.
+
+        Remembered per process: once a day has begun no process can add to an earlier one
+        (all share the host's clock), so later verbs skip the query."""
+        if self._rolled_day != day:
+            self._expire_before(day, at, actor="day-roll")
+            self._rolling = day  # remembered only once the transaction commits
+
     def _expire_before(self, day: str, at: str, actor: str) -> int:
         """Expire what still waits from days before `day`; returns how many."""
         rows = self._rows("SELECT id FROM tickets WHERE state = 'waiting' AND day < ?", (day,))
@@ -516,7 +564,7 @@ class Store:
             if clock_trouble is None:
                 self._refuse_outside_hours(now)
                 day = clk.local_day(now, self.tz)
-                self._expire_before(day, at, actor="day-roll")
+                self._roll_day(day, at)
                 quota = self.settings.service(service).quota
                 row = self._one(
                     "SELECT COUNT(*) AS n, COALESCE(MAX(number), 0) AS top FROM tickets"
@@ -643,7 +691,7 @@ class Store:
                 self._set_counter(counter, "open", at, actor, "counter_opened")
             self._finish_current(counter, at, actor)
             today = self.today()
-            self._expire_before(today, at, actor="day-roll")
+            self._roll_day(today, at)
             chosen = queue.choose_next(self._waiting(today), services, self._head_start)
             if chosen is None:
                 return None

@@ -326,3 +326,17 @@ def test_status_counts_per_service_and_class(store: Store, clock: ManualClock):
     a = next(s for s in status["services"] if s["service"] == "A")
     assert (a["waiting"], a["priority"], a["regular"], a["oldest_wait_min"]) == (2, 1, 1, 10.0)
     assert status["counters"][0]["counter"] == 1 and status["clock_problem"] is None
+
+
+def test_a_refused_issue_does_not_skip_the_day_roll(store: Store, clock: ManualClock,
+                                                    tmp_path: Path):
+    store.issue("A")
+    clock.set(local(9, 0, day=28))
+    with pytest.raises(UsageError):
+        store.issue("A", need="vip")   # refused before any write
+    clock.set(local(7, 0, day=28))
+    with pytest.raises(IssueRefused):
+        store.issue("A")               # refused: closed
+    clock.set(local(9, 0, day=28))
+    assert store.call_next(3) is None  # the first real verb of the day rolls it
+    assert store.find("A001", day="2026-11-27")["state"] == "expired"
