@@ -109,19 +109,29 @@ def estimate_wait_s(
     """
     if not any(new.service in c.services for c in counters):
         return None
-    remaining = [*waiting, new]
-    # Only tickets some open counter can ever take matter.
-    servable = set().union(*(c.services for c in counters))
-    remaining = [t for t in remaining if t.service in servable]
-    remaining.sort(key=lambda t: call_key(t, head_start))
+    # One queue per service, each in call order; a counter takes the best head among its
+    # services. Same result as scanning one sorted list, in O(n log n).
+    queues: dict[str, list[tuple[tuple[float, float, int], Waiting]]] = {}
+    for ticket in (*waiting, new):
+        queues.setdefault(ticket.service, []).append((call_key(ticket, head_start), ticket))
+    for items in queues.values():
+        items.sort(key=lambda item: item[0])
+    heads = dict.fromkeys(queues, 0)
     heap = [(max(0.0, c.free_in_s), c.id, c.services) for c in counters]
     heapq.heapify(heap)
     while heap:
         free_at, counter_id, services = heapq.heappop(heap)
-        index = next((i for i, t in enumerate(remaining) if t.service in services), None)
-        if index is None:
+        best: str | None = None
+        for service in services:
+            index = heads.get(service)
+            if index is None or index >= len(queues[service]):
+                continue
+            if best is None or queues[service][index][0] < queues[best][heads[best]][0]:
+                best = service
+        if best is None:
             continue  # this counter has nothing more to take; it leaves the simulation
-        ticket = remaining.pop(index)
+        ticket = queues[best][heads[best]][1]
+        heads[best] += 1
         if ticket.id == new.id:
             return free_at
         duration = service_s.get(ticket.service, DEFAULT_SERVICE_S)
