@@ -1,0 +1,180 @@
+"""Verbs for reports and history: `report`, `export events`, `demo-data`, `purge` (issue 4)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from kiosk import cli
+from kiosk import clock as clk
+from kiosk.exceptions import UsageError
+
+
+def _today(args: argparse.Namespace) -> str:
+    settings = cli.settings_of(args)
+    try:
+        now = clk.from_environment().now()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return clk.local_day(now, settings.site.tz)
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def table(rep: dict[str, Any]) -> str:
+    """The report as plain text columns for a terminal."""
+    head = (f"{'group':<14}{'issued':>7}{'served':>7}{'noshow':>7}{'expired':>8}{'transf':>7}"
+            f"{'wait mean':>10}{'med':>6}{'p90':>6}{'p95':>6}{'max':>6}{'svc med':>8}"
+            f"{'within':>8}{'met':>5}{'overt':>6}{'util':>6}")
+    lines = [f"serve times {rep['from']} .. {rep['to']} ({rep['timezone']})"]
+    active = {k: v for k, v in rep["filters"].items() if v is not None}
+    if active:
+        lines.append("filters: " + ", ".join(f"{k}={v}" for k, v in active.items()))
+    lines.append("minutes; within = share called within the class's target")
+    lines.append(head)
+
+    def line(label: str, g: dict[str, Any]) -> str:
+        w, s = g["wait_min"], g["service_min"]
+        within = g["within_target"]
+        return (f"{label:<14}{g['issued']:>7}{g['served']:>7}{g['no_show']:>7}{g['expired']:>8}"
+                f"{g['transferred']:>7}{_fmt(w['mean']):>10}{_fmt(w['median']):>6}"
+                f"{_fmt(w['p90']):>6}{_fmt(w['p95']):>6}{_fmt(w['max']):>6}"
+                f"{_fmt(s['median']):>8}"
+                f"{'-' if within is None else f'{within:.0%}':>8}{_fmt(g['target_met']):>5}"
+                f"{g['overtakes']:>6}"
+                f"{'' if 'utilisation' not in g else _fmt(g['utilisation'], 2):>6}")
+
+    lines.append(line("overall", rep["overall"]))
+    for title, key, items in (("service", "service", rep["by_service"]),
+                              ("counter", "counter", rep["by_counter"]),
+                              ("hour", "hour", rep["by_hour"]),
+                              ("class", "class", rep["by_class"])):
+        lines.append("")
+        for g in items:
+            lines.append(line(f"{title} {g[key]}", g))
+    return "\n".join(lines)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from kiosk import reports
+
+    settings = cli.settings_of(args)
+    date_to = args.to or _today(args)
+    date_from = args.date_from or date_to
+    priority = {"priority": True, "regular": False, None: None}[args.cls]
+    with cli.open_store(args) as store:
+        rep = reports.report(store, settings, date_from=date_from, date_to=date_to,
+                             service=args.service, counter=args.counter, priority=priority)
+    fmt = "json" if args.json else args.format
+    if fmt == "json":
+        print(json.dumps(rep, ensure_ascii=False))
+    elif fmt == "csv":
+        sys.stdout.write(reports.to_csv(rep))
+    else:
+        print(table(rep))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from kiosk import reports
+
+    settings = cli.settings_of(args)
+    date_to = args.to or _today(args)
+    date_from = args.date_from or date_to
+    with cli.open_store(args) as store:
+        if args.output:
+            with open(args.output, "w", encoding="utf-8", newline="") as out:
+                reports.export_events(store, settings, date_from=date_from, date_to=date_to,
+                                      fmt=args.format, out=out)
+            print(f"events {date_from} .. {date_to} written to {args.output}", file=sys.stderr)
+        else:
+            reports.export_events(store, settings, date_from=date_from, date_to=date_to,
+                                  fmt=args.format, out=sys.stdout)
+    return 0
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from kiosk import demo
+    from kiosk.clock import ManualClock
+    from kiosk.store import Store
+
+    if args.days < 1:
+        raise UsageError("--days must be at least 1")
+    settings = cli.settings_of(args)
+    tz = settings.site.tz
+    end = (datetime.strptime(args.end, "%Y-%m-%d").date() if args.end
+           else datetime.fromisoformat(_today(args)).date() - timedelta(days=1))
+    start = datetime.combine(end - timedelta(days=args.days - 1), time(6), tz)
+    plan = demo.Plan(load=args.load)
+    with Store(settings, clock=ManualClock(start)) as store, Progress(
+        transient=True, disable=not sys.stderr.isatty() and not args.progress
+    ) as progress:
+        task = progress.add_task("simulated days", total=args.days)
+        made = demo.generate(store, args.days, end=end, plan=plan, seed=args.seed,
+                             progress=lambda done: progress.update(task, completed=done))
+    payload = {"days": args.days, "from": (end - timedelta(days=args.days - 1)).isoformat(),
+               "to": end.isoformat(), "tickets": made}
+    cli.emit(args, payload, f"{made} tickets over {args.days} simulated day(s), "
+             f"{payload['from']} .. {payload['to']}")
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    with cli.open_store(args) as store:
+        result = store.purge(args.before, actor=cli.actor_of(args))
+    cli.emit(args, result, f"purged {result['tickets']} ticket(s) and {result['events']}"
+             f" event(s) before {result['before']}")
+    return 0
+
+
+def register(sub: Any, verb: Any, common: argparse.ArgumentParser,
+             as_json: argparse.ArgumentParser) -> None:
+    """Add this module's verbs to the `kiosk` parser (see kiosk.cli.EXTENSIONS)."""
+    dates = argparse.ArgumentParser(add_help=False)
+    dates.add_argument("--from", dest="date_from", metavar="DATE",
+                       help="first local date, YYYY-MM-DD (default: --to)")
+    dates.add_argument("--to", metavar="DATE", help="last local date, inclusive (default: today)")
+
+    p = verb("report", cmd_report, "serve-time statistics for a range of local dates",
+             dates, as_json)
+    p.add_argument("--service", metavar="S", help="only this service's queue")
+    p.add_argument("--counter", type=int, metavar="N", help="only what this counter called")
+    p.add_argument("--class", dest="cls", choices=["priority", "regular"],
+                   help="only one class of patrons")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    p = verb("export", cmd_export, "export the event log (CSV or JSON, ISO times)", dates)
+    p.add_argument("what", choices=["events"])
+    p.add_argument("--format", choices=["csv", "json"], required=True)
+    p.add_argument("--output", "-o", metavar="FILE", type=Path, help="write here, not stdout")
+
+    p = verb("demo-data", cmd_demo_data,
+             "realistic history through the store's own code (simulated days)", as_json)
+    p.add_argument("--days", type=int, required=True, metavar="N")
+    p.add_argument("--end", metavar="DATE", help="last simulated day (default: yesterday)")
+    p.add_argument("--load", type=float, default=0.7, help="offered load (default 0.7)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--progress", action="store_true",
+                   help="show the progress bar even when stderr is not a terminal")
+
+    p = verb("purge", cmd_purge, "retention: delete tickets and events before a local date",
+             as_json)
+    p.add_argument("--before", required=True, metavar="DATE")
+    p.add_argument("--actor", help=argparse.SUPPRESS)
+
+
+cli.EXTENSIONS.append(register)
