@@ -1,0 +1,1 @@
+"""The Textual screens: the patron kiosk (patron.py), its widgets, themes and .tcss styles."""
