@@ -1,0 +1,76 @@
+"""Demo history: simulated library days through the store's verbs, and the fast writer."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from kiosk import cli, demo, reports
+from kiosk import config as cfg
+from kiosk.clock import ManualClock
+from kiosk.store import Store
+
+from .conftest import local
+
+
+def test_two_days_through_the_verbs(store: Store, settings: cfg.Settings) -> None:
+    clock = ManualClock(local(6, 0, day=1, month=3))
+    with Store(settings, clock=clock, path=store.path.with_name("demo.db")) as s:
+        seen: list[int] = []
+        made = demo.generate(s, 2, end=date(2026, 3, 2), seed=3, progress=seen.append)
+        assert seen == [1, 2]
+        tickets = list(s.db.query("SELECT * FROM tickets"))
+        assert made == len(tickets) > 300
+        assert {t["day"] for t in tickets} == {"2026-03-01", "2026-03-02"}
+        priority = sum(t["need"] is not None for t in tickets) / len(tickets)
+        assert 0.09 < priority < 0.21
+        states = {t["state"] for t in tickets}
+        assert {"done", "no_show"} <= states and not states & {"waiting", "called", "serving"}
+        kinds = {r["kind"]: r["n"] for r in s.db.query(
+            "SELECT kind, COUNT(*) AS n FROM events GROUP BY kind")}
+        assert kinds["counter_paused"] >= len(settings.counters)  # lunch at least
+        assert kinds["transferred"] >= 1 and kinds["recalled"] >= 1
+        # Arrivals peak mid-morning and early afternoon, dip at lunch.
+        rep = reports.report(s, settings, date_from="2026-03-01", date_to="2026-03-02")
+        by_hour = {h["hour"]: h["issued"] for h in rep["by_hour"]}
+        assert by_hour[10] > by_hour[8] and by_hour[13] > by_hour[12]
+        assert all(0.3 < c["utilisation"] < 1.0 for c in rep["by_counter"])
+
+
+def test_fast_writer_writes_what_the_verbs_write(tmp_path: Path,
+                                                 settings: cfg.Settings) -> None:
+    day = date(2026, 3, 2)
+    plan = demo.Plan(load=0.9, transfer=0.08, walk_away=0.08)
+    clock = ManualClock(local(6, 0, day=2, month=3))
+    with Store(settings, clock=clock, path=tmp_path / "verbs.db") as slow:
+        with slow.bulk():
+            demo.simulate_day(slow, clock, settings, day, plan, seed=11)
+        slow_tickets = slow.conn.execute("SELECT * FROM tickets ORDER BY id").fetchall()
+        slow_events = slow.conn.execute(
+            "SELECT id, ticket_id, kind, at, counter, actor, detail FROM events ORDER BY id"
+        ).fetchall()
+    clock = ManualClock(local(6, 0, day=2, month=3))
+    with Store(settings, clock=clock, path=tmp_path / "fast.db") as fast:
+        writer = demo.FastWriter(fast.conn, settings, clock)
+        demo.simulate_day(writer, clock, settings, day, plan, seed=11)
+        writer.flush()
+        fast_tickets = fast.conn.execute("SELECT * FROM tickets ORDER BY id").fetchall()
+        fast_events = fast.conn.execute(
+            "SELECT id, ticket_id, kind, at, counter, actor, detail FROM events ORDER BY id"
+        ).fetchall()
+    kinds = {e[2] for e in slow_events}
+    assert {"transferred", "no_show", "counter_paused", "expired"} & kinds >= {
+        "transferred", "no_show", "counter_paused"}
+    assert fast_tickets == slow_tickets
+    assert fast_events == slow_events
+
+
+def test_demo_data_verb(config_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("KIOSK_NOW", "2026-03-10T09:00:00+07:00")
+    assert cli.main(["--config", str(config_path), "demo-data", "--days", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["from"] == out["to"] == "2026-03-09" and out["tickets"] > 100
+    # History must come before what the store already has.
+    assert cli.main(["--config", str(config_path), "demo-data", "--days", "1"]) == 1
+    assert "already has tickets" in capsys.readouterr().err
