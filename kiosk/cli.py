@@ -354,7 +354,8 @@ Register = Callable[..., None]
 EXTENSIONS: list[Register] = []
 """Feature modules add their verbs here when imported (see EXTENSION_MODULES)."""
 
-EXTENSION_MODULES: tuple[str, ...] = ("kiosk.cli_screens", "kiosk.cli_reports")
+EXTENSION_MODULES: tuple[str, ...] = ("kiosk.announcer", "kiosk.cli_screens",
+                                      "kiosk.cli_reports")
 """Modules that register more verbs: screens, printing, speech, reports."""
 
 

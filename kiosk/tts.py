@@ -506,7 +506,7 @@ class SpeechEngine:
                 proc.stdin.flush()
             except OSError:
                 pass  # the worker died; its end of stdout tells how
-            reply = self._next_reply(self.timeout_s + 5, "a synthesis")
+            reply = self._next_reply(self.timeout_s + min(5.0, self.timeout_s), "a synthesis")
             try:
                 if reply.get("id") != seq:
                     self._stop_worker()
@@ -754,10 +754,11 @@ class KioskVoice:
             for text, lang in parts:
                 self.log.append((text, lang, self._volume))
             self._generation += 1
-            self._job = (self._generation, parts, self._volume) if parts else None
+            speak = bool(parts) and self.output != "none"
+            self._job = (self._generation, parts, self._volume) if speak else None
             self._interrupt.set()
             self._cond.notify_all()
-        if parts and self.output != "none":
+        if speak:
             self._ensure_thread()
 
     def stop(self) -> None:

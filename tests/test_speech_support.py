@@ -32,7 +32,7 @@ echo "start $n $*" >> "$dir/log"
 case "${STUB_MODE:-ok}" in
   fail) echo "aplay: main:831: audio open error: No such file or directory" >&2; exit 1 ;;
   sleep) sleep "${STUB_SLEEP:-5}" ;;
-  kill-parent) kill -9 "$PPID"; sleep 1 ;;
+  kill-parent) kill -9 "$PPID"; exit 0 ;;
 esac
 echo "end $n" >> "$dir/log"
 exit 0
@@ -78,9 +78,9 @@ def install_stub(tmp_path: Path, name: str = "aplay") -> StubPlayer:
     return StubPlayer(bin_dir, record)
 
 
-@pytest.fixture
-def stub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StubPlayer:
-    """The stub as `aplay`, first on PATH for this process and its children."""
+def stub_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StubPlayer:
+    """The stub as `aplay`, first on PATH for this process and its children (STUB_MODE may
+    then be changed in os.environ; monkeypatch restores it)."""
     player = install_stub(tmp_path)
     for key, value in player.env().items():
         monkeypatch.setenv(key, value)

@@ -1,0 +1,414 @@
+"""The announcer: speaks each new call from the event log, one at a time, once.
+
+It reads `called` and `recalled` events after its cursor (a row per announcer name in the
+store's `cursors` table) and, for each: a chime, the call in every site language, repeated
+per [speech]; then it appends `announced` (with the audio length) and moves the cursor in
+one transaction. So after a clean restart nothing is said twice, and a crash between the
+start of playback and that commit repeats at most that one call. A call older than
+[queue].stale_call_s when its turn comes is not spoken but logged as `announce_skipped`
+(the board still shows it), so a burst at opening never builds a long backlog.
+
+Failures never stop `run_forever`: a missing or crashing engine, or a player that fails, is
+logged, shown in the heartbeat and retried with backoff (the call stays pending until it is
+spoken or goes stale). The heartbeat is a `devices` row (kind "announcer", named
+`announcer:NAME`; see `device_name`) updated at least every HEARTBEAT_S seconds while
+running; screens use `announcements_off()` to show "announcements off".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from kiosk import clock as clk
+from kiosk.config import Settings
+from kiosk.exceptions import SpeechError, UsageError
+from kiosk.speech import call_phrases
+from kiosk.store import Row, Store
+from kiosk.tts import Player, SpeechEngine, SynthesisRequest, render, shared_engine, write_wav
+
+log = logging.getLogger("kiosk.announcer")
+
+KINDS = ("called", "recalled")
+DEVICE_KIND = "announcer"
+POLL_S = 0.05
+"""How often the event log is checked (PRAGMA data_version: a cheap read)."""
+HEARTBEAT_S = 5.0
+HEARTBEAT_STALE_S = 20.0
+"""A heartbeat older than this means the announcer is not running (screens: "off")."""
+BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+BATCH = 50
+
+
+def device_name(name: str) -> str:
+    """The `devices` row of announcer NAME. Prefixed because devices are keyed by name alone
+    and printers have names too (the default printer and the default announcer are both
+    "main")."""
+    return f"{DEVICE_KIND}:{name}"
+
+
+def announcer_state(store: Store, name: str = "main") -> dict[str, Any]:
+    """The heartbeat as screens need it: on (bool), state, detail, updated_at, age_s."""
+    row = store.devices().get(device_name(name))
+    if row is None:
+        return {"on": False, "state": "off", "detail": "never started", "updated_at": None,
+                "age_s": None}
+    age = store.now().timestamp() - clk.epoch(row["updated_at"])
+    on = row["state"] == "ok" and age <= HEARTBEAT_STALE_S
+    return {"on": on, "state": row["state"], "detail": row["detail"],
+            "updated_at": row["updated_at"], "age_s": round(age, 1)}
+
+
+def announcements_off(store: Store, name: str = "main") -> bool:
+    """True when screens should say "announcements off": stale heartbeat or state not ok."""
+    return not announcer_state(store, name)["on"]
+
+
+class Announcer:
+    """Announce new calls from the store; see the module docstring.
+
+    Opens its own Store in the thread that runs it (the board runs `run_forever` in a
+    thread of its own). `engine` defaults to this process's shared engine worker, `player`
+    to the kiosk's (`kiosk` id, else the first [[kiosks]] entry: the host's own speaker)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        name: str = "main",
+        output: str | None = None,
+        clock: clk.Clock | None = None,
+        kiosk: str | None = None,
+        engine: SpeechEngine | None = None,
+        player: list[str] | None = None,
+    ) -> None:
+        if not name or not name.strip():
+            raise UsageError("an announcer needs a name")
+        self.settings = settings
+        self.name = name.strip()
+        self.output = output or settings.speech.output
+        if self.output not in ("speaker", "wav", "none"):
+            raise UsageError(f'speech output must be speaker, wav or none, got "{self.output}"')
+        try:
+            kiosk_settings = settings.kiosk(kiosk)
+        except KeyError:
+            raise UsageError(f'unknown kiosk "{kiosk}"') from None
+        self.player = Player(player or kiosk_settings.player)
+        self.clock: clk.Clock = clock or clk.SystemClock()
+        self._engine = engine
+        self.actor = device_name(self.name)
+        self.requests: list[SynthesisRequest] = []
+        """Every synthesis asked for (text, voice, rate, lang), for tests and diagnosis."""
+        self.voices_used: list[str] = []
+        """The voice espeak-ng reported for each request, in the same order."""
+        self.files: list[Path] = []
+        """WAV files written (output "wav")."""
+        self.last_error: str | None = None
+        self._store: Store | None = None
+        self._store_thread: int | None = None
+        self._stop = threading.Event()
+        self._beat_at = -math.inf
+        self._beat_last: tuple[str, str | None] | None = None
+        self._failed_events: set[int] = set()
+        self._tmp: Path | None = None
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    @property
+    def engine(self) -> SpeechEngine:
+        if self._engine is None:
+            self._engine = shared_engine()
+        return self._engine
+
+    def _open(self) -> Store:
+        me = threading.get_ident()
+        if self._store is None or self._store_thread != me:
+            self._store = Store(self.settings, clock=self.clock)
+            self._store_thread = me
+        return self._store
+
+    def _beat(self, store: Store, state: str, detail: str | None = None, *,
+              force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and (state, detail) == self._beat_last and now - self._beat_at < HEARTBEAT_S:
+            return
+        store.set_device(self.actor, DEVICE_KIND, state, detail)
+        self._beat_at = now
+        self._beat_last = (state, detail)
+
+    def close(self, *, state: str | None = "off", detail: str = "stopped") -> None:
+        """Say "off" in the heartbeat (unless state is None) and close the store."""
+        store, self._store = self._store, None
+        if store is not None:
+            try:
+                if state is not None:
+                    store.set_device(self.actor, DEVICE_KIND, state, detail)
+            except Exception as exc:  # closing must not fail on a busy or broken store
+                log.warning("could not write the heartbeat: %s", exc)
+            store.close()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def __enter__(self) -> Announcer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- one pass --------------------------------------------------------------------------
+
+    def _start_cursor(self, store: Store) -> int:
+        known = store.conn.execute(
+            "SELECT 1 FROM cursors WHERE name = ?", (self.name,)
+        ).fetchone()
+        if known:
+            return store.get_cursor(self.name)
+        # First run under this name: earlier calls are history (they would all be stale);
+        # start after the newest event older than the stale window, silently.
+        cutoff = self.clock.now() - timedelta(seconds=self.settings.queue.stale_call_s)
+        row = store.conn.execute(
+            "SELECT COALESCE(MAX(id), 0) FROM events WHERE at < ?", (clk.iso(cutoff),)
+        ).fetchone()
+        start = int(row[0])
+        store.set_cursor(self.name, start)
+        return start
+
+    def run_once(self) -> int:
+        """Announce every pending call (skipping stale ones); return how many were spoken.
+
+        A synthesis or playback failure is recorded (heartbeat "error", one
+        `announce_failed` event per call) and raised as SpeechError; that call stays
+        pending for the next try."""
+        store = self._open()
+        if self.output == "none":
+            return self._pass_silently(store)
+        self._beat(store, "ok")
+        cursor = self._start_cursor(store)
+        spoken = 0
+        while not self._stop.is_set():
+            batch = store.events_after(cursor, KINDS, limit=BATCH)
+            if not batch:
+                break
+            for event in batch:
+                if self._stop.is_set():
+                    break
+                if self._announce(store, event):
+                    spoken += 1
+                cursor = event["id"]
+        return spoken
+
+    def _pass_silently(self, store: Store) -> int:
+        """Output "none": nothing is spoken; the cursor follows so a later switch to a
+        speaker does not replay the day."""
+        self._beat(store, "off", "speech output is none")
+        newest = store.events_after(store.get_cursor(self.name), KINDS, limit=10**6)
+        if newest:
+            store.set_cursor(self.name, newest[-1]["id"])
+        return 0
+
+    def _announce(self, store: Store, event: Row) -> bool:
+        detail = json.loads(event["detail"]) if event["detail"] else {}
+        label = detail.get("label")
+        if not label and event["ticket_id"] is not None:
+            label = store.ticket(event["ticket_id"])["label"]
+        kind = event["kind"]
+        age = self.clock.now().timestamp() - clk.epoch(event["at"])
+        facts = {"label": label, "call": kind, "event": event["id"]}
+        if age > self.settings.queue.stale_call_s:
+            self._done(store, event, "announce_skipped",
+                       {**facts, "reason": "stale", "age_s": round(age, 1)})
+            log.info("skipped %s (%s %.0f s ago): too old to announce", label, kind, age)
+            return False
+        try:
+            parts = call_phrases(self.settings, str(label), int(event["counter"]),
+                                 recall=kind == "recalled")
+        except (KeyError, ValueError, TypeError) as exc:  # a counter gone from config...
+            self._done(store, event, "announce_skipped",
+                       {**facts, "reason": f"cannot phrase: {exc}"})
+            log.warning("skipped %s: cannot phrase the call: %s", label, exc)
+            return False
+        try:
+            audio_s, path, render_ms = self._speak(store, event, str(label), parts)
+        except SpeechError as exc:
+            self._failed(store, event, facts, str(exc))
+            raise
+        self._done(store, event, "announced",
+                   {**facts, "audio_s": round(audio_s, 2), "output": self.output,
+                    "file": str(path) if self.output == "wav" else None,
+                    "render_ms": round(render_ms, 1)})
+        self.last_error = None
+        self._beat(store, "ok")
+        log.info("announced %s at counter %s (%.1f s of audio)", label, event["counter"], audio_s)
+        return True
+
+    def _speak(self, store: Store, event: Row, label: str, parts: list[tuple[str, str]],
+               ) -> tuple[float, Path, float]:
+        speech = self.settings.speech
+        started = time.perf_counter()
+        rendered = render(self.engine, parts, voices=speech.voices, rate=speech.rate,
+                          with_chime=True, repeat=speech.repeat, pause_s=speech.pause_s,
+                          gain=speech.volume)
+        assert rendered is not None
+        for synthesis in rendered.syntheses:
+            self.requests.append(synthesis.request)
+            self.voices_used.append(synthesis.voice_used)
+        if self.output == "wav":
+            day = clk.local_day(clk.parse(event["at"]), self.settings.site.tz)
+            path = speech.wav_dir / f"{day}-{event['id']:08d}-{label}.wav"
+        else:
+            if self._tmp is None:
+                self._tmp = Path(tempfile.mkdtemp(prefix=f"kiosk-announcer-{self.name}-"))
+            path = self._tmp / "call.wav"
+        write_wav(path, rendered.samples)
+        render_ms = (time.perf_counter() - started) * 1000
+        if self.output == "wav":
+            self.files.append(path)
+        else:
+            self.player.play(path, audio_s=rendered.duration_s,
+                             tick=lambda: self._beat(store, "ok", "playing", force=True))
+        return rendered.duration_s, path, render_ms
+
+    def _done(self, store: Store, event: Row, kind: str, detail: dict[str, Any]) -> None:
+        """The outcome event and the cursor move, in one transaction."""
+        with store.bulk():
+            store.log(kind, ticket_id=event["ticket_id"], counter=event["counter"],
+                      actor=self.actor, detail=detail)
+            store.set_cursor(self.name, event["id"])
+
+    def _failed(self, store: Store, event: Row, facts: dict[str, Any], message: str) -> None:
+        self.last_error = message
+        log.error("could not announce %s: %s", facts["label"], message)
+        self._beat(store, "error", message[:200], force=True)
+        if event["id"] not in self._failed_events:  # one event per call, not per retry
+            self._failed_events.add(event["id"])
+            store.log("announce_failed", ticket_id=event["ticket_id"], counter=event["counter"],
+                      actor=self.actor, detail={**facts, "error": message[:500]})
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def run_forever(self, stop_event: threading.Event) -> None:
+        """Announce until `stop_event` is set; never raises (each failure is logged, shown in
+        the heartbeat and retried with backoff). A stop takes effect after the call being
+        played, so a clean stop never cuts a call short nor says it twice."""
+        self._stop = stop_event
+        failures = 0
+        retry_at = 0.0
+        last_version: int | None = None
+        try:
+            while not stop_event.is_set():
+                now = time.monotonic()
+                if failures == 0 or now >= retry_at:
+                    try:
+                        store = self._open()
+                        version = store.data_version()
+                        if (failures or version != last_version
+                                or now - self._beat_at >= HEARTBEAT_S):
+                            last_version = version
+                            self.run_once()
+                            failures = 0
+                    except Exception as exc:
+                        failures += 1
+                        delay = BACKOFF_S[min(failures, len(BACKOFF_S)) - 1]
+                        retry_at = time.monotonic() + delay
+                        self._trouble(exc, delay)
+                stop_event.wait(POLL_S)
+        finally:
+            self.close()
+
+    def _trouble(self, exc: Exception, delay: float) -> None:
+        if isinstance(exc, SpeechError):
+            log.error("%s; trying again in %.1f s", exc, delay)
+        else:
+            log.exception("announcer error; trying again in %.1f s", delay)
+            store, self._store = self._store, None  # a fresh connection on the next try
+            if store is not None:
+                try:
+                    store.close()
+                except Exception:
+                    pass
+        message = f"{type(exc).__name__}: {exc}" if not isinstance(exc, SpeechError) else str(exc)
+        self.last_error = message
+        try:
+            self._beat(self._open(), "error", message[:200], force=True)
+        except Exception as beat_exc:
+            log.warning("could not write the heartbeat: %s", beat_exc)
+
+
+# -- command line --------------------------------------------------------------------------
+
+
+def cmd_announcer(args: argparse.Namespace) -> int:
+    from kiosk.cli import emit, settings_of
+
+    settings = settings_of(args)
+    try:
+        clock = clk.from_environment()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO, stream=sys.stderr,
+        format="%(asctime)s %(name)s %(levelname)s: %(message)s",
+        force=True,  # a library's root-level logging call may have configured it already
+    )
+    announcer = Announcer(settings, name=args.name, output=args.output, clock=clock,
+                          kiosk=args.kiosk)
+    if args.once:
+        try:
+            spoken = announcer.run_once()
+        except BaseException:
+            announcer.close(state=None)  # the heartbeat keeps saying "error"
+            raise
+        announcer.close(detail="ran once")
+        emit(args, {"announced": spoken, "name": announcer.name, "output": announcer.output},
+             f"announced {spoken} call(s)")
+        return 0
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        log.info("stopping after the current call (signal %s)", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log.info("announcer %s started (output %s, store %s)", announcer.name, announcer.output,
+             settings.store.path)
+    announcer.run_forever(stop)
+    return 0
+
+
+def register(sub: Any, verb: Any, common: argparse.ArgumentParser,
+             as_json: argparse.ArgumentParser) -> None:
+    p = verb("announcer", cmd_announcer,
+             "speech worker: announces new calls from the event log", as_json)
+    p.add_argument("--once", action="store_true", help="announce what is pending, then exit")
+    p.add_argument("--name", default="main",
+                   help="announcer name: its own cursor and heartbeat (default: main)")
+    p.add_argument("--output", choices=["speaker", "wav", "none"],
+                   help="overrides [speech].output")
+    p.add_argument("--kiosk", metavar="ID",
+                   help="the kiosk whose player to use (default: the first in config)")
+
+
+def _register_with_cli() -> None:
+    from kiosk import cli
+
+    if register not in cli.EXTENSIONS:
+        cli.EXTENSIONS.append(register)
+
+
+_register_with_cli()

@@ -1,0 +1,238 @@
+"""The engine worker (pyttsx3 + espeak-ng, for real) and the patron kiosk's voice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kiosk import tts
+from kiosk.exceptions import SpeechError
+from tests.conftest import require_tool
+from tests.test_speech_support import (
+    RMS_FLOOR,
+    StubPlayer,
+    assert_speech_wav,
+    speech_settings,
+    stub_on_path,
+    wav_facts,
+)
+
+ID_TEXT = "Nomor antrean A dua belas, silakan menuju Loket 3."
+EN_TEXT = "Ticket number eh twelve, please proceed to Counter 3."
+
+
+@pytest.fixture
+def stub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StubPlayer:
+    return stub_on_path(tmp_path, monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    require_tool("espeak-ng")
+    with tts.SpeechEngine() as eng:
+        yield eng
+
+
+def test_each_part_is_synthesised_in_the_voice_asked_for(engine: tts.SpeechEngine):
+    for text, voice in ((ID_TEXT, "id"), (EN_TEXT, "en"), (ID_TEXT, "id")):
+        result = engine.synthesize(text, voice, 140, lang=voice)
+        assert result.request == tts.SynthesisRequest(text, voice, 140, voice)
+        assert result.voice_used.split("/")[-1] == voice  # what espeak-ng says it used
+        assert 2.5 < result.duration_s < 8, result.duration_s
+        assert tts.rms(result.samples) > RMS_FLOOR
+    assert engine.requests[-3:] == [tts.SynthesisRequest(ID_TEXT, "id", 140, "id"),
+                                    tts.SynthesisRequest(EN_TEXT, "en", 140, "en"),
+                                    tts.SynthesisRequest(ID_TEXT, "id", 140, "id")]
+
+
+def test_the_rate_is_applied(engine: tts.SpeechEngine):
+    slow = engine.synthesize(EN_TEXT, "en", 100).duration_s
+    fast = engine.synthesize(EN_TEXT, "en", 250).duration_s
+    assert slow > 1.8 * fast
+
+
+def test_long_text_is_complete_although_run_and_wait_returns_early(engine: tts.SpeechEngine):
+    """One long utterance (~35 s): the file must hold all of it, not what was written when
+    runAndWait returned; and the same text twice gives (nearly) the same length."""
+    text = " ".join([ID_TEXT] * 8)
+    first = engine.synthesize(text, "id", 140).duration_s
+    again = engine.synthesize(text, "id", 140).duration_s
+    single = engine.synthesize(ID_TEXT, "id", 140).duration_s
+    assert first > 7 * single
+    assert abs(first - again) < 0.1
+
+
+def test_an_unknown_voice_fails_instead_of_speaking_in_the_wrong_voice(
+        engine: tts.SpeechEngine):
+    with pytest.raises(SpeechError, match="nosuchvoice"):
+        engine.synthesize("halo", "nosuchvoice", 140)
+    assert engine.synthesize("halo", "id", 140).voice_used.endswith("/id")
+
+
+def test_a_killed_worker_is_started_again(engine: tts.SpeechEngine):
+    engine.start()
+    pid, starts = engine.pid, engine.starts
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.2)
+    result = engine.synthesize("masih hidup", "id", 140)
+    assert result.voice_used.endswith("/id")
+    assert engine.starts == starts + 1 and engine.pid != pid
+
+
+def test_a_worker_dying_mid_request_is_a_speech_error(tmp_path: Path):
+    script = tmp_path / "dies.py"
+    script.write_text(
+        "import json, sys\n"
+        "print(json.dumps({'ready': True}), flush=True)\n"
+        "sys.stdin.readline()\n"
+        "print('espeak-ng: segmentation fault (simulated)', file=sys.stderr, flush=True)\n"
+        "sys.exit(139)\n"
+    )
+    with tts.SpeechEngine([sys.executable, str(script)]) as eng:
+        with pytest.raises(SpeechError, match=r"exit code 139.*segmentation fault"):
+            eng.synthesize("halo", "id", 140)
+
+
+def test_a_hung_worker_is_stopped_after_the_timeout(tmp_path: Path):
+    script = tmp_path / "hangs.py"
+    script.write_text("import json, time\nprint(json.dumps({'ready': True}), flush=True)\n"
+                      "time.sleep(60)\n")
+    with tts.SpeechEngine([sys.executable, str(script)], timeout_s=0.5) as eng:
+        started = time.monotonic()
+        with pytest.raises(SpeechError, match="hung"):
+            eng.synthesize("halo", "id", 140)
+        assert time.monotonic() - started < 10
+        assert eng.pid is None
+
+
+def test_a_missing_engine_is_a_speech_error(tmp_path: Path):
+    with tts.SpeechEngine([str(tmp_path / "no-such-engine")]) as eng:
+        with pytest.raises(SpeechError, match="cannot start"):
+            eng.synthesize("halo", "id", 140)
+
+
+def test_an_engine_that_cannot_initialise_says_why(tmp_path: Path):
+    script = tmp_path / "noespeak.py"
+    script.write_text("import json\nprint(json.dumps({'ready': False, "
+                      "'error': 'OSError: libespeak-ng.so.1: cannot open'}), flush=True)\n")
+    with tts.SpeechEngine([sys.executable, str(script)]) as eng:
+        with pytest.raises(SpeechError, match="unavailable: OSError: libespeak-ng"):
+            eng.synthesize("halo", "id", 140)
+
+
+# -- the player ----------------------------------------------------------------------------
+
+
+def test_the_player_gets_the_wav_last_and_its_exit_code_is_checked(
+        tmp_path: Path, stub: StubPlayer):
+    wav = tts.write_wav(tmp_path / "c.wav", tts.chime())
+    assert tts.Player(["aplay", "-q"]).play(wav, audio_s=1.2) is True
+    assert stub.starts() == [f"start 0 -q {wav}"]
+    os.environ["STUB_MODE"] = "fail"
+    with pytest.raises(SpeechError, match="exit code 1: aplay: .*audio open error"):
+        tts.Player(["aplay", "-q"]).play(wav, audio_s=1.2)
+    with pytest.raises(SpeechError, match="cannot start"):
+        tts.Player([str(tmp_path / "no-player")]).play(wav, audio_s=1.2)
+
+
+def test_a_hung_player_is_stopped(tmp_path: Path, stub: StubPlayer):
+    os.environ.update(STUB_MODE="sleep", STUB_SLEEP="30")
+    wav = tts.write_wav(tmp_path / "c.wav", tts.chime())
+    started = time.monotonic()
+    with pytest.raises(SpeechError, match="did not finish"):
+        tts.Player(["aplay"], grace_s=0.5).play(wav, audio_s=0.2)
+    assert time.monotonic() - started < 5
+
+
+# -- the kiosk's voice ---------------------------------------------------------------------
+
+
+def test_output_none_records_without_an_engine(tmp_path: Path):
+    settings = speech_settings(tmp_path, output="none")
+    missing = tts.SpeechEngine([str(tmp_path / "no-such-engine")])
+    voice = tts.KioskVoice(settings, "lobby", engine=missing)
+    voice.say("Selamat datang", "id")
+    voice.volume_up()
+    voice.say_many([("1, Keanggotaan.", "id"), ("Membership", "en")])
+    assert voice.wait_idle(2)
+    expected_up = 1.25
+    assert voice.log == [("Selamat datang", "id", 1.0), ("1, Keanggotaan.", "id", expected_up),
+                         ("Membership", "en", expected_up)]
+    assert voice.errors == [] and missing.starts == 0
+    voice.close()
+    missing.close()
+
+
+def test_wav_output_speaks_in_the_language_asked_and_volume_changes_the_level(
+        tmp_path: Path, engine: tts.SpeechEngine):
+    settings = speech_settings(tmp_path, output="wav")
+    voice = tts.KioskVoice(settings, "lobby", engine=engine)
+    try:
+        voice.say("Silakan pilih layanan yang Anda butuhkan.", "id")
+        assert voice.wait_idle(10)
+        voice.volume_up()
+        voice.volume_up()
+        voice.say("Silakan pilih layanan yang Anda butuhkan.", "id")
+        assert voice.wait_idle(10)
+        assert voice.reset_volume() == 1.0
+        voice.say_many([("Please choose a service.", "en"), ("Silakan pilih.", "id")])
+        assert voice.wait_idle(10)
+        assert voice.errors == []
+        normal, louder, both = voice.wav_files
+        assert [(r.voice, r.lang) for r in voice.requests] == [
+            ("id", "id"), ("id", "id"), ("en", "en"), ("id", "id")]
+        quiet = assert_speech_wav(normal, low=1.5)
+        loud = assert_speech_wav(louder, low=1.5)
+        assert loud.rms == pytest.approx(1.5625 * quiet.rms, rel=0.06)
+        assert wav_facts(both).seconds > 2
+        assert [entry[2] for entry in voice.log] == [1.0, 1.5625, 1.0, 1.0]
+    finally:
+        voice.close()
+
+
+def test_saying_something_new_cuts_off_what_is_playing(
+        tmp_path: Path, stub: StubPlayer, engine: tts.SpeechEngine):
+    os.environ.update(STUB_MODE="sleep", STUB_SLEEP="20")
+    settings = speech_settings(tmp_path, output="speaker")
+    voice = tts.KioskVoice(settings, "lobby", engine=engine)
+    try:
+        voice.say("Silakan pilih layanan yang Anda butuhkan.", "id")
+        deadline = time.monotonic() + 10
+        while not stub.starts() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(stub.starts()) == 1
+        os.environ["STUB_MODE"] = "ok"  # the next prompt plays to its end
+        started = time.monotonic()
+        voice.say("Please choose a service.", "en")
+        assert voice.wait_idle(10)
+        assert time.monotonic() - started < 5  # the 20 s prompt did not finish first
+        assert len(stub.starts()) == 2 and stub.ends() == ["end 1"]
+        assert voice.played == 1 and voice.errors == []
+        assert wav_facts(stub.played(1)).seconds < wav_facts(stub.played(0)).seconds
+        os.environ["STUB_MODE"] = "sleep"
+        voice.say("Terima kasih.", "id")
+        while len(stub.starts()) < 3 and time.monotonic() < deadline + 10:
+            time.sleep(0.02)
+        voice.stop()
+        assert voice.wait_idle(3)
+    finally:
+        voice.close()
+
+
+def test_a_failing_player_is_kept_as_an_error_not_raised(
+        tmp_path: Path, stub: StubPlayer, engine: tts.SpeechEngine):
+    os.environ["STUB_MODE"] = "fail"
+    voice = tts.KioskVoice(speech_settings(tmp_path, output="speaker"), "lobby", engine=engine)
+    try:
+        voice.say("Terima kasih.", "id")
+        assert voice.wait_idle(10)
+        assert len(voice.errors) == 1 and "exit code 1" in voice.errors[0]
+        assert voice.played == 0
+    finally:
+        voice.close()
