@@ -366,7 +366,7 @@ def test_volume_contrast_and_language_reset_for_the_next_patron(kit: Kit):
         await key(kit, pilot, "asterisk", "9", "1", "1")
         assert isinstance(app.screen, TicketScreen)
         assert (app.theme, app.lang) == (themes.HIGH_CONTRAST, "en")
-        await tap(kit, pilot, "#tool-done")
+        await tap(kit, pilot, "#done")
         assert isinstance(app.screen, WelcomeScreen)
         assert (app.theme, app.lang, kit.voice.volume) == (themes.CONTRAST, "id", default)
 
@@ -459,7 +459,7 @@ def test_a_failed_print_keeps_the_number_with_print_again(make_kit):
         assert isinstance(screen, TicketScreen) and screen.printing == "failed"
         state = screen.query_one("#print-state", Banner)
         assert state.message == t("id", "ticket.print_failed")
-        assert screen.query_one("#tool-print", Choice).display
+        assert screen.query_one("#print-again", Choice).display
         said_number = t("id", "ticket.spoken", label=spoken_label("A001", "id", "words"))
         assert kit.voice.spoken()[-2:] == [t("id", "ticket.print_failed"), said_number]
         # Neither a touch nor the usual 10 s takes the number away.
@@ -468,9 +468,9 @@ def test_a_failed_print_keeps_the_number_with_print_again(make_kit):
         await tick(kit, pilot, kit.settings.patron.ticket_screen_s + 1)
         assert app.screen is screen
         printer.succeed = True
-        await tap(kit, pilot, "#tool-print")
+        await tap(kit, pilot, "#print-again")
         assert screen.printing == "printed" and len(printer.jobs) == 2
-        assert not screen.query_one("#tool-print", Choice).display
+        assert not screen.query_one("#print-again", Choice).display
         await tick(kit, pilot, kit.settings.patron.ticket_screen_s + 0.5)
         assert isinstance(app.screen, WelcomeScreen)
 

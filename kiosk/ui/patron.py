@@ -503,8 +503,6 @@ class PriorityScreen(KioskScreen):
 class TicketScreen(KioskScreen):
     """The number in block letters, the service, people ahead, the wait, the print state."""
 
-    TOOLBAR = ("print", "done", "lang", "repeat", "contrast", "softer", "louder")
-
     def __init__(self, issued: Issued, service: Service, printing: str) -> None:
         super().__init__()
         self.issued = issued
@@ -529,6 +527,10 @@ class TicketScreen(KioskScreen):
             yield Banner(id="print-state")
             yield Static(t(lang, "ticket.thanks"), id="thanks", markup=False)
             yield Static(t(lang, "kiosk.done_hint"), id="hint", classes="hint", markup=False)
+        with Horizontal(id="actions"):
+            yield Choice("print", t(lang, "ticket.print_again"), number="1", icon="🖨",
+                         id="print-again", classes="action")
+            yield Choice("done", t(lang, "kiosk.done"), icon="✔", id="done", classes="action")
         yield from self.compose_toolbar()
 
     def on_mount(self) -> None:
@@ -563,7 +565,7 @@ class TicketScreen(KioskScreen):
         banner = self.query_one("#print-state", Banner)
         banner.show(icon, text)
         banner.set_class(self.printing == "failed", "alert")
-        self.query_one("#tool-print", Choice).display = self.printing == "failed"
+        self.query_one("#print-again", Choice).display = self.printing == "failed"
 
     def print_done(self, ok: bool) -> None:
         self.printing = "printed" if ok else "failed"
