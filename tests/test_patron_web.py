@@ -1,0 +1,77 @@
+"""End to end in a real browser: `kiosk web patron` served by textual-serve, Debian's
+headless Chromium tapping computed cell coordinates, a ticket found in the store file."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from kiosk import config as cfg
+from kiosk.clock import ManualClock
+from kiosk.store import Store
+from kiosk.ui.patron import PatronApp, SilentVoice
+
+from .browser import WebScreen, wait_for
+from .conftest import local, require_tool, write_config
+
+NOW = "2026-11-27T09:00:00+07:00"
+GUARD_S = 0.8  # more than the kiosk's 0.4 s input guard, with room for a slow machine
+
+
+def layout(settings: cfg.Settings, db: Path, size: tuple[int, int],
+           selectors: list[str]) -> dict[str, tuple[int, int]]:
+    """Where each target's centre cell is at this terminal size (the same app, headless)."""
+    centres: dict[str, tuple[int, int]] = {}
+
+    async def main() -> None:
+        with Store(settings, clock=ManualClock(local(9, 0)), path=db) as store:
+            app = PatronApp(settings, store=store, printer=None, voice=SilentVoice(),
+                            poll_s=3600)
+            async with app.run_test(size=size) as pilot:
+                await pilot.pause()
+                centres[selectors[0]] = app.screen.query_one(selectors[0]).region.center
+                await pilot.pause(GUARD_S)
+                await pilot.click(selectors[0])
+                await pilot.pause()
+                await app.workers.wait_for_complete()
+                for selector in selectors[1:]:
+                    centres[selector] = app.screen.query_one(selector).region.center
+
+    # Playwright's sync API keeps an event loop on this thread: run the probe on another.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, main()).result()
+    return centres
+
+
+def test_a_ticket_by_touch_in_headless_chromium(tmp_path: Path):
+    require_tool("chromium")
+    config = write_config(tmp_path, replace={'output = "speaker"': 'output = "none"'})
+    settings = cfg.load(config)
+    env = {"KIOSK_NOW": NOW, "KIOSK_CONFIG": str(config), "CI": ""}
+
+    with WebScreen("patron", env=env, args=["--kiosk", "lobby"], cwd=tmp_path) as web:
+        assert web.cols >= 100 and web.rows >= 30, (web.cols, web.rows)
+        cell_w, cell_h = web.cell_size()
+        assert 4 < cell_w < 30 and 8 < cell_h < 60
+        spots = layout(settings, tmp_path / "layout.db", (web.cols, web.rows),
+                       ["#service-2", "#need-no"])
+        time.sleep(2 * GUARD_S)  # the welcome screen is up and its guard has passed
+        web.tap(*spots["#service-2"])
+        time.sleep(GUARD_S)
+        web.tap(*spots["#need-no"])
+
+        with Store(settings) as store:
+            def issued() -> list[dict]:
+                return list(store.db.query("SELECT * FROM tickets"))
+
+            try:
+                rows = wait_for(issued, 20, "the ticket in the store")
+            except AssertionError:
+                web.screenshot(tmp_path / "failed.png")
+                raise
+    [row] = rows
+    assert (row["label"], row["service"], row["need"], row["kiosk"], row["lang"]) == (
+        "B001", "B", None, "lobby", "id")
+    assert row["day"] == "2026-11-27"
