@@ -106,6 +106,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
+    from rich.console import Console
     from rich.progress import Progress
 
     from kiosk import demo
@@ -120,8 +121,9 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
            else datetime.fromisoformat(_today(args)).date() - timedelta(days=1))
     start = datetime.combine(end - timedelta(days=args.days - 1), time(6), tz)
     plan = demo.Plan(load=args.load)
+    console = Console(stderr=True, force_terminal=True if args.progress else None)
     with Store(settings, clock=ManualClock(start)) as store, Progress(
-        transient=True, disable=not sys.stderr.isatty() and not args.progress
+        console=console, transient=True, disable=not (console.is_terminal or args.progress)
     ) as progress:
         task = progress.add_task("simulated days", total=args.days)
         made = demo.generate(store, args.days, end=end, plan=plan, seed=args.seed,

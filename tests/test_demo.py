@@ -68,8 +68,11 @@ def test_fast_writer_writes_what_the_verbs_write(tmp_path: Path,
 
 def test_demo_data_verb(config_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("KIOSK_NOW", "2026-03-10T09:00:00+07:00")
-    assert cli.main(["--config", str(config_path), "demo-data", "--days", "1", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    assert cli.main(["--config", str(config_path), "demo-data", "--days", "1", "--json",
+                     "--progress"]) == 0
+    captured = capsys.readouterr()
+    assert "simulated days" in captured.err  # the progress bar
+    out = json.loads(captured.out)
     assert out["from"] == out["to"] == "2026-03-09" and out["tickets"] > 100
     # History must come before what the store already has.
     assert cli.main(["--config", str(config_path), "demo-data", "--days", "1"]) == 1
