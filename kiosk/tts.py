@@ -405,7 +405,7 @@ class SpeechEngine:
         self._proc: subprocess.Popen[str] | None = None
         self._replies: queue.Queue[str | None] = queue.Queue()
         self._stderr: collections.deque[str] = collections.deque(maxlen=20)
-        self._tmp = Path(tempfile.mkdtemp(prefix="kiosk-tts-"))
+        self._tmp: Path | None = None  # made on first use: an unused engine leaves nothing
         self._seq = itertools.count(1)
 
     @property
@@ -498,6 +498,8 @@ class SpeechEngine:
             proc = self._proc
             assert proc is not None and proc.stdin is not None
             seq = next(self._seq)
+            if self._tmp is None:
+                self._tmp = Path(tempfile.mkdtemp(prefix="kiosk-tts-"))
             path = self._tmp / f"u{seq}.wav"
             message = {"id": seq, "text": text, "voice": voice, "rate": int(rate),
                        "path": str(path), "timeout": self.timeout_s}
@@ -538,7 +540,9 @@ class SpeechEngine:
     def close(self) -> None:
         with self._lock:
             self._stop_worker()
-        shutil.rmtree(self._tmp, ignore_errors=True)
+            if self._tmp is not None:
+                shutil.rmtree(self._tmp, ignore_errors=True)
+                self._tmp = None
 
     def __enter__(self) -> SpeechEngine:
         return self

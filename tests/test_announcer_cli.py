@@ -32,7 +32,10 @@ def player(tmp_path: Path) -> StubPlayer:
 
 
 def kiosk_env(player: StubPlayer, mode: str = "ok") -> dict[str, str]:
-    return {**os.environ, "KIOSK_NOW": NOW, **player.env(mode)}
+    # TMPDIR: what a killed announcer leaves behind stays in the test's folder
+    tmp = player.dir.parent / "tmp"
+    tmp.mkdir(exist_ok=True)
+    return {**os.environ, "KIOSK_NOW": NOW, "TMPDIR": str(tmp), **player.env(mode)}
 
 
 def kiosk(config: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
