@@ -134,6 +134,12 @@ def cmd_issue(args: argparse.Namespace) -> int:
         printed: bool | None = None
         if not args.no_print:
             printed = print_ticket(store, issued, args.kiosk)
+            if printed is False:  # the ticket stays valid: warn, still exit 0
+                from printers.worker import failure_reason
+
+                reason = failure_reason(store, issued.ticket["id"])
+                print(f"kiosk: warning: {issued.ticket['label']} is issued but its slip was "
+                      f"not printed: {reason}", file=sys.stderr)
         payload = ticket_json(
             issued.ticket,
             people_ahead=issued.people_ahead,
@@ -354,7 +360,7 @@ Register = Callable[..., None]
 EXTENSIONS: list[Register] = []
 """Feature modules add their verbs here when imported (see EXTENSION_MODULES)."""
 
-EXTENSION_MODULES: tuple[str, ...] = ("kiosk.announcer", "kiosk.cli_screens",
+EXTENSION_MODULES: tuple[str, ...] = ("kiosk.announcer", "kiosk.cli_screens", "printers.cli",
                                       "kiosk.cli_reports")
 """Modules that register more verbs: screens, printing, speech, reports."""
 
