@@ -107,6 +107,21 @@ def test_repeat_and_pause_come_from_config(espeak: None, tmp_path: Path, clock: 
     assert durations[2] - durations[1] == pytest.approx(speech_once + 1.5, abs=0.05)
 
 
+def test_voice_per_language_and_rate_come_from_config(
+        espeak: None, tmp_path: Path, clock: ManualClock):
+    settings = speech_settings(tmp_path, replace={
+        'voices = { id = "id", en = "en" }': 'voices = { id = "ms", en = "en-us" }',
+        "rate = 140": "rate = 170",
+    })
+    with Store(settings, clock=clock) as store:
+        call(store)
+    with Announcer(settings, clock=clock) as announcer:
+        assert announcer.run_once() == 1
+    assert [(r.lang, r.voice, r.rate) for r in announcer.requests] == [
+        ("id", "ms", 170), ("en", "en-us", 170)]
+    assert [v.split("/")[-1] for v in announcer.voices_used] == ["ms", "en-us"]
+
+
 def test_a_recall_says_so_and_the_need_is_never_spoken(
         espeak: None, settings: Settings, store: Store, clock: ManualClock):
     call(store, need="disabilitas")
@@ -172,9 +187,9 @@ def test_a_call_that_goes_stale_while_another_plays_is_skipped(
         espeak: None, tmp_path: Path, stub: StubPlayer):
     """Staleness is judged when a call's turn comes, not when the batch was read."""
     settings = speech_settings(tmp_path, output="speaker",
-                               replace={"stale_call_s = 120": "stale_call_s = 1"})
+                               replace={"stale_call_s = 120": "stale_call_s = 2"})
     clock = RunningClock(local(9, 0))
-    os.environ.update(STUB_MODE="sleep", STUB_SLEEP="1.5")
+    os.environ.update(STUB_MODE="sleep", STUB_SLEEP="2.5")
     with Store(settings, clock=clock) as store, Announcer(settings, clock=clock) as announcer:
         assert announcer.run_once() == 0  # running since before the calls
         call(store, counter=1)
