@@ -21,6 +21,7 @@ import argparse
 import json
 import logging
 import math
+import re
 import shutil
 import signal
 import sys
@@ -195,7 +196,8 @@ class Announcer:
         store = self._open()
         if self.output == "none":
             return self._pass_silently(store)
-        self._beat(store, "ok")
+        if self.last_error is None:  # while failing, the heartbeat keeps saying "error"
+            self._beat(store, "ok")
         cursor = self._start_cursor(store)
         spoken = 0
         while not self._stop.is_set():
@@ -208,6 +210,8 @@ class Announcer:
                 if self._announce(store, event):
                     spoken += 1
                 cursor = event["id"]
+        self.last_error = None  # a pass without failures: whatever failed works again
+        self._beat(store, "ok")
         return spoken
 
     def _pass_silently(self, store: Store) -> int:
@@ -267,12 +271,16 @@ class Announcer:
             self.voices_used.append(synthesis.voice_used)
         if self.output == "wav":
             day = clk.local_day(clk.parse(event["at"]), self.settings.site.tz)
-            path = speech.wav_dir / f"{day}-{event['id']:08d}-{label}.wav"
+            safe = re.sub(r"[^A-Za-z0-9]", "", label) or "call"
+            path = speech.wav_dir / f"{day}-{event['id']:08d}-{safe}.wav"
         else:
             if self._tmp is None:
                 self._tmp = Path(tempfile.mkdtemp(prefix=f"kiosk-announcer-{self.name}-"))
             path = self._tmp / "call.wav"
-        write_wav(path, rendered.samples)
+        try:
+            write_wav(path, rendered.samples)
+        except OSError as exc:
+            raise SpeechError(f"cannot write {path}: {exc.strerror or exc}") from None
         render_ms = (time.perf_counter() - started) * 1000
         if self.output == "wav":
             self.files.append(path)
@@ -327,6 +335,7 @@ class Announcer:
                 stop_event.wait(POLL_S)
         finally:
             self.close()
+            self._stop = threading.Event()  # run_once works again after a stop
 
     def _trouble(self, exc: Exception, delay: float) -> None:
         if isinstance(exc, SpeechError):

@@ -310,3 +310,37 @@ def test_a_missing_engine_is_retried_with_backoff_until_it_appears(
     assert not worker.is_alive()
     assert store.devices()[device_name("main")]["state"] == "off"
     assert len(events(store, "announce_failed")) == 1
+
+
+def test_a_wav_folder_that_cannot_be_written_is_a_reported_failure(
+        espeak: None, tmp_path: Path, clock: ManualClock):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the WAV folder should be")
+    settings = speech_settings(tmp_path, replace={
+        'wav_dir = "data/announcements"': f'wav_dir = "{blocker}/calls"'})
+    with Store(settings, clock=clock) as store:
+        call(store)
+        announcer = Announcer(settings, clock=clock)
+        with pytest.raises(SpeechError, match="cannot write"):
+            announcer.run_once()
+        assert announcer_state(store)["state"] == "error"
+        assert len(events(store, "announce_failed")) == 1
+        announcer.close(state=None)
+
+
+def test_a_call_from_a_counter_no_longer_configured_is_skipped_not_stuck(
+        espeak: None, tmp_path: Path, clock: ManualClock):
+    settings = speech_settings(tmp_path)
+    with Store(settings, clock=clock) as store:
+        store.issue("D")
+        store.call_next(4)
+        store.issue("A")
+        store.call_next(1)
+    counter_4 = '[[counters]]\nid = 4\nname = { id = "Loket 4", en = "Counter 4" }\n' \
+                'services = ["D", "E"]\n'
+    smaller = speech_settings(tmp_path, replace={counter_4: ""})
+    with Store(smaller, clock=clock) as store, Announcer(smaller, clock=clock) as announcer:
+        assert announcer.run_once() == 1
+        (skipped,) = events(store, "announce_skipped")
+        assert skipped["counter"] == 4 and skipped["detail"]["reason"].startswith("cannot phrase")
+        assert events(store, "announced")[0]["counter"] == 1
