@@ -305,6 +305,12 @@ def _serve() -> int:
         while _espeak.IsPlaying() and time.monotonic() < deadline:
             time.sleep(0.002)
 
+    # An empty first loop: until a runAndWait has run, setProperty is only queued (the driver
+    # starts busy), so the wait for idleness in once() would come before the rate is set.
+    # Idle first, or this loop's stop() leaves a pending cancel for the first utterance.
+    wait_idle()
+    engine.runAndWait()
+
     def once(text: str, voice: str, rate: int, path: Path, timeout: float) -> dict[str, Any]:
         wait_idle()
         with contextlib.suppress(FileNotFoundError):
