@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from textual import events
 from textual.app import App, ComposeResult
@@ -37,10 +37,11 @@ from kiosk import clock as clk
 from kiosk.config import Service, Settings
 from kiosk.exceptions import IssueRefused, KioskError, PinError
 from kiosk.i18n import other_language, t
-from kiosk.speech import spoken_label
-from kiosk.store import Issued, Store
 from kiosk.ui import themes
 from kiosk.ui.widgets import Banner, BigNumber, Choice
+
+if TYPE_CHECKING:
+    from kiosk.store import Issued, Store
 
 T = TypeVar("T")
 
@@ -576,6 +577,8 @@ class TicketScreen(KioskScreen):
         self.app.touched()  # a failed print restarts the (longer) wait before returning
 
     def _spoken_number(self) -> str:
+        from kiosk.speech import spoken_label  # num2words is slow to import: not at start
+
         lang = self.app.lang
         words = spoken_label(self.label, lang, self.app.settings.speech.numbers)
         return t(lang, "ticket.spoken", label=words)
@@ -785,7 +788,7 @@ class PatronApp(App[None], inherit_bindings=False):
         self.settings = settings
         self.kiosk_id = settings.kiosk(kiosk_id).id
         self._own_store = store is None
-        self.store = store or Store(settings, clock=clk.from_environment())
+        self.store: Store = store  # type: ignore[assignment]  # opened in on_mount if None
         self.printer = default_printer(settings, self.kiosk_id) if printer is _DEFAULT else (
             printer)
         self.voice = voice if voice is not None else default_voice(settings, self.kiosk_id)
@@ -802,11 +805,14 @@ class PatronApp(App[None], inherit_bindings=False):
         self._guard_until = 0.0
         self._last_input = monotonic()
         self._staff_taps: list[float] = []
+        self._starting = True
         self._adjusted = False
         """The patron changed language, theme or volume: undo it for the next one."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self.on_first_frame: Callable[[], None] | None = None
         """Benchmarks: called once after the first frame is drawn."""
+        self.input_at = 0.0
+        """perf_counter() of the last accepted input (benchmarks)."""
         self.on_ticket_shown: Callable[[TicketScreen], None] | None = None
         """Benchmarks: called after a ticket screen's first frame."""
 
@@ -816,12 +822,22 @@ class PatronApp(App[None], inherit_bindings=False):
         self._loop = asyncio.get_running_loop()
         if self.printer is not None:
             self.printer.start()
-        await self.refresh_trouble(speak=False)
-        await self.push_screen(WelcomeScreen())
-        self.set_interval(TICK_S, self._tick)
-        self.set_interval(self.poll_s, self._poll)
+        # Draw first, then open the store (its imports and file are the slow part of a cold
+        # start), read the trouble, and only then speak the welcome, trouble included.
+        self._starting = True
+        welcome = WelcomeScreen()
+        await self.push_screen(welcome)
         if self.on_first_frame is not None:
             self.call_after_refresh(self.on_first_frame)
+        if self.store is None:
+            self.store = await self.in_store(_open_store, self.settings)
+        await self.refresh_trouble(speak=False)
+        welcome.show_trouble()
+        self._starting = False
+        if self.screen is welcome:
+            self.screen_shown(welcome)
+        self.set_interval(TICK_S, self._tick)
+        self.set_interval(self.poll_s, self._poll)
 
     async def on_unmount(self) -> None:
         if self.printer is not None:
@@ -829,7 +845,7 @@ class PatronApp(App[None], inherit_bindings=False):
         self.voice.stop()
         self.voice.close()
         self._db.shutdown(wait=True)
-        if self._own_store:
+        if self._own_store and self.store is not None:
             self.store.close()
 
     async def in_store(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -840,6 +856,8 @@ class PatronApp(App[None], inherit_bindings=False):
     # time and input --------------------------------------------------------------------
 
     def screen_shown(self, screen: KioskScreen) -> None:
+        if self._starting:
+            return  # on_mount speaks once the store has been read
         now = self.monotonic()
         self._shown_at = now
         self._guard_until = now + self.settings.patron.input_guard_s
@@ -854,6 +872,7 @@ class PatronApp(App[None], inherit_bindings=False):
         if self.monotonic() < self._guard_until:
             return False
         self.touched()
+        self.input_at = time.perf_counter()
         return True
 
     def touched(self) -> None:
@@ -1035,6 +1054,12 @@ class PatronApp(App[None], inherit_bindings=False):
         await self.in_store(self.store.log, "kiosk_stopped", actor=person["name"],
                             detail={"kiosk": self.kiosk_id})
         self.exit()
+
+
+def _open_store(settings: Settings) -> Store:
+    from kiosk.store import Store
+
+    return Store(settings, clock=clk.from_environment())
 
 
 def run(settings: Settings, kiosk_id: str | None = None) -> None:

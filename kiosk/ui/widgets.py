@@ -100,9 +100,14 @@ class Choice(Widget, can_focus=True):
 
 
 @cache
+def _figlet() -> pyfiglet.Figlet:
+    return pyfiglet.Figlet(font=BIG_FONT, width=400)  # loading the font is the slow part
+
+
+@cache
 def block_letters(text: str) -> str:
     """`text` drawn in the big block font, trailing blank lines removed."""
-    drawn = pyfiglet.figlet_format(text, font=BIG_FONT, width=400)
+    drawn = _figlet().renderText(text)
     lines = [line.rstrip() for line in drawn.split("\n")]
     while lines and not lines[-1]:
         lines.pop()
