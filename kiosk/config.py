@@ -245,13 +245,38 @@ class Printer(_Model):
     @field_validator("profile")
     @classmethod
     def _known_profile(cls, value: str) -> str:
-        from escpos.capabilities import get_profile_class
-
+        get_profile_class = escpos_capabilities().get_profile_class
         try:
             get_profile_class(value)
         except Exception:  # escpos raises NotSupported, its own class
             raise ValueError(f"unknown python-escpos profile {value!r}") from None
         return value
+
+
+def escpos_capabilities() -> Any:
+    """python-escpos' profile database, imported without its side effects.
+
+    On import, escpos.capabilities calls tempfile.mkdtemp() (even when
+    ESCPOS_CAPABILITIES_PICKLE_DIR is set) and, without that variable, re-parses its 1 MB
+    capabilities file into that new folder: an empty /tmp folder and ~200 ms in every
+    process. Here its pickle lives in the user's cache folder and mkdtemp is pointed there
+    for the one import. Every later `import escpos...` reuses the loaded module."""
+    import sys
+    import tempfile
+
+    module = sys.modules.get("escpos.capabilities")
+    if module is not None:
+        return module
+    cache = Path(platformdirs.user_cache_dir("kiosk", appauthor=False)) / "escpos"
+    cache.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(cache))
+    original = tempfile.mkdtemp
+    tempfile.mkdtemp = lambda *args, **kwargs: str(cache)  # type: ignore[assignment]
+    try:
+        import escpos.capabilities as module
+    finally:
+        tempfile.mkdtemp = original
+    return module
 
 
 class Speech(_Model):

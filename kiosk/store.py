@@ -267,13 +267,13 @@ class Store:
             check_same_thread=False,
         )
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode=WAL")
+        self.conn = conn
+        self._enable_wal()
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
         # Checkpoint every ~40 MB of WAL instead of 4 MB: hot index pages are copied back
         # once instead of ten times, which is worth ~15% of write throughput here.
         conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
-        self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self._medians: tuple[float, dict[str, float]] = (-1e18, {})
         self._bulk = False
@@ -311,6 +311,22 @@ class Store:
             raise
         if self._rolling is not None:
             self._rolled_day = self._rolling
+
+    def _enable_wal(self) -> None:
+        """Switch a new file to WAL. Two processes creating the same file at once can see
+        "database is locked" here, which the busy handler does not cover: retry briefly."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                mode = self.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01 * (0.5 + random.random()))
+                continue
+            if mode.lower() != "wal":
+                raise UsageError(f"{self.path}: cannot switch the store to WAL (mode {mode})")
+            return
 
     def _begin_immediate(self) -> None:
         """Take the write lock, retrying every fraction of a millisecond.

@@ -112,3 +112,19 @@ def test_sigkill_mid_loop_leaves_a_sound_file(tmp_path: Path):
         # and the store goes on numbering without a gap
         nxt = store.issue("A").ticket["number"]
         assert nxt == count + 1
+
+
+def _opener(config: str, start_at: float) -> None:
+    while time.time() < start_at:
+        time.sleep(0.001)
+    with Store(cfg.load(config), clock=ManualClock(MORNING)) as store:
+        store.issue("B")
+
+
+def test_many_processes_creating_the_same_new_file_at_once(tmp_path: Path):
+    config = str(write_config(tmp_path))
+    start_at = time.time() + 2.0  # all of them past their imports, then at the same moment
+    _run_all([SPAWN.Process(target=_opener, args=(config, start_at)) for _ in range(6)])
+    with Store(cfg.load(config), clock=ManualClock(MORNING)) as store:
+        assert sorted(r["number"] for r in store.db.query("SELECT number FROM tickets")) == \
+            list(range(1, 7))
