@@ -67,6 +67,20 @@ def test_long_text_is_complete_although_run_and_wait_returns_early(engine: tts.S
     assert abs(first - again) < 0.1
 
 
+def test_back_to_back_requests_are_never_cancelled_or_cut(engine: tts.SpeechEngine):
+    """pyttsx3's runAndWait() calls the driver's stop(), which cancels whatever espeak-ng is
+    busy with; right after setProperty that is the next utterance, which then comes back
+    "completed" but empty or cut. Alternating long and short requests must all be whole."""
+    texts = {"id": " ".join([ID_TEXT] * 6), "en": EN_TEXT}
+    lengths: dict[str, set[float]] = {"id": set(), "en": set()}
+    for i in range(40):
+        voice = ("id", "en")[i % 2]
+        lengths[voice].add(engine.synthesize(texts[voice], voice, 140).duration_s)
+    for voice, seen in lengths.items():
+        assert max(seen) - min(seen) < 0.05, (voice, sorted(seen))
+    assert min(lengths["en"]) > 3.5 and min(lengths["id"]) > 25
+
+
 def test_an_unknown_voice_fails_instead_of_speaking_in_the_wrong_voice(
         engine: tts.SpeechEngine):
     with pytest.raises(SpeechError, match="nosuchvoice"):
