@@ -539,6 +539,31 @@ class Store:
                 f"no more tickets today: the last ticket is at {hours.last_ticket.strftime(fmt)}",
             )
 
+    def issue_refusal(self) -> IssueRefused | None:
+        """Why a ticket could not be issued right now (clock, closed, after the last
+        ticket), or None: the same rule issue() applies, for screens to show beforehand."""
+        problem = self.clock_problem()
+        if problem is not None:
+            return IssueRefused("clock", problem)
+        try:
+            self._refuse_outside_hours(self.now())
+        except IssueRefused as exc:
+            return exc
+        return None
+
+    def sold_out(self) -> frozenset[str]:
+        """Services whose daily quota is used up today."""
+        quotas = {s.prefix: s.quota for s in self.settings.services if s.quota}
+        if not quotas:
+            return frozenset()
+        counts = self._rows(
+            "SELECT prefix, COUNT(*) AS n FROM tickets WHERE day = ? GROUP BY prefix",
+            (self.today(),),
+        )
+        return frozenset(
+            r["prefix"] for r in counts if r["prefix"] in quotas and r["n"] >= quotas[r["prefix"]]
+        )
+
     def clock_problem(self) -> str | None:
         """A message for staff when the wall clock runs behind the log, else None."""
         newest = self.conn.execute("SELECT MAX(at) FROM events").fetchone()[0]
@@ -1163,3 +1188,50 @@ class Store:
             # Derived report data of purged days (periods are YYYY-MM-DD or YYYY-MM).
             self.conn.execute("DELETE FROM report_cache WHERE period < ?", (before,))
         return detail
+
+    # -- read helpers for the staff console and the lobby board (issue 8) ------------------
+    # Reads only: they change nothing, and no verb above depends on them. What the board
+    # reads never includes `need` (the board, like the slip and the speech, names no need).
+
+    CALL_KINDS = ("called", "recalled")
+
+    def recent_calls(self, limit: int = 8) -> list[Row]:
+        """Today's calls, newest first, one row per ticket (its latest `called` or `recalled`
+        event): event_id, kind, at, counter, ticket_id, label, state (the ticket's state
+        now) and `open` (still called or being served at that counter)."""
+        start, _ = clk.day_bounds_utc(self.now().astimezone(self.tz).date(), self.tz)
+        return [
+            {**row, "open": row["state"] in OPEN_STATES and row["now_counter"] == row["counter"]}
+            for row in self._rows(
+                "SELECT e.id AS event_id, e.kind, e.at, e.counter, e.ticket_id, t.label,"
+                " t.state, t.counter AS now_counter FROM events e"
+                " JOIN tickets t ON t.id = e.ticket_id"
+                " WHERE e.id IN (SELECT MAX(id) FROM events WHERE kind IN (?, ?) AND at >= ?"
+                "   GROUP BY ticket_id)"
+                " ORDER BY e.id DESC LIMIT ?",
+                (*self.CALL_KINDS, start, limit),
+            )
+        ]
+
+    def waiting_outlook(self) -> list[Row]:
+        """Per service, in config order: how many wait now, and `estimated_wait_min` for a
+        regular ticket taken now (rounded as the kiosk says it: 0 = under 5 minutes; None =
+        no open counter serves the service)."""
+        now = self.now().timestamp()
+        waiting = self._waiting(self.today())
+        counters = self.open_counters()
+        medians = self.service_times()
+        out = []
+        for service in self.settings.services:
+            # Last among equals: a probe id above every real id loses each tie.
+            probe = queue.Waiting(2**62, service.prefix, None, now)
+            seconds = queue.estimate_wait_s(waiting, probe, counters, medians, self._head_start)
+            out.append({
+                "service": service.prefix,
+                "waiting": sum(1 for w in waiting if w.service == service.prefix),
+                "estimated_wait_min": queue.rounded_wait_minutes(seconds),
+            })
+        return out
+
+    def staff_names(self) -> list[str]:
+        return [row["name"] for row in self._rows("SELECT name FROM staff ORDER BY name")]

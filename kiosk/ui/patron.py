@@ -170,26 +170,11 @@ class Trouble:
 
 def read_trouble(store: Store, printer_state: str | None) -> Trouble:
     """Ask the store what stands in the way of a ticket now (runs on the store thread)."""
-    settings = store.settings
-    issuing: str | None = None
-    if store.clock_problem() is not None:
-        issuing = "clock"
-    else:
-        try:
-            store._refuse_outside_hours(store.now())  # the very check issue() makes
-        except IssueRefused as exc:
-            issuing = exc.reason
-    sold_out: set[str] = set()
-    quotas = {s.prefix: s.quota for s in settings.services if s.quota}
-    if quotas:
-        for row in store.db.query(
-            "SELECT prefix, COUNT(*) AS n FROM tickets WHERE day = ? GROUP BY prefix",
-            (store.today(),),
-        ):
-            if row["prefix"] in quotas and row["n"] >= quotas[row["prefix"]]:
-                sold_out.add(row["prefix"])
+    refusal = store.issue_refusal()
+    issuing = refusal.reason if refusal is not None else None
+    sold_out = store.sold_out()
     printer = printer_state if printer_state in ("paper_out", "offline") else None
-    return Trouble(issuing, printer, frozenset(sold_out))
+    return Trouble(issuing, printer, sold_out)
 
 
 # -- screens -----------------------------------------------------------------------------
@@ -1035,12 +1020,8 @@ class PatronApp(App[None], inherit_bindings=False):
             self.run_worker(self._open_staff(), group="staff")
 
     async def _open_staff(self) -> None:
-        def names() -> list[str]:
-            return [r["name"] for r in self.store.db.query(
-                "SELECT name FROM staff ORDER BY name")]
-
         self.voice.stop()
-        await self.push_screen(StaffScreen(await self.in_store(names)))
+        await self.push_screen(StaffScreen(await self.in_store(self.store.staff_names)))
 
     def staff_exit(self, screen: StaffScreen, name: str, pin: str) -> None:
         self.run_worker(self._staff_exit(screen, name, pin), group="staff", exclusive=True)
