@@ -389,6 +389,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `kiosk export ... | head`: the reader has had enough
+        sys.stderr.close()
+        return 0
     except Exception as exc:  # the last line of defence: one line, not a traceback
         if args.debug:
             raise

@@ -508,6 +508,20 @@ class Store:
         (all share the host's clock), so later verbs skip the query."""
         if self._rolled_day != day:
             self._expire_before(day, at, actor="day-roll")
+            # A ticket still called or being served from an earlier day was never finished
+            # (the counter closed with it open): close it as expired rather than let the
+            # next call finish it with an overnight service time.
+            for row in self._rows(
+                "SELECT id, state, counter FROM tickets"
+                " WHERE state IN ('called', 'serving') AND day < ?",
+                (day,),
+            ):
+                self.conn.execute(
+                    "UPDATE tickets SET state = 'expired', finished_at = ? WHERE id = ?",
+                    (at, row["id"]),
+                )
+                self._event("expired", at, ticket_id=row["id"], counter=row["counter"],
+                            actor="day-roll", detail={"was": row["state"]})
             self._rolling = day  # remembered only once the transaction commits
 
     def _expire_before(self, day: str, at: str, actor: str) -> int:

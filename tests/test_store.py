@@ -340,3 +340,14 @@ def test_a_refused_issue_does_not_skip_the_day_roll(store: Store, clock: ManualC
     clock.set(local(9, 0, day=28))
     assert store.call_next(3) is None  # the first real verb of the day rolls it
     assert store.find("A001", day="2026-11-27")["state"] == "expired"
+
+
+def test_a_ticket_left_open_overnight_is_expired_not_finished(store: Store, clock: ManualClock):
+    store.issue("A")
+    store.call_next(1)                      # A001 called, never finished
+    clock.set(local(8, 30, day=28))
+    store.issue("A")
+    assert store.call_next(1)["label"] == "A001"
+    old = store.find("A001", day="2026-11-27")
+    assert old["state"] == "expired"
+    assert events(store, old["id"]) == ["issued", "called", "expired"]
