@@ -38,7 +38,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Input, OptionList, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kiosk import clock as clk
@@ -202,19 +202,31 @@ class TransferDialog(Dialog):
         self.position = settings.queue.transfer_position
 
     def compose_body(self) -> ComposeResult:
-        with RadioSet(id="position"):
-            yield RadioButton(f"f  {both(self.languages, 'staff.front')}", id="front",
-                              value=self.position == "front")
-            yield RadioButton(f"b  {both(self.languages, 'staff.back')}", id="back",
-                              value=self.position == "back")
+        with Horizontal(id="position"):
+            for key, position in (("f", "front"), ("b", "back")):
+                yield Button(self.position_label(key, position), id=position,
+                             classes="position")
+
+    def position_label(self, key: str, position: str) -> str:
+        mark = "◉" if self.position == position else "○"
+        return f"{key}  {mark} {both(self.languages, f'staff.{position}', sep=chr(10) + '      ')}"
 
     def action_position(self, position: str) -> None:
-        self.query_one(f"#{position}", RadioButton).value = True
+        self.position = position
+        for key, name in (("f", "front"), ("b", "back")):
+            button = self.query_one(f"#{name}", Button)
+            button.label = self.position_label(key, name)
+            button.set_class(name == position, "-chosen")
 
-    @on(RadioSet.Changed)
-    def _position(self, message: RadioSet.Changed) -> None:
-        if message.pressed.id in ("front", "back"):
-            self.position = message.pressed.id
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.action_position(self.position)
+
+    @on(Button.Pressed, ".position")
+    def _position(self, message: Button.Pressed) -> None:
+        assert message.button.id is not None
+        self.action_position(message.button.id)
+        self.query_one(OptionList).focus()
 
     def chosen(self, index: int) -> TransferTo:
         return TransferTo(self.services[index].prefix, self.position)
@@ -281,7 +293,9 @@ class SignInScreen(Screen[None]):
         if not name:
             self.query_one("#name", Input).focus()
             return
-        self.run_worker(self.app.sign_in(self, name, pin), group="sign-in", exclusive=True)
+        # On the app, not this screen: signing in replaces this screen, and a screen's own
+        # workers are cancelled when it goes.
+        self.app.run_worker(self.app.sign_in(self, name, pin), group="sign-in", exclusive=True)
 
     def refused(self, message: str) -> None:
         self.query_one("#sign-in-message", Static).update(f"⚠ {message}")
@@ -488,7 +502,7 @@ class StaffApp(App[None]):
             f"{p} {self.settings.service(p).name[self.languages[0]]}"
             for p in self.counter.services
         )
-        return f"{self.counter_name} — {both(self.languages, 'staff.services')}: {services}"
+        return f"{self.counter_name}\n{both(self.languages, 'staff.services')}: {services}"
 
     async def on_mount(self) -> None:
         self.follower.start()

@@ -1,0 +1,494 @@
+"""The staff counter console through Textual's pilot, on a real store file: sign-in and the
+store's lockout (also across a restart of the app), every key and every button, the
+transfer and reclassify dialogs, impossible actions as plain messages, and what the screen
+shows (waiting per service and class, oldest wait, printer and announcer, never the need)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import OptionList
+
+from kiosk.i18n import t
+from kiosk.store import PIN_LOCK_S, PIN_MAX_FAILURES
+from kiosk.ui.staff import (
+    ACTIONS,
+    ConsoleScreen,
+    ReclassifyDialog,
+    SignInScreen,
+    TransferDialog,
+)
+from kiosk.ui.status_widgets import BigText
+
+from .test_staff_support import (
+    NAME,
+    PIN,
+    Site,
+    message_of,
+    run_app,
+    screen_text,
+    sign_in,
+    signed_in_console,
+    squeezed,
+    until,
+)
+
+HOW = ["key", "button"]
+
+
+@pytest.fixture
+def site(tmp_path):
+    s = Site(tmp_path)
+    yield s
+    s.close()
+
+
+async def act(pilot: Pilot, how: str, action: str) -> None:
+    """One action as staff do it: its key, or a tap on its button."""
+    app = pilot.app
+    if how == "key":
+        key = next(k for k, a, _ in ACTIONS if a == action)
+        await pilot.press(key)
+    else:
+        await pilot.pause(0.25)  # Button ignores a second press within 0.2 s
+        assert await pilot.click(f"#key-{action}")
+    await until(pilot, lambda: not app.busy, f"{action} to finish")
+    await pilot.pause()
+
+
+def ticket_state(site: Site, label: str) -> tuple[str, Any]:
+    row = site.ticket(label)
+    return row["state"], row["counter"]
+
+
+# -- sign-in -----------------------------------------------------------------------------
+
+
+def test_sign_in_opens_the_counter_and_both_are_counter_events(site):
+    app = site.staff()
+
+    async def scenario(pilot: Pilot) -> None:
+        assert isinstance(app.screen, SignInScreen)
+        assert site.store.counter_states()[1]["state"] == "closed"
+        await sign_in(pilot)
+        assert NAME in screen_text(app)
+
+    run_app(app, scenario)
+    state = site.store.counter_states()[1]
+    assert (state["state"], state["staff"]) == ("open", NAME)
+    kinds = [(e["kind"], e["counter"], e["actor"]) for e in site.events("signed_in",
+                                                                         "counter_opened")]
+    assert kinds == [("signed_in", 1, NAME), ("counter_opened", 1, NAME)]
+
+
+def test_a_wrong_pin_is_a_plain_message_and_the_sign_in_screen_stays(site):
+    app = site.staff()
+
+    async def scenario(pilot: Pilot) -> None:
+        await sign_in(pilot, pin="9999", expect=False)
+        message = app.screen.query_one("#sign-in-message")
+        await until(pilot, lambda: "wrong name or PIN" in str(message.content), "the refusal")
+        assert isinstance(app.screen, SignInScreen)
+        assert app.screen.query_one("#pin").value == ""  # cleared for the next try
+        await sign_in(pilot, name="nobody", pin=PIN, expect=False)
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, SignInScreen)
+        assert "Traceback" not in screen_text(app)
+
+    run_app(app, scenario)
+    assert site.store.counter_states()[1]["state"] == "closed"
+    assert len(site.events("pin_failed")) == 2
+    assert not site.events("signed_in")
+
+
+def test_lockout_is_kept_in_the_store_across_a_restart_of_the_console(site):
+    async def fail_until_locked(pilot: Pilot) -> None:
+        app = pilot.app
+        message = app.screen.query_one("#sign-in-message")
+        for _ in range(PIN_MAX_FAILURES):
+            before = len(site.events("pin_failed"))
+            await sign_in(pilot, pin="0000", expect=False)
+            await until(pilot, lambda b=before: len(site.events("pin_failed")) > b,
+                        "the failure to be logged")
+        await until(pilot, lambda: "too many wrong PINs" in str(message.content), "lockout")
+
+    run_app(site.staff(), fail_until_locked)
+
+    async def still_locked(pilot: Pilot) -> None:  # a new process, the right PIN
+        app = pilot.app
+        await sign_in(pilot, expect=False)
+        message = app.screen.query_one("#sign-in-message")
+        await until(pilot, lambda: "try again in" in str(message.content), "the lockout")
+        assert isinstance(app.screen, SignInScreen)
+
+    run_app(site.staff(), still_locked)
+    assert not site.events("signed_in")
+
+    site.clock.advance(PIN_LOCK_S + 1)
+
+    async def unlocked(pilot: Pilot) -> None:
+        await sign_in(pilot)
+
+    run_app(site.staff(), unlocked)
+    assert [e["actor"] for e in site.events("signed_in")] == [NAME]
+
+
+# -- every key and every button ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_n_finishes_the_current_ticket_and_calls_the_next(site, how):
+    site.store.issue("A")
+    site.store.issue("B")
+    site.store.issue("C")  # counter 1 serves A and B only
+    app = site.staff()
+
+    async def scenario(pilot: Pilot) -> None:
+        await signed_in_console(pilot)
+        await act(pilot, how, "next")
+        assert ticket_state(site, "A001") == ("called", 1)
+        assert "A001" in message_of(app)
+        await until(pilot, lambda: app.screen.query_one("#current-label", BigText).text
+                    == "A001", "the current ticket on screen")
+        await act(pilot, how, "next")
+        assert ticket_state(site, "A001")[0] == "done"
+        assert ticket_state(site, "B001") == ("called", 1)
+        await act(pilot, how, "next")
+        assert ticket_state(site, "B001")[0] == "done"
+        assert ticket_state(site, "C001")[0] == "waiting"
+        assert t("en", "staff.done_nothing") in message_of(app)
+
+    run_app(app, scenario)
+    called = site.events("called")
+    assert [(e["counter"], e["actor"]) for e in called] == [(1, NAME), (1, NAME)]
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_r_recalls_up_to_max_recalls_then_suggests_a_no_show(site, how):
+    site.store.issue("A")
+    app = site.staff()
+    limit = site.settings.queue.max_recalls
+
+    async def scenario(pilot: Pilot) -> None:
+        await signed_in_console(pilot)
+        await act(pilot, how, "next")
+        for n in range(1, limit + 1):
+            await act(pilot, how, "recall")
+            assert site.ticket("A001")["recalls"] == n
+            assert f"({n} of {limit})" in message_of(app)
+        await act(pilot, how, "recall")
+        assert "no-show" in message_of(app)
+        assert app.screen.query_one("#message").has_class("-trouble")
+        assert site.ticket("A001")["recalls"] == limit
+
+    run_app(app, scenario)
+    assert len(site.events("recalled")) == limit
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_s_starts_and_f_finishes(site, how):
+    site.store.issue("A")
+    app = site.staff()
+
+    async def scenario(pilot: Pilot) -> None:
+        await signed_in_console(pilot)
+        await act(pilot, how, "next")
+        await act(pilot, how, "start")
+        assert ticket_state(site, "A001") == ("serving", 1)
+        await until(pilot, lambda: "Being served" in screen_text(app), "the serving state")
+        await act(pilot, how, "finish")
+        assert ticket_state(site, "A001")[0] == "done"
+        await until(pilot, lambda: t("en", "staff.no_ticket") in screen_text(app),
+                    "no current ticket")
+
+    run_app(app, scenario)
+    assert [e["kind"] for e in site.events("started", "finished")] == ["started", "finished"]
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_x_marks_a_no_show(site, how):
+    site.store.issue("A")
+    app = site.staff()
+
+    async def scenario(pilot: Pilot) -> None:
+        await signed_in_console(pilot)
+        await act(pilot, how, "next")
+        await act(pilot, how, "no_show")
+        assert "no-show" in message_of(app)
+
+    run_app(app, scenario)
+    assert site.ticket("A001")["state"] == "no_show"
+    assert site.events("no_show")[0]["actor"] == NAME
+
+
+def option_offset(options: OptionList, index: int) -> tuple[int, int]:
+    """Where to tap an option, relative to the option list's top-left corner."""
+    content = options.scrollable_content_region
+    line = options._index_to_line[index]
+    return content.x - options.region.x + 2, content.y - options.region.y + line
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_t_transfers_to_the_chosen_service_at_the_front_or_back(site, how):
+    site.store.issue("A")
+    site.store.issue("D")
+    site.clock.advance(60)
+    app = site.staff()
+
+    async def scenario(pilot: Pilot) -> None:
+        await signed_in_console(pilot)
+        await act(pilot, how, "next")
+        if how == "key":
+            await pilot.press("t")
+        else:
+            await pilot.click("#key-transfer")
+        dialog = await until(pilot, lambda: isinstance(app.screen, TransferDialog)
+                             and app.screen, "the transfer dialog")
+        assert [s.prefix for s in dialog.services] == ["B", "C", "D", "E"]  # not its own
+        assert dialog.position == "front"  # [queue].transfer_position
+        if how == "key":
+            await pilot.press("b", "3", "enter")
+        else:
+            await pilot.click("#back")
+            options = dialog.query_one(OptionList)
+            await pilot.click(options, offset=option_offset(options, 2))
+        await until(pilot, lambda: isinstance(app.screen, ConsoleScreen), "the console")
+        await until(pilot, lambda: not app.busy, "the transfer")
+        assert "A001" in message_of(app) and "D" in message_of(app)
+
+    run_app(app, scenario)
+    row = site.ticket("A001")
+    assert (row["service"], row["state"], row["counter"]) == ("D", "waiting", None)
+    event = site.events("transferred")[0]
+    assert '"position": "back"' in event["detail"] and event["actor"] == NAME
+    # At the back: D001, which waited already, is still first in D's queue.
+    assert site.store.call_next(4)["label"] == "D001"
+
+
+def test_the_transfer_dialog_cancels_with_escape_and_the_cancel_button(site):
+    site.store.issue("A")
+    app = site.staff()
+
+    async def scenario(pilot: Pilot) -> None:
+        await signed_in_console(pilot)
+        await act(pilot, "key", "next")
+        for leave in ("escape", "#cancel"):
+            await pilot.press("t")
+            await until(pilot, lambda: isinstance(app.screen, TransferDialog), "the dialog")
+            if leave == "escape":
+                await pilot.press("escape")
+            else:
+                await pilot.click(leave)
+            await until(pilot, lambda: isinstance(app.screen, ConsoleScreen), "the console")
+            await until(pilot, lambda: not app.busy, "the action to end")
+
+    run_app(app, scenario)
+    assert site.ticket("A001")["service"] == "A"
+    assert not site.events("transferred")
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_c_reclassifies_to_a_need_and_back_to_regular(site, how):
+    site.store.issue("A")
+    needs = list(site.settings.needs)
+    app = site.staff()
+
+    async def choose(pilot: Pilot, index: int) -> None:
+        if how == "key":
+            await pilot.press("c")
+        else:
+            await pilot.pause(0.25)
+            await pilot.click("#key-reclassify")
+        dialog = await until(pilot, lambda: isinstance(app.screen, ReclassifyDialog)
+                             and app.screen, "the reclassify dialog")
+        if how == "key":
+            await pilot.press(str(index + 1), "enter")
+        else:
+            options = dialog.query_one(OptionList)
+            await pilot.click(options, offset=option_offset(options, index))
+        await until(pilot, lambda: isinstance(app.screen, ConsoleScreen), "the console")
+        await until(pilot, lambda: not app.busy, "the reclassification")
+
+    async def scenario(pilot: Pilot) -> None:
+        await signed_in_console(pilot)
+        await act(pilot, how, "next")
+        await choose(pilot, 2)  # options: regular, then the needs in config order
+        assert site.ticket("A001")["need"] == needs[1]
+        await until(pilot, lambda: "Prioritas / Priority" in screen_text(app), "the class")
+        await choose(pilot, 0)
+        assert site.ticket("A001")["need"] is None
+        await until(pilot, lambda: "Reguler / Regular" in screen_text(app), "the class")
+
+    run_app(app, scenario)
+    moves = [e["detail"] for e in site.events("reclassified")]
+    assert len(moves) == 2 and all(e["actor"] == NAME for e in site.events("reclassified"))
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_p_pauses_and_resumes_as_counter_events(site, how):
+    site.store.issue("A")
+    app = site.staff()
+
+    async def scenario(pilot: Pilot) -> None:
+        await signed_in_console(pilot)
+        await act(pilot, how, "pause")
+        assert site.store.counter_states()[1]["state"] == "paused"
+        await until(pilot, lambda: "Lanjutkan" in str(app.screen.query_one("#key-pause")
+                                                      .label), "the resume label")
+        await act(pilot, how, "next")  # a paused counter calls nobody
+        assert "paused" in message_of(app) and site.ticket("A001")["state"] == "waiting"
+        await act(pilot, how, "pause")
+        assert site.store.counter_states()[1]["state"] == "open"
+        await act(pilot, how, "next")
+        assert site.ticket("A001")["state"] == "called"
+
+    run_app(app, scenario)
+    kinds = [(e["kind"], e["actor"]) for e in site.events("counter_paused", "counter_resumed")]
+    assert kinds == [("counter_paused", NAME), ("counter_resumed", NAME)]
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_o_signs_out_closing_the_counter(site, how):
+    app = site.staff()
+
+    async def scenario(pilot: Pilot) -> None:
+        await signed_in_console(pilot)
+        await act(pilot, how, "sign_out")
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the sign-in screen")
+        await sign_in(pilot)  # and in again
+
+    run_app(app, scenario)
+    kinds = [e["kind"] for e in site.events("signed_in", "signed_out", "counter_opened",
+                                            "counter_closed")]
+    assert kinds == ["signed_in", "counter_opened", "counter_closed", "signed_out",
+                     "signed_in", "counter_opened"]
+
+
+def test_every_action_has_a_key_and_a_button():
+    keys = [k for k, _, _ in ACTIONS]
+    assert keys == list("nrsfxtcpo")
+    assert len({a for _, a, _ in ACTIONS}) == len(ACTIONS)
+
+
+# -- what cannot be done -----------------------------------------------------------------
+
+
+def test_impossible_actions_are_plain_messages_never_tracebacks(site):
+    app = site.staff()
+    expected = {
+        "recall": "nothing to recall",
+        "start": "nothing to start",
+        "finish": "nothing to finish",
+        "no_show": "nothing to mark as no-show",
+        "transfer": t("en", "staff.no_current"),
+        "reclassify": t("en", "staff.no_current"),
+    }
+
+    async def scenario(pilot: Pilot) -> None:
+        await signed_in_console(pilot)
+        for action, words in expected.items():
+            await act(pilot, "key", action)
+            assert words in message_of(app), action
+            assert app.screen.query_one("#message").has_class("-trouble")
+            assert isinstance(app.screen, ConsoleScreen)
+        site.store.counter(1, "close")  # closed from elsewhere: pause is impossible
+        await act(pilot, "key", "pause")
+        assert "cannot pause" in message_of(app)
+        assert "Traceback" not in screen_text(app)
+
+    run_app(app, scenario)
+
+
+def test_a_double_tap_on_the_same_key_acts_once(site):
+    for _ in range(3):
+        site.store.issue("A")
+    now = [100.0]
+    app = site.staff(repeat_guard_s=1.0, monotonic=lambda: now[0])
+
+    async def scenario(pilot: Pilot) -> None:
+        await signed_in_console(pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: not app.busy, "the call")
+        await pilot.press("n")  # 0 s later: a trembling double tap
+        await pilot.pause(0.2)
+        assert ticket_state(site, "A001") == ("called", 1)
+        now[0] += 1.5
+        await pilot.press("n")
+        await until(pilot, lambda: ticket_state(site, "A002")[0] == "called", "the next call")
+
+    run_app(app, scenario)
+    assert len(site.events("called")) == 2
+
+
+# -- what the console shows --------------------------------------------------------------
+
+
+def test_the_console_shows_services_waiting_per_class_oldest_wait_and_devices(site):
+    site.store.issue("A")
+    site.clock.advance(7 * 60)
+    site.store.issue("A", "disabilitas")
+    site.store.issue("B")
+    site.store.issue("C")
+    site.store.set_device("main", "printer", "paper_out", "no paper")
+    site.clock.advance(3 * 60)
+    app = site.staff()
+
+    async def scenario(pilot: Pilot) -> None:
+        await signed_in_console(pilot)
+        text = squeezed(screen_text(app))
+        assert "Loket 1 · Counter 1" in text
+        assert "A Keanggotaan, B Sirkulasi" in text  # the counter's services
+        # service, waiting, priority, regular, oldest wait (10 and 3 minutes)
+        assert "▶ A Keanggotaan 2 1 1 10 menit / 10 min" in text
+        assert "▶ B Sirkulasi 1 0 1 3 menit / 3 min" in text
+        assert "C Referensi" in text and "▶ C" not in text
+        assert "⚠ Printer main: kertas habis / paper out" in text
+        assert "⚠ Pengumuman suara / Announcements: mati / off" in text
+        site.heartbeat("ok")
+        await until(pilot, lambda: "✔ Pengumuman suara / Announcements: aktif / on"
+                    in squeezed(screen_text(app)), "the announcer's heartbeat")
+        site.store.set_device("main", "printer", "ok")
+        await until(pilot, lambda: "✔ Printer main: siap / ready"
+                    in squeezed(screen_text(app)), "the printer's state")
+
+    run_app(app, scenario)
+
+
+def test_the_current_ticket_shows_its_class_never_its_need(site):
+    site.store.issue("A", "disabilitas")
+    app = site.staff()
+
+    async def scenario(pilot: Pilot) -> None:
+        await signed_in_console(pilot)
+        await act(pilot, "key", "next")
+        site.clock.advance(4 * 60)
+        await act(pilot, "key", "recall")
+        await until(pilot, lambda: "4 min ago" in screen_text(app), "the time since the call")
+        text = screen_text(app)
+        state = str(app.screen.query_one("#current-state").content)
+        assert "Prioritas / Priority" in state
+        assert "A001  Dipanggil / Called" in state
+        assert "dipanggil ulang 1 dari 2 kali / called again 1 of 2 times" in state
+        need = site.settings.needs["disabilitas"]
+        for words in (*need.label.values(), "disabilitas", need.icon):
+            assert words not in text
+
+    run_app(app, scenario)
+
+
+def test_changes_made_by_another_process_appear_on_the_console(site):
+    app = site.staff()
+
+    async def scenario(pilot: Pilot) -> None:
+        await signed_in_console(pilot)
+        assert "▶ B Sirkulasi 0 0 0 -" in squeezed(screen_text(app))
+        site.cli("issue", "B", "--no-print")
+        await until(pilot, lambda: "▶ B Sirkulasi 1 0 1" in squeezed(screen_text(app)),
+                    "the new ticket in the waiting table")
+        site.cli("call", "--counter", "1")  # e.g. a second console on the same counter
+        await until(pilot, lambda: app.screen.query_one("#current-label", BigText).text
+                    == "B001", "the call on this console")
+
+    run_app(app, scenario)
