@@ -286,7 +286,7 @@ class BoardApp(App[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
             yield Static(self.settings.site.name, id="site", markup=False)
-            yield Static("🔇 " + both(self.languages, "call.announcements_off"), id="notice",
+            yield Static(both(self.languages, "call.announcements_off"), id="notice",
                          markup=False)
             yield Digits(self._time(), id="clock")
         with Horizontal(id="now"):
