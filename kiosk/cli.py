@@ -361,7 +361,8 @@ EXTENSIONS: list[Register] = []
 """Feature modules add their verbs here when imported (see EXTENSION_MODULES)."""
 
 EXTENSION_MODULES: tuple[str, ...] = ("kiosk.announcer", "kiosk.cli_screens", "printers.cli",
-                                      "kiosk.cli_reports", "kiosk.cli_counter")
+                                      "kiosk.cli_reports", "kiosk.cli_counter",
+                                      "kiosk.cli_admin")
 """Modules that register more verbs: screens, printing, speech, reports."""
 
 

@@ -47,7 +47,7 @@ import math
 import sqlite3
 from bisect import bisect_left, insort
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -787,3 +787,267 @@ def export_events(
                 sep = ", "
             target.write("]}\n")
     return None if out is not None else buffer.getvalue()
+
+
+# -- read helpers for the admin screen (issue 9) -------------------------------------------
+# Reads only (plus the settled-day cache entries `report` itself would write); nothing above
+# depends on them. `overview` is `report` with the per-day and per-hour series the admin's
+# charts draw, computed in the same pass; `log_page`/`log_rows` read the serve-time log
+# (the `serve_times` view) by ticket label, never by need: rows carry the class only.
+
+Progress = Callable[[int, int], None]
+"""progress(done, total): called after each local day (or chunk) a long read has finished."""
+
+LOG_COLUMNS = (
+    "day", "label", "segment", "service", "class", "counter", "outcome", "queued", "called",
+    "ended", "wait_min", "service_min",
+)
+"""The serve-time log as the admin screen shows and exports it (local times HH:MM:SS)."""
+
+
+def _question(date_from: str, date_to: str, service: str | None, counter: int | None,
+              priority: bool | None) -> tuple[date, date, Filters]:
+    """The checked dates and the filters, as `report` reads its arguments."""
+    first = parse_day(date_from, "--from")
+    last = parse_day(date_to, "--to")
+    if last < first:
+        raise UsageError(f"--to ({date_to}) is before --from ({date_from})")
+    return first, last, Filters(service.upper() if service else None, counter, priority)
+
+
+def _head(first: date, last: date, settings: Settings, filters: Filters) -> dict[str, Any]:
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "timezone": settings.site.timezone,
+        "filters": {"service": filters.service, "counter": filters.counter,
+                    "priority": filters.priority},
+    }
+
+
+def _calls_by_hour(conn: sqlite3.Connection, settings: Settings, day: date,
+                   filters: Filters) -> Counter[int]:
+    """Calls made on `day` by local hour of the call (not of the queue time, as `by_hour`):
+    one per called segment, so the total equals the report's `called`."""
+    tz = settings.site.tz
+    start_at, end_at = clk.day_bounds_utc(day, tz)
+    offset = datetime.combine(day, time(12), tz).utcoffset() or timedelta(0)
+    sql = ("SELECT CAST(strftime('%H', e.at, ?) AS INTEGER), COUNT(*) FROM events e"
+           " JOIN tickets t ON t.id = e.ticket_id"
+           " WHERE e.kind = 'called' AND e.at >= ? AND e.at < ?")
+    params: list[Any] = [f"{int(offset.total_seconds()) // 60:+d} minutes", start_at, end_at]
+    if filters.counter is not None:
+        sql += " AND e.counter = ?"
+        params.append(filters.counter)
+    if filters.service is not None:
+        sql += " AND json_extract(e.detail, '$.service') = ?"
+        params.append(filters.service)
+    if filters.priority is not None:
+        sql += " AND (t.need IS NOT NULL) = ?"
+        params.append(int(filters.priority))
+    return Counter({int(h): int(n) for h, n in conn.execute(sql + " GROUP BY 1", params)})
+
+
+def overview(
+    store_or_db: Any,
+    settings: Settings,
+    *,
+    date_from: str,
+    date_to: str,
+    service: str | None = None,
+    counter: int | None = None,
+    priority: bool | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """`report(...)` for the range (the same object, the same numbers) under "report", plus:
+
+    - "days": per local day {"day", "issued", "served", "judged": [priority, regular],
+      "within": [priority, regular]} (the share within target by day is within / judged);
+    - "calls_by_hour": {local hour of the call: calls} (arrivals by hour are the report's
+      `by_hour` `issued`);
+    - "wait_hist": {"priority"|"regular": {whole minutes waited: segments}} over every
+      called segment of the class.
+
+    Unfiltered, settled days come from the report cache (and are put there); filtered, each
+    day is computed once and the report is merged from those same partials."""
+    first, last, filters = _question(date_from, date_to, service, counter, priority)
+    total_days = (last - first).days + 1
+    days: list[dict[str, Any]] = []
+    calls: Counter[int] = Counter()
+    hist: dict[str, Counter[int]] = {cls: Counter() for cls in CLASSES}
+    total: Partial = {}
+    with _connection(store_or_db, settings) as (conn, today):
+        engine = _Engine(conn, settings)
+        cache = None if filters.any else _Cache(conn, settings, today)
+        pending: list[tuple[str, Partial]] = []
+        for i, day in enumerate(_days(first, last)):
+            if cache is None:
+                partial = engine.day(day, filters)
+                merge(total, partial)
+            else:
+                partial = _day_partial(engine, cache, day, pending)
+            overall = partial.get(("overall", ""), Acc())
+            days.append({"day": day.isoformat(), "issued": overall.counts["issued"],
+                         "served": overall.counts["served"], "judged": list(overall.judged),
+                         "within": list(overall.within)})
+            for cls in CLASSES:
+                acc = partial.get(("class", cls))
+                if acc is not None:
+                    hist[cls].update(acc.wait_hist)
+            calls.update(_calls_by_hour(conn, settings, day, filters))
+            if progress is not None:
+                progress(i + 1, total_days)
+        if cache is not None:
+            cache.put_many(pending)
+    if filters.any:
+        rep = _finish(total, settings, _head(first, last, settings, filters))
+    else:
+        rep = report(store_or_db, settings, date_from=first.isoformat(),
+                     date_to=last.isoformat())
+    per_minute: dict[str, dict[int, int]] = {}
+    for cls, bins in hist.items():
+        minutes: Counter[int] = Counter()
+        for key, n in bins.items():
+            minutes[int(key * BIN_S // 60)] += n
+        per_minute[cls] = dict(sorted(minutes.items()))
+    return {"report": rep, "days": days, "calls_by_hour": dict(sorted(calls.items())),
+            "wait_hist": per_minute}
+
+
+def _local_time(text: str | None, tz: Any) -> str | None:
+    return None if text is None else clk.parse(text).astimezone(tz).strftime("%H:%M:%S")
+
+
+def _log_row(row: dict[str, Any], tz: Any) -> dict[str, Any]:
+    """A serve_times row as the log shows it: the class, never the need."""
+    wait, service = row["wait_s"], row["service_s"]
+    return {
+        "day": row["day"], "label": row["label"], "segment": row["segment"],
+        "service": row["service"], "class": CLASSES[0] if row["priority"] else CLASSES[1],
+        "counter": row["counter"], "outcome": row["outcome"],
+        "queued": _local_time(row["queued_at"], tz), "called": _local_time(row["called_at"], tz),
+        "ended": _local_time(row["ended_at"], tz),
+        "wait_min": None if wait is None else round(wait / 60.0, 1),
+        "service_min": None if service is None else round(service / 60.0, 1),
+    }
+
+
+def _label_pattern(label: str | None) -> str | None:
+    text = (label or "").strip().upper()
+    if not text:
+        return None
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _log_where(first: date, last: date, filters: Filters,
+               label: str | None) -> tuple[str, list[Any]]:
+    """Tickets with at least one segment the filters keep (a transfer leaves a segment in
+    the old queue, called by the old counter: its `transferred` event says which)."""
+    where = "t.day BETWEEN ? AND ?"
+    params: list[Any] = [first.isoformat(), last.isoformat()]
+    earlier = ("EXISTS (SELECT 1 FROM events x WHERE x.ticket_id = t.id"
+               " AND +x.kind = 'transferred' AND {})")
+    if filters.priority is not None:
+        where += " AND t.need IS NOT NULL" if filters.priority else " AND t.need IS NULL"
+    pattern = _label_pattern(label)
+    if pattern is not None:
+        where += " AND t.label LIKE ? ESCAPE '\\'"
+        params.append(pattern)
+    if filters.service is not None:
+        where += " AND (t.service = ? OR " + earlier.format(
+            "json_extract(x.detail, '$.from') = ?") + ")"
+        params += [filters.service, filters.service]
+    if filters.counter is not None:
+        where += " AND (t.counter = ? OR " + earlier.format("x.counter = ?") + ")"
+        params += [filters.counter, filters.counter]
+    return where, params
+
+
+def _segments(conn: sqlite3.Connection, ids: list[int]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    cur = conn.execute(
+        f"SELECT * FROM serve_times WHERE ticket_id IN ({', '.join('?' for _ in ids)})"
+        " ORDER BY day DESC, ticket_id DESC, segment", ids)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def log_page(
+    store_or_db: Any,
+    settings: Settings,
+    *,
+    date_from: str,
+    date_to: str,
+    service: str | None = None,
+    counter: int | None = None,
+    priority: bool | None = None,
+    label: str | None = None,
+    page: int = 0,
+    per_page: int = 100,
+) -> dict[str, Any]:
+    """One page of the serve-time log, newest ticket first: {"tickets" (how many match),
+    "page", "pages", "rows"} where rows are LOG_COLUMNS dicts, one per queue segment the
+    filters keep. `label` matches any part of a ticket label, case-insensitively."""
+    first, last, filters = _question(date_from, date_to, service, counter, priority)
+    where, params = _log_where(first, last, filters, label)
+    tz = settings.site.tz
+    with _connection(store_or_db, settings) as (conn, _today):
+        matched = int(conn.execute(f"SELECT COUNT(*) FROM tickets t WHERE {where}",
+                                   params).fetchone()[0])
+        pages = max(1, -(-matched // per_page))
+        page = min(max(page, 0), pages - 1)
+        ids = [r[0] for r in conn.execute(
+            f"SELECT t.id FROM tickets t WHERE {where} ORDER BY t.day DESC, t.id DESC"
+            " LIMIT ? OFFSET ?", [*params, per_page, page * per_page])]
+        segments = _segments(conn, ids)
+    rows = [_log_row(r, tz) for r in segments if filters.keep(r)]
+    return {"tickets": matched, "page": page, "pages": pages, "rows": rows}
+
+
+def log_rows(
+    store_or_db: Any,
+    settings: Settings,
+    *,
+    date_from: str,
+    date_to: str,
+    service: str | None = None,
+    counter: int | None = None,
+    priority: bool | None = None,
+    label: str | None = None,
+    progress: Progress | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Every row of the serve-time log in the range, oldest first, one local day at a time
+    (for exports: memory stays flat over a year)."""
+    first, last, filters = _question(date_from, date_to, service, counter, priority)
+    pattern = (label or "").strip().upper()
+    tz = settings.site.tz
+    total = (last - first).days + 1
+    with _connection(store_or_db, settings) as (conn, _today):
+        for i, day in enumerate(_days(first, last)):
+            cur = conn.execute("SELECT * FROM serve_times WHERE day = ?"
+                               " ORDER BY ticket_id, segment", (day.isoformat(),))
+            names = [d[0] for d in cur.description]
+            for values in cur.fetchall():
+                row = dict(zip(names, values, strict=True))
+                if filters.keep(row) and pattern in row["label"]:
+                    yield _log_row(row, tz)
+            if progress is not None:
+                progress(i + 1, total)
+
+
+def purge_preview(store_or_db: Any, settings: Settings, before: str) -> dict[str, Any]:
+    """What `Store.purge(before)` would delete, counted the same way: {"before", "tickets",
+    "events", "first_day"} (first_day: the oldest local day the store holds, or None)."""
+    cutoff = parse_day(before, "--before")
+    cutoff_at, _ = clk.day_bounds_utc(cutoff, settings.site.tz)
+    with _connection(store_or_db, settings) as (conn, _today):
+        tickets, first_day = conn.execute(
+            "SELECT COUNT(*), (SELECT MIN(day) FROM tickets) FROM tickets WHERE day < ?",
+            (before,)).fetchone()
+        events = conn.execute(
+            "SELECT COUNT(*) FROM events WHERE ticket_id IN"
+            " (SELECT id FROM tickets WHERE day < ?) OR (ticket_id IS NULL AND at < ?)",
+            (before, cutoff_at)).fetchone()[0]
+    return {"before": cutoff.isoformat(), "tickets": int(tickets), "events": int(events),
+            "first_day": first_day}

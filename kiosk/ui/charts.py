@@ -1,0 +1,253 @@
+"""Charts of the admin screen, drawn in the terminal by plotext (textual-plotext).
+
+Every chart takes plain data (from `kiosk.reports.overview`) and redraws itself from it
+whenever the data or the app's theme changes. Colours come from the kiosk themes (the
+accent, the foreground and the alert line on the theme's background), and no series is told
+apart by colour alone: each has its own fill (full blocks, shading) or line marker, named in
+the legend, because in the high-contrast theme the alert colour is the accent's yellow.
+Each chart also says its main figure in words under it (`caption`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from textual.color import Color
+from textual_plotext import PlotextPlot
+
+RGB = tuple[int, int, int]
+
+SOLID = "█"
+SHADED = "▒"
+WAIT_CAP_MIN = 60
+"""Waits of this many minutes and more share the last bar of the wait distribution."""
+
+
+class Chart(PlotextPlot):
+    """A plot that redraws from `data` (None: "no data") on every change of data or theme."""
+
+    DEFAULT_CSS = """
+    Chart { height: 1fr; width: 1fr; }
+    """
+
+    title_text = ""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.data: Any = None
+        self.drawn = 0
+        """How many times the plot was built (benchmarks, tests)."""
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.redraw())
+        self.redraw()
+
+    def show(self, data: Any) -> None:
+        self.data = data
+        if self.is_mounted:
+            self.redraw()
+
+    def colour(self, name: str) -> RGB:
+        value = self.app.theme_variables.get(name) or self.app.theme_variables["foreground"]
+        return Color.parse(value).rgb
+
+    def redraw(self) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title(self.title_text)  # canvas and ticks: the widget's "auto" plotext theme
+        if self.data is not None:
+            self.draw(self.data)
+        self.refresh()
+
+    def draw(self, data: Any) -> None:
+        raise NotImplementedError
+
+    def render(self) -> Any:
+        self.drawn += 1
+        return super().render()
+
+    def caption(self) -> str:
+        """The chart's main figure in words (also what a screen reader or a test reads)."""
+        return "" if self.data is None else self.describe(self.data)
+
+    def describe(self, data: Any) -> str:
+        return ""
+
+
+class HoursChart(Chart):
+    """Arrivals (tickets issued, by the hour they were taken) and calls (by the hour of the
+    call) side by side for each local hour of the range."""
+
+    title_text = "Arrivals and calls by hour"
+
+    def draw(self, data: dict[str, dict[int, int]]) -> None:
+        hours = sorted(set(data["arrivals"]) | set(data["calls"]))
+        if not hours:
+            return
+        labels = [f"{h:02d}" for h in hours]
+        arrivals = [data["arrivals"].get(h, 0) for h in hours]
+        calls = [data["calls"].get(h, 0) for h in hours]
+        self.plt.multiple_bar(
+            labels, [arrivals, calls],
+            labels=["arrivals " + SOLID, "calls " + SHADED],
+            color=[self.colour("kiosk-accent"), self.colour("kiosk-fg")],
+            marker=[SOLID, SHADED],
+        )
+        count_ticks(self.plt, max(arrivals + calls))
+
+    def describe(self, data: dict[str, dict[int, int]]) -> str:
+        arrivals = data["arrivals"]
+        if not arrivals:
+            return "no arrivals"
+        hour = max(arrivals, key=lambda h: (arrivals[h], -h))
+        return f"busiest: {hour:02d}:00, {arrivals[hour]:,} arrivals"
+
+
+class WaitChart(Chart):
+    """How long one class waited (whole minutes, the last bar = WAIT_CAP_MIN and more):
+    bars within the class's target solid, bars over it shaded, the target a line."""
+
+    def __init__(self, cls: str, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.cls = cls
+        self.title_text = f"{cls.capitalize()} wait"
+
+    def redraw(self) -> None:
+        if self.data is not None:
+            self.title_text = (f"{self.cls.capitalize()} wait, target "
+                               f"{self.data['target_min']:g} min")
+        super().redraw()
+
+    def draw(self, data: dict[str, Any]) -> None:
+        bins: dict[int, int] = {}
+        for minute, n in data["minutes"].items():
+            key = min(int(minute), WAIT_CAP_MIN)
+            bins[key] = bins.get(key, 0) + n
+        target = float(data["target_min"])
+        within = [(m, n) for m, n in sorted(bins.items()) if m < target]
+        over = [(m, n) for m, n in sorted(bins.items()) if m >= target]
+        if within:
+            self.plt.bar([m for m, _ in within], [n for _, n in within], width=0.8,
+                         marker=SOLID, color=self.colour("kiosk-accent"),
+                         label=f"within {SOLID}")
+        if over:
+            self.plt.bar([m for m, _ in over], [n for _, n in over], width=0.8,
+                         marker=SHADED, color=self.colour("kiosk-alert-line"),
+                         label=f"over {SHADED}")
+        top = max(max(bins, default=0), int(target) + 1)
+        self.plt.vertical_line(target - 0.5, color=self.colour("kiosk-alert-line"))
+        ticks = sorted({0, int(target), top} | set(range(0, top, 10 if top > 20 else 5)))
+        self.plt.xticks(ticks, [f"{t}+" if t == WAIT_CAP_MIN else str(t) for t in ticks])
+        self.plt.xlabel("minutes waited")
+        count_ticks(self.plt, max(bins.values(), default=0))
+
+    def describe(self, data: dict[str, Any]) -> str:
+        total = sum(data["minutes"].values())
+        if not total:
+            return f"no {self.cls} patron was called"
+        within = sum(n for m, n in data["minutes"].items() if int(m) < data["target_min"])
+        return f"{within / total:.0%} of {total:,} within; standard {data['target_share']:.0%}"
+
+
+class WithinChart(Chart):
+    """The share of each class called within its target, day by day, with the standard."""
+
+    title_text = "Share within target by day (%)"
+
+    def draw(self, data: dict[str, Any]) -> None:
+        days: Sequence[dict[str, Any]] = data["days"]
+        if not days:
+            return
+        markers = {"priority": "●", "regular": "+"}
+        colours = {"priority": self.colour("kiosk-accent"), "regular": self.colour("kiosk-fg")}
+        for i, cls in enumerate(("priority", "regular")):
+            xs, ys = [], []
+            for x, day in enumerate(days):
+                if day["judged"][i]:
+                    xs.append(x)
+                    ys.append(round(100.0 * day["within"][i] / day["judged"][i], 1))
+            if xs:
+                self.plt.plot(xs, ys, marker=markers[cls], color=colours[cls],
+                              label=f"{cls} {markers[cls]}")
+        for share in sorted(set(data["shares"])):
+            self.plt.horizontal_line(100 * share, color=self.colour("kiosk-alert-line"))
+        percent_ticks(self.plt, data["shares"])
+        ticks = _day_ticks([date.fromisoformat(d["day"]) for d in days])
+        self.plt.xticks([x for x, _ in ticks], [label for _, label in ticks])
+
+    def describe(self, data: dict[str, Any]) -> str:
+        days = data["days"]
+        met = 0
+        judged = 0
+        for day in days:
+            shares = [day["within"][i] / day["judged"][i] for i in (0, 1) if day["judged"][i]]
+            if shares:
+                judged += 1
+                met += all(s >= data["shares"][i] - 1e-9 for i, s in enumerate(shares))
+        if not judged:
+            return "no day with calls"
+        return f"standard met on {met} of {judged} days"
+
+
+class UtilisationChart(Chart):
+    """Each counter's busy time over its open time, in percent."""
+
+    title_text = "Counter utilisation (%)"
+
+    def draw(self, data: list[dict[str, Any]]) -> None:
+        if not data:
+            return
+        self.plt.bar([str(c["counter"]) for c in data],
+                     [round(100 * (c["utilisation"] or 0.0), 1) for c in data],
+                     marker=SOLID, color=self.colour("kiosk-accent"), width=0.6)
+        percent_ticks(self.plt)
+        self.plt.xlabel("counter")
+
+    def describe(self, data: list[dict[str, Any]]) -> str:
+        used = [c for c in data if c["utilisation"] is not None]
+        if not used:
+            return "no counter was open"
+        top = max(used, key=lambda c: c["utilisation"])
+        low = min(used, key=lambda c: c["utilisation"])
+        return (f"most {top['counter']} ({top['utilisation']:.0%}),"
+                f" least {low['counter']} ({low['utilisation']:.0%})")
+
+
+def count_ticks(plt: Any, top: int, most: int = 5) -> None:
+    """Whole-number y ticks on a 1-2-5 step (plotext would label counts 109.8, 219.7...)."""
+    step = nice_step(top, most)
+    ticks = list(range(0, max(top, 1) + step, step))
+    plt.ylim(0, ticks[-1])
+    plt.yticks(ticks, [f"{t:,}" for t in ticks])
+
+
+def nice_step(top: float, most: int = 5) -> int:
+    """The smallest step of 1, 2 or 5 times a power of ten that needs at most `most` steps."""
+    power = 1
+    while True:
+        for factor in (1, 2, 5):
+            if top / (factor * power) <= most:
+                return factor * power
+        power *= 10
+
+
+def percent_ticks(plt: Any, marks: Sequence[float] = ()) -> None:
+    """0 to 100 % in quarters, plus the standards (e.g. 90)."""
+    ticks = sorted({0, 25, 50, 75, 100} | {round(100 * m) for m in marks})
+    plt.ylim(0, 100)
+    plt.yticks(ticks, [str(t) for t in ticks])
+
+
+def _day_ticks(days: Sequence[date], most: int = 6) -> list[tuple[int, str]]:
+    """A few readable x labels for a run of days: month starts over long ranges (Jan, Feb..),
+    else evenly spaced day numbers (11-03)."""
+    if len(days) > 62:
+        starts = [(i, d.strftime("%b")) for i, d in enumerate(days) if d.day == 1]
+        step = -(-len(starts) // most) if starts else 1
+        return starts[::step] or [(0, days[0].strftime("%b"))]
+    step = max(1, -(-len(days) // most))
+    return [(i, days[i].strftime("%m-%d")) for i in range(0, len(days), step)]

@@ -1,0 +1,637 @@
+"""The admin screen through Textual's pilot, on a real store file with fixed demo history:
+the PIN (and the lockout kept in the store), the live Today view, the filters, the tables
+against `kiosk report`, sorting, the log (pages, label search, no needs), charts, export and
+purge."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Button, DataTable, Input, ProgressBar, Select, Static
+
+from kiosk import reports
+from kiosk.clock import ManualClock
+from kiosk.ui import themes
+from kiosk.ui.admin import (
+    COUNTER_COLUMNS,
+    STAT_COLUMNS,
+    AdminApp,
+    AdminScreen,
+    ExportScreen,
+    LoginScreen,
+    PurgeScreen,
+    Range,
+    SortableTable,
+    fmt,
+)
+from kiosk.ui.charts import Chart
+
+from .conftest import REPO, local
+from .test_admin_support import (
+    ADMIN,
+    ADMIN_PIN,
+    FIRST,
+    LAST,
+    SIZE,
+    STAFF,
+    STAFF_PIN,
+    TODAY,
+    Kit,
+    cell,
+    make_template,
+    settle,
+    show_range,
+    sign_in,
+    until,
+)
+
+Scenario = Callable[[Kit, Pilot], Awaitable[None]]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_template(tmp_path_factory.mktemp("admin-template"))
+
+
+def drive(tmp_path: Path, template: Path, scenario: Scenario, **app_args: Any) -> Kit:
+    kit = Kit(tmp_path, template, poll_s=0.05, **app_args)
+
+    async def main() -> None:
+        async with kit.app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await scenario(kit, pilot)
+
+    asyncio.run(main())
+    return kit
+
+
+async def signed_in(kit: Kit, pilot: Pilot) -> AdminScreen:
+    await sign_in(pilot)
+    screen = kit.app.screen
+    assert isinstance(screen, AdminScreen)
+    await until(pilot, lambda: screen.range is not None and kit.app.today is not None)
+    await settle(pilot)
+    return screen
+
+
+def login_message(kit: Kit) -> str:
+    return str(kit.app.screen.query_one("#login-message", Static).render())
+
+
+# -- the PIN -----------------------------------------------------------------------------
+
+
+def test_only_an_admin_pin_opens_the_screen(tmp_path, template):
+    async def scenario(kit: Kit, pilot: Pilot) -> None:
+        await sign_in(pilot, ADMIN, "99999")
+        assert isinstance(kit.app.screen, LoginScreen)
+        assert "wrong name or PIN" in login_message(kit)
+        assert kit.app.screen.query_one("#pin", Input).value == ""
+        await sign_in(pilot, STAFF, STAFF_PIN)  # a right PIN, but not an admin
+        assert isinstance(kit.app.screen, LoginScreen)
+        assert f"{STAFF} is not an admin" in login_message(kit)
+        assert kit.app.today is None  # nothing was read for the views before the PIN
+        await sign_in(pilot, ADMIN, ADMIN_PIN)
+        assert isinstance(kit.app.screen, AdminScreen)
+        assert ADMIN in str(kit.app.screen.query_one("#title", Static).render())
+
+    kit = drive(tmp_path, template, scenario)
+    with kit.store() as store:
+        rows = list(store.db.query(
+            "SELECT kind, actor, detail FROM events WHERE kind IN"
+            " ('pin_failed', 'signed_in', 'signed_out') AND at >= '2026-11-27T01:59' ORDER BY id"))
+    assert [(r["kind"], r["actor"]) for r in rows] == [
+        ("pin_failed", ADMIN), ("signed_in", ADMIN), ("signed_out", ADMIN)]
+    assert json.loads(rows[1]["detail"]) == {"screen": "admin"}
+
+
+def test_the_lockout_is_kept_in_the_store_not_in_the_app(tmp_path, template):
+    async def five_wrong(kit: Kit, pilot: Pilot) -> None:
+        for _ in range(5):
+            await sign_in(pilot, ADMIN, "11111")
+        assert "too many wrong PINs" in login_message(kit)
+
+    kit = drive(tmp_path, template, five_wrong)
+
+    # A new app (as a new browser tab would be) on the same store file: still locked.
+    clock = ManualClock(local(9, 0) + timedelta(seconds=30))
+    again = AdminApp(kit.settings, clock=clock, poll_s=0.05)
+
+    async def main() -> None:
+        async with again.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await sign_in(pilot, ADMIN, ADMIN_PIN)
+            assert isinstance(again.screen, LoginScreen)
+            message = str(again.screen.query_one("#login-message", Static).render())
+            assert "too many wrong PINs; try again in 31 s" in message
+            clock.advance(31)
+            await sign_in(pilot, ADMIN, ADMIN_PIN)
+            assert isinstance(again.screen, AdminScreen)
+
+    asyncio.run(main())
+
+
+# -- Today -------------------------------------------------------------------------------
+
+
+def test_today_is_live_and_shows_devices(tmp_path, template):
+    async def scenario(kit: Kit, pilot: Pilot) -> None:
+        screen = await signed_in(kit, pilot)
+        classes = screen.query_one("#today-classes", DataTable)
+        assert cell(classes, 0, 0) == "overall"
+        assert cell(classes, 0, 2) == "3"  # waiting now
+        assert cell(classes, 0, 4) == "15"  # issued today
+        assert cell(classes, 2, 3) == "20.0"  # the oldest regular ticket waits since 08:40
+        devices = str(screen.query_one("#today-devices", Static).render())
+        assert "⚠ printer main: paper_low" in devices
+        assert "⚠ announcer main: off" in devices
+        reads = kit.app.follower.reads
+        # Another process issues a ticket: the view follows within a poll or two.
+        with kit.store() as other:
+            other.issue("A", "lansia", actor="other")
+        await until(pilot, lambda: cell(classes, 0, 2) == "4")
+        assert kit.app.follower.reads > reads
+        assert cell(classes, 1, 2) == "1"  # one priority patron waiting now
+        services = screen.query_one("#today-services", DataTable)
+        assert cell(services, 0, 0).startswith("A ") and cell(services, 0, 1) == "1"
+        # Time passes: at 09:15 the oldest regular patron has waited past the 30 min target.
+        kit.clock.set(local(9, 15))
+        kit.app.follower.poke()
+        await until(pilot, lambda: cell(classes, 2, 3) == "35.0 ⚠ over")
+        assert "09:15" in str(screen.query_one("#today-head", Static).render())
+
+    drive(tmp_path, template, scenario)
+
+
+# -- the range view: filters and tables --------------------------------------------------
+
+
+def table_rows(rep: dict[str, Any]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    return {
+        "#t-class": [("overall", rep["overall"]), *((g["class"], g) for g in rep["by_class"])],
+        "#t-service": [(g["service"], g) for g in rep["by_service"]],
+        "#t-counter": [(str(g["counter"]), g) for g in rep["by_counter"]],
+        "#t-hour": [(f"{g['hour']:02d}:00", g) for g in rep["by_hour"]],
+    }
+
+
+def assert_tables_show(screen: AdminScreen, rep: dict[str, Any]) -> int:
+    """Every cell of every statistics table against the report's own numbers."""
+    checked = 0
+    for selector, groups in table_rows(rep).items():
+        table = screen.query_one(selector, SortableTable)
+        assert table.row_count == len(groups), selector
+        columns = COUNTER_COLUMNS if selector == "#t-counter" else STAT_COLUMNS
+        for row, (name, group) in enumerate(groups):
+            assert cell(table, row, 0).startswith(name), (selector, row)
+            for index, column in enumerate(columns, start=1):
+                assert table.value(row, column.key) == column.get(group), (selector, column)
+                assert cell(table, row, index) == fmt(column.get(group), column.kind)
+                checked += 1
+    return checked
+
+
+RANGES = {
+    "two weeks": Range(FIRST, LAST),
+    "service B": Range(FIRST, TODAY, service="B"),
+    "counter 3, priority": Range(FIRST, LAST, counter=3, priority=True),
+    "regular at counter 2 in B": Range("2026-11-20", TODAY, service="B", counter=2,
+                                       priority=False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RANGES))
+def test_the_tables_are_kiosk_reports_numbers_for_the_same_filters(tmp_path, template,
+                                                                    name: str):
+    rng = RANGES[name]
+
+    async def scenario(kit: Kit, pilot: Pilot) -> None:
+        screen = await signed_in(kit, pilot)
+        screen.show_view("stats")
+        await show_range(pilot, rng)
+        with kit.store() as store:
+            rep = reports.report(store, kit.settings, **rng.kwargs())
+        assert screen.data is not None and screen.data["report"] == rep
+        assert assert_tables_show(screen, rep) > 100
+        status = str(screen.query_one("#range-status", Static).render())
+        assert f"{rng.date_from} .. {rng.date_to}" in status
+        assert f"{rep['overall']['issued']:,} tickets" in status
+
+    drive(tmp_path, template, scenario)
+
+
+def test_the_tables_match_the_kiosk_report_command(tmp_path, template):
+    """The real CLI in a subprocess (KIOSK_NOW freezes its clock), the same filters."""
+    rng = Range(FIRST, TODAY, service="B", priority=False)
+    kit_box: list[Kit] = []
+
+    async def scenario(kit: Kit, pilot: Pilot) -> None:
+        screen = await signed_in(kit, pilot)
+        screen.show_view("stats")
+        await show_range(pilot, rng, by_click=False)  # Enter in a date field works too
+        kit_box.append(kit)
+        config = tmp_path / "config.toml"
+        done = subprocess.run(
+            [sys.executable, "-m", "kiosk", "report", "--config", str(config), "--from",
+             rng.date_from, "--to", rng.date_to, "--service", "B", "--class", "regular",
+             "--format", "json"],
+            capture_output=True, text=True, timeout=60, cwd=REPO,
+            env={**os.environ, "KIOSK_NOW": "2026-11-27T09:00:00+07:00"})
+        assert done.returncode == 0, done.stderr
+        cli = json.loads(done.stdout)
+        assert screen.data is not None and screen.data["report"] == cli
+        assert assert_tables_show(screen, cli) > 100
+
+    drive(tmp_path, template, scenario)
+
+
+def test_filters_are_chosen_with_the_keyboard_and_bad_dates_are_explained(tmp_path, template):
+    async def scenario(kit: Kit, pilot: Pilot) -> None:
+        screen = await signed_in(kit, pilot)
+        screen.show_view("stats")
+        await settle(pilot)
+        # Choose "counter 2" in the counter list by keys, as an admin would.
+        screen.query_one("#counter", Select).focus()
+        await pilot.press("enter", "down", "down", "enter")
+        await settle(pilot)
+        assert screen.query_one("#counter", Select).value == 2
+        await pilot.click("#show")
+        await settle(pilot)
+        await until(pilot, lambda: screen.range is not None and screen.range.counter == 2)
+        counters = screen.query_one("#t-counter", SortableTable)
+        assert [cell(counters, r, 0)[0] for r in range(counters.row_count)] == ["1", "2", "3",
+                                                                                 "4"]
+        assert counters.value(0, "issued") == 0 and counters.value(1, "issued") > 0
+        before = screen.range
+        screen.query_one("#from", Input).value = "2026-13-01"
+        await pilot.click("#show")
+        await settle(pilot)
+        status = str(screen.query_one("#range-status", Static).render())
+        assert status == '⚠ from must be a local date YYYY-MM-DD, got "2026-13-01"'
+        assert screen.range == before  # the tables still show the last good range
+        screen.query_one("#from", Input).value = "2026-11-20"
+        screen.query_one("#to", Input).value = "2026-11-10"
+        await pilot.pause(0.3)  # Button's press debounce
+        await pilot.click("#show")
+        await settle(pilot)
+        assert str(screen.query_one("#range-status", Static).render()) == (
+            "⚠ to (2026-11-10) is before from (2026-11-20)")
+
+    drive(tmp_path, template, scenario)
+
+
+def test_tables_sort_by_any_column_and_say_which(tmp_path, template):
+    async def scenario(kit: Kit, pilot: Pilot) -> None:
+        screen = await signed_in(kit, pilot)
+        screen.show_view("stats")
+        await settle(pilot)
+        table = screen.query_one("#t-service", SortableTable)
+
+        def p90s() -> list[float]:
+            return [table.value(r, "wait_p90") for r in range(table.row_count)]
+
+        before = p90s()
+        assert before != sorted(before, reverse=True)  # config order is not p90 order
+        column = 1 + [c.key for c in STAT_COLUMNS].index("wait_p90")
+        await pilot.click("#t-service", offset=(header_x(table, column), 0))
+        await settle(pilot)
+        assert p90s() == sorted(before, reverse=True)
+        assert "▼" in table.ordered_columns[column].label.plain
+        await pilot.click("#t-service", offset=(header_x(table, column), 0))
+        await settle(pilot)
+        assert p90s() == sorted(before)
+        assert "▲" in table.ordered_columns[column].label.plain
+        # By keyboard: `s` on a cell sorts by its column.
+        table.focus()
+        table.cursor_coordinate = table.cursor_coordinate._replace(column=1)
+        await pilot.press("s")
+        await settle(pilot)
+        issued = [table.value(r, "issued") for r in range(table.row_count)]
+        assert issued == sorted(issued, reverse=True)
+
+    drive(tmp_path, template, scenario)
+
+
+def header_x(table: DataTable[Any], column: int) -> int:
+    """The x offset of a column's header in the table."""
+    x = 0
+    for index, col in enumerate(table.ordered_columns):
+        if index == column:
+            return x + 1
+        x += col.get_render_width(table)
+    raise AssertionError(column)
+
+
+# -- charts ------------------------------------------------------------------------------
+
+
+def test_charts_draw_the_reports_numbers_in_both_themes(tmp_path, template):
+    async def scenario(kit: Kit, pilot: Pilot) -> None:
+        screen = await signed_in(kit, pilot)
+        screen.show_view("charts")
+        await settle(pilot)
+        charts = {c.id: c for c in screen.query(Chart)}
+        assert set(charts) == {"c-hours", "c-wait-priority", "c-wait-regular", "c-within",
+                               "c-util"}
+        assert all(c.drawn > 0 for c in charts.values())
+        assert screen.data is not None
+        rep = screen.data["report"]
+        hours = charts["c-hours"].data
+        assert sum(hours["arrivals"].values()) == rep["overall"]["issued"]
+        assert sum(hours["calls"].values()) == rep["overall"]["called"]
+        for group in rep["by_class"]:
+            chart = charts[f"c-wait-{group['class']}"]
+            assert sum(chart.data["minutes"].values()) == group["wait_min"]["n"]
+            assert chart.data["target_min"] == group["target_wait_min"]
+            assert f"target {group['target_wait_min']:g} min" in chart.title_text
+        within = charts["c-within"].data
+        assert len(within["days"]) == screen.range.days
+        judged = sum(sum(d["judged"]) for d in within["days"])
+        inside = sum(sum(d["within"]) for d in within["days"])
+        assert round(inside / judged, 4) == rep["overall"]["within_target"]
+        util = charts["c-util"].data
+        assert [c["utilisation"] for c in util] == [g["utilisation"] for g in rep["by_counter"]]
+        busiest = max(rep["by_hour"], key=lambda g: g["issued"])
+        assert (f"busiest: {busiest['hour']:02d}:00"
+                in str(screen.query_one("#caption-hours", Static).render()))
+        # The plot itself: the legend names each series with its own fill.
+        drawn = charts["c-hours"].render().plain
+        assert "arrivals █" in drawn and "calls ▒" in drawn
+        # Switching the theme redraws every chart in the theme's colours.
+        counts = {k: c.drawn for k, c in charts.items()}
+        await pilot.press("t")
+        await settle(pilot)
+        assert kit.app.theme == themes.HIGH_CONTRAST
+        assert all(c.drawn > counts[k] for k, c in charts.items())
+        colours = {span.style.color.get_truecolor().hex
+                   for span in charts["c-hours"].render().spans
+                   if span.style and getattr(span.style, "color", None)}
+        assert "#ffff00" in colours  # the high-contrast accent
+
+    drive(tmp_path, template, scenario)
+
+
+# -- the log -----------------------------------------------------------------------------
+
+NEEDS = ("lansia", "disabilitas", "hamil", "menyusui", "anak")
+
+
+def log_text(screen: AdminScreen) -> list[list[str]]:
+    table = screen.query_one("#log-table", DataTable)
+    return [[str(v).strip() for v in table.get_row_at(r)] for r in range(table.row_count)]
+
+
+def test_the_log_is_paged_and_searched_by_label_and_names_no_need(tmp_path, template):
+    async def scenario(kit: Kit, pilot: Pilot) -> None:
+        screen = await signed_in(kit, pilot)
+        screen.show_view("log")
+        await settle(pilot)
+        with kit.store() as store:
+            total = store.conn.execute(
+                "SELECT COUNT(*) FROM tickets WHERE day BETWEEN ? AND ?",
+                (screen.range.date_from, screen.range.date_to)).fetchone()[0]
+        status = str(screen.query_one("#log-status", Static).render())
+        pages = -(-total // 40)
+        assert f"page 1 of {pages} · {total:,} ticket(s)" in status
+        first = log_text(screen)
+        assert first[0][:2] == [TODAY, "E002"]  # newest first
+        assert screen.query_one("#log-prev", Button).disabled
+        await pilot.click("#log-next")
+        await settle(pilot)
+        second = log_text(screen)
+        assert "page 2 of" in str(screen.query_one("#log-status", Static).render())
+        assert {r[1] + r[0] for r in second}.isdisjoint({r[1] + r[0] for r in first})
+        await pilot.press("left_square_bracket")  # back a page by key
+        await settle(pilot)
+        assert log_text(screen) == first
+        # Search: any part of a label, any case; Enter searches at once.
+        search = screen.query_one("#log-search", Input)
+        search.focus()
+        await pilot.press(*"b01", "enter")
+        await settle(pilot)
+        found = log_text(screen)
+        assert found and all("B01" in row[1] for row in found)
+        with kit.store() as store:
+            matching = store.conn.execute(
+                "SELECT COUNT(*) FROM tickets WHERE day BETWEEN ? AND ? AND label LIKE '%B01%'",
+                (screen.range.date_from, screen.range.date_to)).fetchone()[0]
+        assert f"{matching:,} ticket(s) matching “B01”" in str(
+            screen.query_one("#log-status", Static).render())
+        # Priority tickets show the class, never the need behind it.
+        everything = " ".join(" ".join(row) for row in first + second + found)
+        assert "priority" in everything
+        assert not any(need in everything for need in NEEDS)
+
+    drive(tmp_path, template, scenario, per_page=40)
+
+
+# -- export ------------------------------------------------------------------------------
+
+
+async def export(kit: Kit, pilot: Pilot, fmt_name: str, folder: Path) -> ExportScreen:
+    await pilot.press("e")
+    await settle(pilot)
+    dialog = kit.app.screen
+    assert isinstance(dialog, ExportScreen)
+    dialog.query_one("#export-format", Select).value = fmt_name
+    dialog.query_one("#export-folder", Input).value = str(folder)
+    await pilot.click("#export-go")
+    await settle(pilot)
+    await until(pilot, lambda: bool(dialog.written) or "⚠" in str(
+        dialog.query_one("#export-result", Static).render()))
+    return dialog
+
+
+def test_export_writes_the_view_on_show_as_csv_and_json(tmp_path, template):
+    out = tmp_path / "out" / "nested"
+    rng = Range(FIRST, LAST, service="C")
+
+    async def scenario(kit: Kit, pilot: Pilot) -> None:
+        screen = await signed_in(kit, pilot)
+        screen.show_view("stats")
+        await show_range(pilot, rng)
+        screen.query_one("#tabs").focus()
+        rep = screen.data["report"]
+        for kind in ("csv", "json"):
+            dialog = await export(kit, pilot, kind, out)
+            [path] = dialog.written
+            assert path == out / f"kiosk-statistics-{FIRST}_{LAST}-C.{kind}"
+            text = path.read_text("utf-8")
+            if kind == "csv":
+                assert text == reports.to_csv(rep)
+            else:
+                assert json.loads(text) == rep
+            bar = dialog.query_one("#export-progress", ProgressBar)
+            assert bar.percentage == 1.0
+            assert str(path) in str(dialog.query_one("#export-result", Static).render())
+            await pilot.press("escape")
+            await settle(pilot)
+        screen.show_view("charts")
+        await settle(pilot)
+        dialog = await export(kit, pilot, "json", out)
+        series = json.loads(dialog.written[0].read_text("utf-8"))
+        assert sum(series["arrivals_by_hour"].values()) == rep["overall"]["issued"]
+        assert sum(series["calls_by_hour"].values()) == rep["overall"]["called"]
+        assert series["filters"]["service"] == "C"
+        await pilot.press("escape")
+        await settle(pilot)
+        dialog = await export(kit, pilot, "csv", out)
+        lines = list(csv.reader(io.StringIO(dialog.written[0].read_text("utf-8"))))
+        assert lines[0] == ["chart", "series", "x", "value"]
+        assert {row[0] for row in lines[1:]} == {"by_hour", "wait_minutes",
+                                                "within_target_by_day", "utilisation"}
+        await pilot.press("escape")
+        await settle(pilot)
+        screen.show_view("today")
+        await settle(pilot)
+        dialog = await export(kit, pilot, "json", out)
+        assert dialog.written[0].name == f"kiosk-today-{TODAY}_{TODAY}.json"
+        assert json.loads(dialog.written[0].read_text("utf-8"))["overall"]["issued"] == 15
+
+    drive(tmp_path, template, scenario)
+    assert not list(out.glob("*.part"))
+
+
+def test_exporting_a_long_log_shows_progress_and_writes_every_row(tmp_path, template):
+    out = tmp_path / "exports"
+    seen: list[float] = []
+
+    async def scenario(kit: Kit, pilot: Pilot) -> None:
+        screen = await signed_in(kit, pilot)
+        screen.show_view("log")
+        await show_range(pilot, Range(FIRST, TODAY, priority=True))
+        screen.query_one("#log-search", Input).value = "a0"
+        await pilot.press("e")
+        await settle(pilot)
+        dialog = kit.app.screen
+        assert isinstance(dialog, ExportScreen)
+        bar = dialog.query_one("#export-progress", ProgressBar)
+        original = bar.update
+
+        def watch(**kwargs: Any) -> None:
+            original(**kwargs)
+            seen.append(bar.percentage or 0.0)
+
+        bar.update = watch  # type: ignore[method-assign]
+        dialog.query_one("#export-folder", Input).value = str(out)
+        await pilot.click("#export-go")
+        await until(pilot, lambda: bool(dialog.written))
+        [path] = dialog.written
+        assert path.name == f"kiosk-log-{FIRST}_{TODAY}-priority-label-A0.csv"
+        with kit.store() as store:
+            expected = list(reports.log_rows(store, kit.settings, date_from=FIRST,
+                                             date_to=TODAY, priority=True, label="a0"))
+        rows = list(csv.DictReader(io.StringIO(path.read_text("utf-8"))))
+        assert len(rows) == len(expected) > 10
+        assert all(r["class"] == "priority" and "A0" in r["label"] for r in rows)
+        assert rows[0]["day"] == FIRST and rows[-1]["day"] == TODAY  # oldest first
+        assert not any(need in path.read_text("utf-8") for need in NEEDS)
+
+    drive(tmp_path, template, scenario)
+    assert seen[0] == 0.0 and seen[-1] == 1.0 and len(seen) >= 3
+
+
+def test_export_into_an_unusable_folder_says_why(tmp_path, template):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+
+    async def scenario(kit: Kit, pilot: Pilot) -> None:
+        await signed_in(kit, pilot)
+        dialog = await export(kit, pilot, "csv", blocker)
+        assert not dialog.written
+        message = str(dialog.query_one("#export-result", Static).render())
+        assert message.startswith("⚠ not written") and "a-file" in message
+
+    drive(tmp_path, template, scenario)
+
+
+# -- purge -------------------------------------------------------------------------------
+
+
+def test_purge_needs_a_review_and_a_confirmation_and_is_logged(tmp_path, template):
+    before = "2026-11-20"
+
+    async def scenario(kit: Kit, pilot: Pilot) -> None:
+        screen = await signed_in(kit, pilot)
+        assert screen.data is not None
+        issued = screen.data["report"]["overall"]["issued"]
+        await pilot.press("p")
+        await settle(pilot)
+        dialog = kit.app.screen
+        assert isinstance(dialog, PurgeScreen)
+        confirm = dialog.query_one("#purge-confirm", Button)
+        assert confirm.disabled  # nothing can be deleted before a review
+        dialog.query_one("#purge-before", Input).value = before
+        await pilot.click("#purge-review")
+        await settle(pilot)
+        with kit.store() as store:
+            preview = reports.purge_preview(store, kit.settings, before)
+        assert preview["tickets"] > 100
+        summary = str(dialog.query_one("#purge-summary", Static).render())
+        assert f"{preview['tickets']:,} ticket(s) and {preview['events']:,} event(s)" in summary
+        assert not confirm.disabled and f"{preview['tickets']:,}" in str(confirm.label)
+        # Changing the date after the review asks for a new review.
+        dialog.query_one("#purge-before", Input).value = "2026-11-21"
+        await settle(pilot)
+        assert confirm.disabled
+        await pilot.click("#purge-cancel")
+        await settle(pilot)
+        assert kit.app.screen is screen
+        with kit.store() as store:
+            assert reports.purge_preview(store, kit.settings, before) == preview  # untouched
+        # Now for real: review, confirm.
+        await pilot.press("p")
+        await settle(pilot)
+        dialog = kit.app.screen
+        assert isinstance(dialog, PurgeScreen)
+        dialog.query_one("#purge-before", Input).value = before
+        await pilot.click("#purge-review")
+        await settle(pilot)
+        await pilot.click("#purge-confirm")
+        await settle(pilot)
+        assert "✔ purged" in str(dialog.query_one("#purge-summary", Static).render())
+        await pilot.click("#purge-cancel")  # now labelled Close
+        await settle(pilot)
+        # The range on show is read again without the purged days.
+        await until(pilot, lambda: screen.data is not None
+                    and screen.data["report"]["overall"]["issued"] < issued)
+
+    kit = drive(tmp_path, template, scenario)
+    with kit.store() as store:
+        assert store.conn.execute("SELECT COUNT(*) FROM tickets WHERE day < ?",
+                                  (before,)).fetchone()[0] == 0
+        purged = list(store.db.query("SELECT actor, detail FROM events WHERE kind = 'purged'"))
+    assert len(purged) == 1 and purged[0]["actor"] == ADMIN
+    assert json.loads(purged[0]["detail"])["before"] == before
+
+
+def test_purge_refuses_today_and_says_so(tmp_path, template):
+    async def scenario(kit: Kit, pilot: Pilot) -> None:
+        await signed_in(kit, pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        dialog = kit.app.screen
+        tomorrow = (kit.clock.now() + timedelta(days=1)).date().isoformat()
+        dialog.query_one("#purge-before", Input).value = tomorrow
+        await pilot.click("#purge-review")
+        await settle(pilot)
+        await pilot.click("#purge-confirm")
+        await settle(pilot)
+        summary = str(dialog.query_one("#purge-summary", Static).render())
+        assert summary.startswith("⚠") and "today" in summary
+
+    kit = drive(tmp_path, template, scenario)
+    with kit.store() as store:
+        assert store.conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] > 3000
