@@ -20,7 +20,7 @@ from kiosk.announcer import HEARTBEAT_STALE_S, Announcer
 from kiosk.i18n import t
 from kiosk.ui.board import ALSO, BoardApp, CallTile, read_board
 from kiosk.ui.staff import ConsoleScreen
-from kiosk.ui.status_widgets import ARROW, bitmap, bitmap_size, draw, fit_scale
+from kiosk.ui.status_widgets import ARROW, Scale, bitmap, bitmap_size, draw, fit, fit_scale
 
 from .conftest import require_tool
 from .test_staff_support import (
@@ -310,6 +310,19 @@ def test_block_letters_take_the_largest_scale_that_fits():
     assert len(ARROW) == len(dots)
 
 
+def test_letters_grow_into_spare_height_up_to_a_condensed_face():
+    dots = bitmap("A012")
+    cols, _ = bitmap_size(dots, 2)
+    # Width allows 2 cells a dot; the height allows much more, but letters stop at 1.5:1.
+    assert fit([dots], cols, 100) == Scale(3, 2)
+    assert fit([dots], cols, 7) == Scale(2, 2)  # 7 rows: square dots only
+    assert fit([dots], cols, 6) == Scale(1, 1)
+    assert fit([dots, dots], cols, 7 + 1 + 7) == Scale(2, 2)  # stacked, a row between
+    tall = draw(dots, Scale(3, 2))
+    assert (len(tall[0]), len(tall)) == bitmap_size(dots, Scale(3, 2)) == (cols, 11)
+    assert not fit([dots], 5, 5)
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)])
 def test_the_newest_call_is_the_biggest_thing_on_the_board(site, size):
     for service in "ABCD":
@@ -322,8 +335,8 @@ def test_the_newest_call_is_the_biggest_thing_on_the_board(site, size):
     async def scenario(pilot: Pilot) -> None:
         await loaded(pilot)
         main = hero(app)
-        assert main.scale >= 1
-        scales["hero"] = main.scale
+        assert main.scale
+        scales["hero"] = main.scale.tall
         for tile in app.query(".also").results(CallTile):
             if tile.display:
                 assert tile.scale <= main.scale

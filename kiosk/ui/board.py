@@ -37,14 +37,16 @@ from kiosk.store import Store
 from kiosk.ui import themes
 from kiosk.ui.status_widgets import (
     ARROW,
+    NONE,
     Follower,
     Fresh,
+    Scale,
     bitmap,
     bitmap_size,
     board_languages,
     both,
     draw,
-    fit_scale,
+    fit,
     join_bitmaps,
     localized,
 )
@@ -143,49 +145,43 @@ class CallTile(Widget):
         return text
 
     @property
-    def scale(self) -> int:
-        """The scale the block letters are drawn at now (0 = plain words only)."""
+    def scale(self) -> Scale:
+        """The scale the block letters are drawn at now (false: plain words only)."""
         return self._layout()[1]
 
     def _parts(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         assert self.call is not None
         return bitmap(self.call.label), join_bitmaps([ARROW, bitmap(str(self.call.counter))])
 
-    def _layout(self) -> tuple[str, int, bool]:
+    def _layout(self) -> tuple[str, Scale, bool]:
         """(arrangement, scale, with words) for the current size.
 
         Arrangements: "side" (label, arrow, counter on one line), "stacked" (the arrow and
         counter under the label), "label" (small tiles: the counter in words only). The
-        largest scale wins; at equal scale, with words (a caption line above, the call in
-        plain words below) rather than without, and side by side rather than stacked."""
+        tallest letters win, then the widest; at equal scale, with words (a caption line
+        above, the call in plain words below) rather than without, and side by side rather
+        than stacked."""
         if self.call is None:
-            return "plain", 0, True
+            return "plain", NONE, True
         width, height = self.content_size
         label, pointer = self._parts()
         if not self.big_counter:
-            return "label", fit_scale(label, width, height - 1), True
-        best = ("plain", 0, True)
+            return "label", fit([label], width, height - 1), True
+        best: tuple[str, Scale, bool] = ("plain", NONE, True)
         for words in (True, False):
             extra = 2 if words else 0
-            side = fit_scale(join_bitmaps([label, pointer]), width, height - extra)
-            if side > best[1]:
-                best = ("side", side, words)
-            stacked = 0
-            while True:
-                k = stacked + 1
-                (lw, lh), (pw, ph) = bitmap_size(label, k), bitmap_size(pointer, k)
-                if max(lw, pw) > width or lh + 1 + ph + extra > height:
-                    break
-                stacked = k
-            if stacked > best[1]:
-                best = ("stacked", stacked, words)
+            for mode, blocks in (("side", [join_bitmaps([label, pointer])]),
+                                 ("stacked", [label, pointer])):
+                scale = fit(blocks, width, height - extra)
+                if scale > best[1]:
+                    best = (mode, scale, words)
         return best
 
     def render(self) -> Text:
         width, height = self.content_size
         mode, scale, words = self._layout()
         lines: list[Text] = []
-        if scale == 0 or self.call is None:
+        if not scale or self.call is None:
             lines.append(_centred(self.plain(), width, "bold"))
         else:
             label, pointer = self._parts()
@@ -194,7 +190,7 @@ class CallTile(Widget):
             if mode == "side":
                 row = join_bitmaps([label, pointer])
                 left = max(0, (width - bitmap_size(row, scale)[0]) // 2)
-                right = left + (len(label[0]) + 3) * scale
+                right = left + (len(label[0]) + 3) * scale.wide
                 if words:
                     lines.append(_captions(width, [(left, caption), (right, where)]))
                 lines.extend(_drawn(row, scale, width))
@@ -213,7 +209,7 @@ class CallTile(Widget):
         return out
 
 
-def _drawn(dots: Sequence[str], scale: int, width: int) -> list[Text]:
+def _drawn(dots: Sequence[str], scale: Scale, width: int) -> list[Text]:
     """Block letters centred in `width`."""
     left = " " * max(0, (width - bitmap_size(dots, scale)[0]) // 2)
     return [Text(left + line) for line in draw(dots, scale)]

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, Generic, TypeVar
 
@@ -93,14 +94,36 @@ def join_bitmaps(parts: Sequence[tuple[str, ...]], gap: int = 3) -> tuple[str, .
     return tuple(spacer.join(p[row] for p in padded) for row in range(height))
 
 
-def bitmap_size(dots: Sequence[str], scale: int) -> tuple[int, int]:
-    """(columns, rows) of a bitmap drawn at `scale` with half blocks: a dot is `scale` cells
-    wide and `scale` half-cells high, which is square on a terminal's 1:2 cells."""
-    return len(dots[0]) * scale, -(-len(dots) * scale // 2)
+MAX_STRETCH = 1.5
+"""How much taller than wide a dot may be drawn: letters grow into height a screen has to
+spare (a condensed face reads well; beyond about 1.5 letters start to look squeezed)."""
+
+
+@dataclass(frozen=True, order=True)
+class Scale:
+    """How big block letters are drawn: `tall` first, so comparing two scales compares the
+    height of the letters (what makes a number readable from across a room)."""
+
+    tall: int
+    """Half-cells per dot, downwards (`wide` of them is square on 1:2 cells)."""
+    wide: int
+    """Cells per dot, across."""
+
+    def __bool__(self) -> bool:
+        return self.wide > 0
+
+
+NONE = Scale(0, 0)
+
+
+def bitmap_size(dots: Sequence[str], scale: Scale | int) -> tuple[int, int]:
+    """(columns, rows) of a bitmap drawn with half blocks at `scale` (an int: square dots)."""
+    scale = scale if isinstance(scale, Scale) else Scale(scale, scale)
+    return len(dots[0]) * scale.wide, -(-len(dots) * scale.tall // 2)
 
 
 def fit_scale(dots: Sequence[str], width: int, height: int, most: int = 40) -> int:
-    """The largest scale at which the bitmap fits in width x height cells (0: not even 1)."""
+    """The largest square scale at which the bitmap fits in width x height cells (0: none)."""
     scale = 0
     while scale < most:
         cols, rows = bitmap_size(dots, scale + 1)
@@ -110,18 +133,41 @@ def fit_scale(dots: Sequence[str], width: int, height: int, most: int = 40) -> i
     return scale
 
 
+def fit(blocks: Sequence[Sequence[str]], width: int, height: int) -> Scale:
+    """The largest scale for bitmaps stacked one under the other (a blank row between), all
+    at the same scale: as wide as fits, then as tall as fits up to MAX_STRETCH."""
+    if not blocks:
+        return NONE
+    gaps = len(blocks) - 1
+
+    def rows(tall: int) -> int:
+        return sum(bitmap_size(b, Scale(tall, 1))[1] for b in blocks) + gaps
+
+    widest = max(len(b[0]) for b in blocks)
+    wide = width // widest if widest else 0
+    while wide and rows(wide) > height:
+        wide -= 1
+    if not wide:
+        return NONE
+    tall = wide
+    while tall + 1 <= wide * MAX_STRETCH and rows(tall + 1) <= height:
+        tall += 1
+    return Scale(tall, wide)
+
+
 _HALF = {(True, True): "█", (True, False): "▀", (False, True): "▄", (False, False): " "}
 
 
-def draw(dots: Sequence[str], scale: int) -> list[str]:
-    """The bitmap at `scale`, as lines of half-block characters."""
-    tall = [row for row in dots for _ in range(scale)]
+def draw(dots: Sequence[str], scale: Scale | int) -> list[str]:
+    """The bitmap at `scale` (an int: square dots), as lines of half-block characters."""
+    scale = scale if isinstance(scale, Scale) else Scale(scale, scale)
+    tall = [row for row in dots for _ in range(scale.tall)]
     if len(tall) % 2:
         tall.append(" " * len(dots[0]))
     lines = []
     for top, bottom in zip(tall[0::2], tall[1::2], strict=True):
         lines.append("".join(
-            _HALF[(a != " ", b != " ")] * scale for a, b in zip(top, bottom, strict=True)
+            _HALF[(a != " ", b != " ")] * scale.wide for a, b in zip(top, bottom, strict=True)
         ))
     return lines
 
@@ -145,15 +191,15 @@ class BigText(Widget):
             self.refresh()
 
     @property
-    def scale(self) -> int:
-        """The scale the text is drawn at now (0 = plain text)."""
+    def scale(self) -> Scale:
+        """The scale the text is drawn at now (false: plain text)."""
         if not self.text.strip():
-            return 0
-        return fit_scale(bitmap(self.text), self.content_size.width, self.content_size.height)
+            return NONE
+        return fit([bitmap(self.text)], self.content_size.width, self.content_size.height)
 
     def render(self) -> Text:
         scale = self.scale
-        if scale == 0:
+        if not scale:
             return Text(self.text, style="bold", no_wrap=True, overflow="ellipsis",
                         justify="center")
         return Text("\n".join(draw(bitmap(self.text), scale)), no_wrap=True, justify="center")
