@@ -236,6 +236,16 @@ class Announcer:
                        {**facts, "reason": "stale", "age_s": round(age, 1)})
             log.info("skipped %s (%s %.0f s ago): too old to announce", label, kind, age)
             return False
+        if event["ticket_id"] is not None:
+            # Staff may have moved on before this call's turn came (finished, transferred,
+            # cancelled, or called the next one): sending the patron there would mislead.
+            now = store.ticket(event["ticket_id"])
+            if now["state"] not in ("called", "serving") or now["counter"] != event["counter"]:
+                self._done(store, event, "announce_skipped",
+                           {**facts, "reason": "no longer called", "state": now["state"]})
+                log.info("skipped %s: no longer called at counter %s (now %s)",
+                         label, event["counter"], now["state"])
+                return False
         try:
             parts = call_phrases(self.settings, str(label), int(event["counter"]),
                                  recall=kind == "recalled")

@@ -344,3 +344,24 @@ def test_a_call_from_a_counter_no_longer_configured_is_skipped_not_stuck(
         (skipped,) = events(store, "announce_skipped")
         assert skipped["counter"] == 4 and skipped["detail"]["reason"].startswith("cannot phrase")
         assert events(store, "announced")[0]["counter"] == 1
+
+
+def test_a_call_the_counter_has_moved_on_from_is_skipped(
+        espeak: None, settings: Settings, store: Store, clock: ManualClock):
+    announcer = Announcer(settings, clock=clock)
+    assert announcer.run_once() == 0
+    store.issue("A")
+    store.issue("A")
+    store.issue("C")
+    first = store.call_next(1)           # A001 ...
+    second = store.call_next(1)          # ... finished at once by a second press: A002
+    moved = store.call_next(3)           # C001, then transferred away before its turn
+    store.transfer(moved["label"], "D")
+    clock.advance(5)
+    assert announcer.run_once() == 1
+    announcer.close()
+    skipped = events(store, "announce_skipped")
+    assert [(e["ticket_id"], e["detail"]["reason"], e["detail"]["state"]) for e in skipped] == [
+        (first["id"], "no longer called", "done"), (moved["id"], "no longer called", "waiting")]
+    (announced,) = events(store, "announced")
+    assert announced["ticket_id"] == second["id"]
