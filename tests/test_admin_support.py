@@ -85,7 +85,8 @@ class Kit:
 
 
 def make_template(folder: Path) -> Path:
-    """The fixed store every admin test starts from (built once per session)."""
+    """The fixed store every admin test starts from (built once per test module)."""
+    folder.mkdir(parents=True, exist_ok=True)
     settings = cfg.load(write_config(folder))
     path = Path(settings.store.path)
     build_history(settings, path, date.fromisoformat(FIRST), 14)
