@@ -4,19 +4,41 @@ typed name and PIN, the views by keys, and an export whose file is checked again
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from kiosk import config as cfg
 from kiosk import reports
+from kiosk.clock import ManualClock
 from kiosk.store import Store
+from kiosk.ui.admin import AdminApp
 
 from .browser import wait_for
-from .conftest import require_tool, write_config
+from .conftest import local, require_tool, write_config
 from .test_admin_support import ADMIN, ADMIN_PIN, TODAY, make_template
 from .test_board_web import RecordedScreen
 
 NOW = f"{TODAY}T09:00:00+07:00"
+
+
+def layout(settings: cfg.Settings, size: tuple[int, int],
+           selectors: list[str]) -> dict[str, tuple[int, int]]:
+    """The centre cell of each sign-in field at this terminal size (the same app, headless,
+    on a thread of its own: Playwright's sync API keeps an event loop on this one)."""
+    centres: dict[str, tuple[int, int]] = {}
+
+    async def main() -> None:
+        app = AdminApp(settings, clock=ManualClock(local(9, 0)))
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            for selector in selectors:
+                centres[selector] = tuple(app.screen.query_one(selector).region.center)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, main()).result()
+    return centres
 
 
 def test_sign_in_browse_and_export_in_headless_chromium(tmp_path: Path):
@@ -32,9 +54,10 @@ def test_sign_in_browse_and_export_in_headless_chromium(tmp_path: Path):
     with RecordedScreen("admin", env=env, global_args=["--config", str(config)],
                         cwd=tmp_path) as web:
         wait_for(lambda: "Admin sign-in" in web.sent_text(), 30, "the sign-in screen")
-        web.tap(0, 0)  # the page's terminal takes the keyboard (a corner: nothing there)
+        spots = layout(settings, (web.cols, web.rows), ["#name", "#pin"])
+        web.tap(*spots["#name"])
         web.page.keyboard.type(ADMIN)
-        web.press("Enter")
+        web.tap(*spots["#pin"])
         web.page.keyboard.type(ADMIN_PIN)
         web.press("Enter")
         with Store(settings) as store:
