@@ -242,6 +242,12 @@ def test_announcements_off_is_shown_until_an_announcer_reports_in(site):
         site.heartbeat("error")
         await pilot.pause(0.3)
         assert notice.display
+        # A second announcer (`kiosk announcer --name lobby2`) that is running is enough.
+        site.store.set_device("announcer:lobby2", "announcer", "ok")
+        await until(pilot, lambda: not notice.display, "any running announcer to count")
+        site.store.set_device("main", "printer", "ok")  # a printer is not an announcer
+        site.clock.advance(HEARTBEAT_STALE_S + 1)
+        await until(pilot, lambda: notice.display, "the notice once both are silent")
 
     run_app(app, scenario, BOARD_SIZE)
 

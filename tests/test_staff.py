@@ -452,6 +452,12 @@ def test_the_console_shows_services_waiting_per_class_oldest_wait_and_devices(si
         site.store.set_device("main", "printer", "ok")
         await until(pilot, lambda: "✔ Printer main: siap / ready"
                     in squeezed(screen_text(app)), "the printer's state")
+        site.store.set_device("announcer:lobby2", "announcer", "error", "player failed")
+        devices = app.screen.query_one("#devices")
+        await until(pilot, lambda: "⚠ Pengumuman suara / Announcements lobby2: galat: player "
+                    "failed / error: player failed" in str(devices.content),
+                    "each announcer by name")
+        assert "✔ Pengumuman suara / Announcements main: aktif / on" in str(devices.content)
 
     run_app(app, scenario)
 
@@ -492,3 +498,36 @@ def test_changes_made_by_another_process_appear_on_the_console(site):
                     == "B001", "the call on this console")
 
     run_app(app, scenario)
+
+
+# -- the verbs ---------------------------------------------------------------------------
+
+
+def test_the_verbs_start_the_screens_on_the_configured_store(site, monkeypatch, capsys):
+    from kiosk import cli
+    from kiosk.announcer import Announcer
+    from kiosk.ui.board import BoardApp
+    from kiosk.ui.staff import StaffApp
+
+    started: dict[str, Any] = {}
+    monkeypatch.setattr(BoardApp, "run", lambda self: started.update(board=self))
+    monkeypatch.setattr(StaffApp, "run", lambda self: started.update(staff=self))
+    monkeypatch.setenv("KIOSK_NOW", site.clock.now().isoformat())
+    config = ["--config", str(site.config_path)]
+
+    assert cli.main(["board", "--speak", *config]) == 0
+    board = started.pop("board")
+    assert isinstance(board.announcer, Announcer)
+    assert board.clock.now() == site.clock.now()  # KIOSK_NOW, as every verb
+    assert cli.main(["board", *config]) == 0
+    assert started.pop("board").announcer is None
+
+    assert cli.main(["staff", "--counter", "3", *config]) == 0
+    assert started.pop("staff").counter.id == 3
+    assert cli.main(["staff", "--counter", "9", *config]) == 2
+    assert "unknown counter 9 (configured: 1, 2, 3, 4)" in capsys.readouterr().err
+    assert cli.main(["web", "staff", *config]) == 2  # the served console needs its counter
+    assert "--counter" in capsys.readouterr().err
+    monkeypatch.setenv("KIOSK_NOW", "09:00")
+    assert cli.main(["board", *config]) == 2
+    assert not started

@@ -31,7 +31,7 @@ from textual.widget import Widget
 from textual.widgets import Digits, Static
 
 from kiosk import clock as clk
-from kiosk.announcer import Announcer, announcer_state
+from kiosk.announcer import Announcer
 from kiosk.config import Settings
 from kiosk.store import Store
 from kiosk.ui import themes
@@ -41,6 +41,7 @@ from kiosk.ui.status_widgets import (
     Follower,
     Fresh,
     Scale,
+    announcers,
     bitmap,
     bitmap_size,
     board_languages,
@@ -87,7 +88,7 @@ class BoardData:
     announcements_on: bool
 
 
-def read_board(store: Store, announcer: str = "main", recent: int = RECENT) -> BoardData:
+def read_board(store: Store, recent: int = RECENT) -> BoardData:
     """Everything the board shows, in one read (runs on the follower's thread)."""
     calls = tuple(
         Call(int(r["event_id"]), str(r["label"]), int(r["counter"]), r["kind"] == "recalled",
@@ -98,7 +99,7 @@ def read_board(store: Store, announcer: str = "main", recent: int = RECENT) -> B
         ServiceLine(r["service"], int(r["waiting"]), r["estimated_wait_min"])
         for r in store.waiting_outlook()
     )
-    return BoardData(calls, services, bool(announcer_state(store, announcer)["on"]))
+    return BoardData(calls, services, any(a["on"] for a in announcers(store)))
 
 
 # -- widgets -----------------------------------------------------------------------------
@@ -251,7 +252,6 @@ class BoardApp(App[None]):
         *,
         clock: clk.Clock | None = None,
         announcer: Announcer | None = None,
-        announcer_name: str = "main",
         poll_s: float = POLL_S,
         every_s: float = EVERY_S,
         speech_stop_s: float = 20.0,
@@ -261,7 +261,6 @@ class BoardApp(App[None]):
         self.languages = board_languages(settings)
         self.clock: clk.Clock = clock or clk.SystemClock()
         self.announcer = announcer
-        self.announcer_name = announcer.name if announcer is not None else announcer_name
         self.speech_stop_s = speech_stop_s
         """How long closing waits for a call being spoken to end (never cut one short)."""
         for theme in themes.THEMES:
@@ -271,7 +270,7 @@ class BoardApp(App[None]):
         self.error: str | None = None
         self.follower = Follower(
             self, settings, self.clock,
-            lambda store: read_board(store, self.announcer_name),
+            read_board,
             poll_s=poll_s, every_s=every_s, name="kiosk-board-follower",
         )
         self._speech_stop = threading.Event()

@@ -42,7 +42,6 @@ from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kiosk import clock as clk
-from kiosk.announcer import announcer_state
 from kiosk.config import Settings
 from kiosk.exceptions import KioskError
 from kiosk.store import Row, Store
@@ -52,6 +51,7 @@ from kiosk.ui.status_widgets import (
     Follower,
     Fresh,
     StoreThread,
+    announcers,
     both,
     localized,
     staff_languages,
@@ -100,7 +100,8 @@ class CounterView:
     services: tuple[Row, ...]
     """Per service: waiting, priority, regular, oldest_wait_min (Store.status)."""
     printers: tuple[Row, ...]
-    announcer: Row
+    announcers: tuple[Row, ...]
+    """Each announcer's heartbeat (none: never started)."""
 
 
 def read_counter(store: Store, counter: int) -> CounterView:
@@ -113,7 +114,7 @@ def read_counter(store: Store, counter: int) -> CounterView:
         int(row["recalls"]), row["called_at"])
     printers = tuple(d for d in status["devices"] if d["kind"] == "printer")
     return CounterView(store.now(), mine["state"], mine["staff"], current,
-                       tuple(status["services"]), printers, announcer_state(store))
+                       tuple(status["services"]), printers, tuple(announcers(store)))
 
 
 # -- dialogs -----------------------------------------------------------------------------
@@ -317,6 +318,7 @@ class ConsoleScreen(Screen[None]):
     def __init__(self, name: str) -> None:
         super().__init__()
         self.staff_name = name
+        self.ready = False
 
     def compose(self) -> ComposeResult:
         app = self.app
@@ -342,6 +344,7 @@ class ConsoleScreen(Screen[None]):
         return f"{key}  " + both(self.app.languages, label, sep="\n   ")
 
     def on_mount(self) -> None:
+        self.ready = True
         self.query_one("#counter-name", Static).update(self.app.header_text())
         if self.app.view is not None:
             self.show(self.app.view)
@@ -352,6 +355,8 @@ class ConsoleScreen(Screen[None]):
         line.set_class(trouble, "-trouble")
 
     def show(self, view: CounterView) -> None:
+        if not self.ready:  # switched to but not composed yet: on_mount shows the view
+            return
         app = self.app
         langs = app.languages
         state = both(langs, f"staff.counter_{view.state}")
@@ -431,16 +436,17 @@ class ConsoleScreen(Screen[None]):
             text.append(("\n" if n else "") + ("⚠ " if alert else "✔ " if state == "ok" else "  "))
             text.append(both(langs, "staff.printer", name=printer["name"]) + ": ")
             text.append(words, "bold" if alert else "")
-        announcer = view.announcer
-        if announcer["on"]:
-            words, mark = both(langs, "staff.announcer_on"), "✔ "
-        elif announcer["state"] == "error":
-            words = both(langs, "staff.announcer_error", detail=announcer["detail"] or "")
-            mark = "⚠ "
-        else:
-            words, mark = both(langs, "staff.announcer_off"), "⚠ "
-        text.append("\n" + mark + both(langs, "staff.announcer") + ": ")
-        text.append(words, "bold" if mark == "⚠ " else "")
+        for announcer in view.announcers or ({"name": "", "on": False, "state": "off"},):
+            if announcer["on"]:
+                words, mark = both(langs, "staff.announcer_on"), "✔ "
+            elif announcer["state"] == "error":
+                words = both(langs, "staff.announcer_error", detail=announcer["detail"] or "")
+                mark = "⚠ "
+            else:
+                words, mark = both(langs, "staff.announcer_off"), "⚠ "
+            name = f" {announcer['name']}" if len(view.announcers) > 1 else ""
+            text.append("\n" + mark + both(langs, "staff.announcer") + name + ": ")
+            text.append(words, "bold" if mark == "⚠ " else "")
         return text
 
     # -- acting ----------------------------------------------------------------------------

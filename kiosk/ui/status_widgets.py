@@ -59,6 +59,20 @@ def localized(names: dict[str, str], languages: Sequence[str], sep: str = " / ")
     return sep.join(dict.fromkeys(names[lang] for lang in languages if lang in names))
 
 
+# -- the announcers ---------------------------------------------------------------------
+
+
+def announcers(store: Store) -> list[dict[str, Any]]:
+    """Every announcer's heartbeat (`kiosk.announcer.announcer_state`: on, state, detail...),
+    with its name, by name. Screens say announcements are on when any of them is."""
+    from kiosk.announcer import DEVICE_KIND, announcer_state
+
+    prefix = f"{DEVICE_KIND}:"
+    names = sorted(row["name"].removeprefix(prefix) for row in store.devices().values()
+                   if row["kind"] == DEVICE_KIND and row["name"].startswith(prefix))
+    return [{"name": name, **announcer_state(store, name)} for name in names]
+
+
 # -- block letters that grow with the space they have -------------------------------------
 
 BITMAP_FONT = "banner"
