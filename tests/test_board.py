@@ -401,3 +401,18 @@ def test_speak_runs_the_announcer_in_the_board_which_never_waits_for_it(tmp_path
         assert site.store.devices()["announcer:main"]["state"] == "off"
     finally:
         site.close()
+
+
+def test_a_broken_store_file_does_not_take_the_board_down(site, tmp_path):
+    from kiosk import config as cfg
+
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"this is not a database at all" * 100)
+    app = BoardApp(cfg.load(site.config_path, db=broken), clock=site.clock)
+
+    async def scenario(pilot: Pilot) -> None:
+        await until(pilot, lambda: app.error and "not a database" in app.error, "the error")
+        assert app.data is None and app.is_running
+        assert t("en", "board.no_calls") in screen_text(app)
+
+    run_app(app, scenario, BOARD_SIZE)

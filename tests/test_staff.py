@@ -531,3 +531,20 @@ def test_the_verbs_start_the_screens_on_the_configured_store(site, monkeypatch, 
     monkeypatch.setenv("KIOSK_NOW", "09:00")
     assert cli.main(["board", *config]) == 2
     assert not started
+
+
+def test_a_broken_store_file_is_a_plain_message_on_the_sign_in_screen(site, tmp_path):
+    from kiosk import config as cfg
+    from kiosk.ui.staff import StaffApp
+
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"this is not a database at all" * 100)
+    app = StaffApp(cfg.load(site.config_path, db=broken), 1, clock=site.clock)
+
+    async def scenario(pilot: Pilot) -> None:
+        await sign_in(pilot, expect=False)
+        message = app.screen.query_one("#sign-in-message")
+        await until(pilot, lambda: "not a database" in str(message.content), "the message")
+        assert isinstance(app.screen, SignInScreen)
+
+    run_app(app, scenario)

@@ -512,7 +512,11 @@ class StaffApp(App[None]):
 
     async def on_mount(self) -> None:
         self.follower.start()
-        names = await self.store.run(Store.staff_names)
+        try:
+            names = await self.store.run(Store.staff_names)
+        except Exception as exc:  # the sign-in screen still comes up and says what is wrong
+            self.log.error(f"staff: cannot read the staff list: {exc!r}")
+            names = []
         await self.push_screen(SignInScreen(names))
 
     async def on_unmount(self) -> None:
@@ -534,6 +538,10 @@ class StaffApp(App[None]):
             person = await self.store.run(Store.sign_in, name, pin, self.counter.id)
         except KioskError as exc:
             screen.refused(str(exc))
+            return
+        except Exception as exc:  # a broken store file: a plain line, never a traceback
+            self.log.error(f"staff: sign-in failed: {exc!r}")
+            screen.refused(f"{type(exc).__name__}: {exc}")
             return
         self.follower.poke()
         await self.switch_screen(ConsoleScreen(person["name"]))
