@@ -1045,8 +1045,16 @@ class Store:
         return person
 
     def sign_out(self, name: str, counter: int) -> None:
+        """Close the counter. Refused while it still has a patron called or being served:
+        the board would go on showing that call with nobody at the counter."""
         self._check_counter(counter)
         with self.transaction():
+            current = self.current(counter)
+            if current is not None:
+                raise NotAllowed(
+                    f"{current['label']} is still {current['state']} at counter {counter};"
+                    " finish it (f), mark a no-show (x) or transfer it (t) first"
+                )
             at = clk.iso(self.now())
             if self._counter_state(counter) != "closed":
                 self._set_counter(counter, "closed", at, name, "counter_closed")

@@ -366,6 +366,24 @@ def test_o_signs_out_closing_the_counter(site, how):
                      "signed_in", "counter_opened"]
 
 
+def test_sign_out_with_a_patron_called_is_refused_in_plain_words(site):
+    site.store.issue("A")
+    app = site.staff()
+
+    async def scenario(pilot: Pilot) -> None:
+        await signed_in_console(pilot)
+        await act(pilot, "key", "next")
+        await act(pilot, "key", "sign_out")
+        assert "A001 is still called at counter 1" in message_of(app)
+        assert not isinstance(app.screen, SignInScreen)
+        await act(pilot, "key", "finish")
+        await act(pilot, "key", "sign_out")
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the sign-in screen")
+
+    run_app(app, scenario)
+    assert site.store.counter_states()[1]["state"] == "closed"
+
+
 def test_every_action_has_a_key_and_a_button():
     keys = [k for k, _, _ in ACTIONS]
     assert keys == list("nrsfxtcpo")

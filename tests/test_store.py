@@ -351,3 +351,15 @@ def test_a_ticket_left_open_overnight_is_expired_not_finished(store: Store, cloc
     old = store.find("A001", day="2026-11-27")
     assert old["state"] == "expired"
     assert events(store, old["id"]) == ["issued", "called", "expired"]
+
+
+def test_sign_out_is_refused_while_a_patron_is_called(store: Store):
+    store.staff_add("Sari", "staff", "4821")
+    store.sign_in("Sari", "4821", 1)
+    store.issue("A")
+    store.call_next(1)
+    with pytest.raises(NotAllowed, match="A001 is still called at counter 1"):
+        store.sign_out("Sari", 1)
+    store.finish(1)
+    store.sign_out("Sari", 1)
+    assert store.counter_states()[1]["state"] == "closed"
