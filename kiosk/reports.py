@@ -825,27 +825,57 @@ def _head(first: date, last: date, settings: Settings, filters: Filters) -> dict
     }
 
 
-def _calls_by_hour(conn: sqlite3.Connection, settings: Settings, day: date,
+def _calls_by_hour(conn: sqlite3.Connection, settings: Settings, first: date, last: date,
                    filters: Filters) -> Counter[int]:
-    """Calls made on `day` by local hour of the call (not of the queue time, as `by_hour`):
-    one per called segment, so the total equals the report's `called`."""
+    """Calls made on local days `first`..`last` by local hour of the call (not of the queue
+    time, as `by_hour`): one per called segment, so the total equals the report's `called`.
+
+    One query per run of days with the same UTC offset (one for most zones, a few around
+    DST changes). Whole-hour offsets group on the stored UTC hour and shift it here, which
+    the (kind, at) index answers alone; other offsets convert each time in SQLite."""
     tz = settings.site.tz
-    start_at, end_at = clk.day_bounds_utc(day, tz)
-    offset = datetime.combine(day, time(12), tz).utcoffset() or timedelta(0)
-    sql = ("SELECT CAST(strftime('%H', e.at, ?) AS INTEGER), COUNT(*) FROM events e"
-           " JOIN tickets t ON t.id = e.ticket_id"
-           " WHERE e.kind = 'called' AND e.at >= ? AND e.at < ?")
-    params: list[Any] = [f"{int(offset.total_seconds()) // 60:+d} minutes", start_at, end_at]
-    if filters.counter is not None:
-        sql += " AND e.counter = ?"
-        params.append(filters.counter)
-    if filters.service is not None:
-        sql += " AND json_extract(e.detail, '$.service') = ?"
-        params.append(filters.service)
-    if filters.priority is not None:
-        sql += " AND (t.need IS NOT NULL) = ?"
-        params.append(int(filters.priority))
-    return Counter({int(h): int(n) for h, n in conn.execute(sql + " GROUP BY 1", params)})
+    spans: list[tuple[date, date, timedelta]] = []
+    for day in _days(first, last):
+        offset = datetime.combine(day, time(12), tz).utcoffset() or timedelta(0)
+        if spans and spans[-1][2] == offset:
+            spans[-1] = (spans[-1][0], day, offset)
+        else:
+            spans.append((day, day, offset))
+    calls: Counter[int] = Counter()
+    for start, end, offset in spans:
+        minutes = int(offset.total_seconds()) // 60
+        whole = minutes % 60 == 0
+        hour = ("substr(e.at, 12, 2)" if whole
+                else "strftime('%H', e.at, '" + f"{minutes:+d} minutes" + "')")
+        sql = (f"SELECT {hour}, COUNT(*) FROM events e"
+               + (" JOIN tickets t ON t.id = e.ticket_id" if filters.priority is not None
+                  else "")
+               + " WHERE e.kind = 'called' AND e.at >= ? AND e.at < ?")
+        params: list[Any] = [clk.day_bounds_utc(start, tz)[0], clk.day_bounds_utc(end, tz)[1]]
+        if filters.counter is not None:
+            sql += " AND e.counter = ?"
+            params.append(filters.counter)
+        if filters.service is not None:
+            sql += " AND json_extract(e.detail, '$.service') = ?"
+            params.append(filters.service)
+        if filters.priority is not None:
+            sql += " AND (t.need IS NOT NULL) = ?"
+            params.append(int(filters.priority))
+        for h, n in conn.execute(sql + " GROUP BY 1", params):
+            local = (int(h) + minutes // 60) % 24 if whole else int(h)
+            calls[local] += int(n)
+    return calls
+
+
+def _cached_series(cache: _Cache, period: str) -> Partial | None:
+    """A cached day's overall and class groups only: the charts need no more, and building
+    every group's histograms is most of the cost of reading a big site's year."""
+    row = cache.conn.execute(
+        "SELECT fingerprint, data FROM report_cache WHERE period = ?", (period,)).fetchone()
+    if row is None or row[0] != cache.fp:
+        return None
+    return {(kind, key): Acc.from_json(data) for kind, key, data in json.loads(row[1])
+            if kind in ("overall", "class")}
 
 
 def overview(
@@ -873,7 +903,6 @@ def overview(
     first, last, filters = _question(date_from, date_to, service, counter, priority)
     total_days = (last - first).days + 1
     days: list[dict[str, Any]] = []
-    calls: Counter[int] = Counter()
     hist: dict[str, Counter[int]] = {cls: Counter() for cls in CLASSES}
     total: Partial = {}
     with _connection(store_or_db, settings) as (conn, today):
@@ -885,7 +914,9 @@ def overview(
                 partial = engine.day(day, filters)
                 merge(total, partial)
             else:
-                partial = _day_partial(engine, cache, day, pending)
+                cached = _cached_series(cache, day.isoformat())
+                partial = (cached if cached is not None
+                           else _day_partial(engine, cache, day, pending))
             overall = partial.get(("overall", ""), Acc())
             days.append({"day": day.isoformat(), "issued": overall.counts["issued"],
                          "served": overall.counts["served"], "judged": list(overall.judged),
@@ -894,11 +925,11 @@ def overview(
                 acc = partial.get(("class", cls))
                 if acc is not None:
                     hist[cls].update(acc.wait_hist)
-            calls.update(_calls_by_hour(conn, settings, day, filters))
             if progress is not None:
                 progress(i + 1, total_days)
         if cache is not None:
             cache.put_many(pending)
+        calls = _calls_by_hour(conn, settings, first, last, filters)
     if filters.any:
         rep = _finish(total, settings, _head(first, last, settings, filters))
     else:

@@ -155,7 +155,7 @@ def test_today_is_live_and_shows_devices(tmp_path, template):
         assert cell(classes, 0, 4) == "15"  # issued today
         assert cell(classes, 2, 3) == "20.0"  # the oldest regular ticket waits since 08:40
         devices = str(screen.query_one("#today-devices", Static).render())
-        assert "⚠ printer main: paper_low" in devices
+        assert "⚠ printer main: paper low (paper near its end" in devices
         assert "⚠ announcer main: off" in devices
         reads = kit.app.follower.reads
         # Another process issues a ticket: the view follows within a poll or two.

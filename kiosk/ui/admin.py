@@ -55,6 +55,7 @@ from textual.widgets import (
     Tab,
     Tabs,
 )
+from textual.worker import Worker
 
 from kiosk import clock as clk
 from kiosk import reports
@@ -377,7 +378,7 @@ class SortableTable(DataTable[Any]):
 
 def plain_table(table: DataTable[Any], columns: Sequence[str], rows: Sequence[Sequence[Any]],
                 right: Sequence[int] = ()) -> None:
-    """Refill a small read-only table (Today view), keeping its scroll position."""
+    """Refill a small read-only table (the Today view)."""
     if not table.columns:
         for title in columns:
             table.add_column(title)
@@ -455,6 +456,7 @@ class AdminScreen(Screen[None]):
         self.log_data: dict[str, Any] | None = None
         self.log_range: tuple[Range, str, int] | None = None
         self._search_timer: Any = None
+        self._warming = False
 
     @property
     def kiosk_app(self) -> AdminApp:
@@ -642,7 +644,8 @@ class AdminScreen(Screen[None]):
         for p in printers:
             ok = p["state"] == "ok"
             detail = f" ({p['detail']})" if p["detail"] else ""
-            lines.append((f"printer {p['name']}", f"{p['state']}{detail}", not ok))
+            state = p["state"].replace("_", " ")  # paper_low -> paper low
+            lines.append((f"printer {p['name']}", f"{state}{detail}", not ok))
         for name in sorted(configured - seen):
             lines.append((f"printer {name}", "not reported yet", True))
         if not lines:
@@ -683,8 +686,10 @@ class AdminScreen(Screen[None]):
         if self.range is not None:
             self.load(self.range)
 
-    def load(self, rng: Range) -> None:
-        self.run_worker(self._load(rng), group="range", exclusive=True)
+    def load(self, rng: Range) -> Worker[None]:
+        """Read a range in the background and show it (the worker: tests and benchmarks
+        can wait for it)."""
+        return self.run_worker(self._load(rng), group="range", exclusive=True)
 
     async def _load(self, rng: Range) -> None:
         app = self.kiosk_app
@@ -708,6 +713,28 @@ class AdminScreen(Screen[None]):
         bar.display = False
         if self.view == "log":
             self.load_log(page=0)
+        if not self._warming:
+            self._warming = True
+            self.run_worker(self._warm(), group="warm")
+
+    async def _warm(self) -> None:
+        """Fill the report cache for the settled months of the last `warm_months`, newest
+        first, one month per store-thread call: a range asked for meanwhile waits at most one
+        month's computing, and a year-long range later reads cached months (design: the
+        first year-long report of a store costs seconds; afterwards it costs ~0.1 s)."""
+        app = self.kiosk_app
+        started = time.perf_counter()
+        today = date.fromisoformat(clk.local_day(app.clock.now(), app.settings.site.tz))
+        end = today.replace(day=1) - timedelta(days=1)
+        for _ in range(app.warm_months):
+            first = end.replace(day=1)
+            try:
+                await app.store.run(_warm_month, first.isoformat(), end.isoformat())
+            except KioskError as exc:
+                self.log.error(f"admin: cache warm-up stopped: {exc}")
+                return
+            end = first - timedelta(days=1)
+        app.timings["warmed"] = time.perf_counter() - started
 
     def show_range(self, rng: Range, data: dict[str, Any]) -> None:
         settings = self.kiosk_app.settings
@@ -842,6 +869,10 @@ def _age(seconds: float) -> str:
 
 def _overview(store: Store, rng: Range, progress: reports.Progress) -> dict[str, Any]:
     return reports.overview(store, store.settings, progress=progress, **rng.kwargs())
+
+
+def _warm_month(store: Store, first: str, last: str) -> None:
+    reports.report(store, store.settings, date_from=first, date_to=last)
 
 
 def _log_page(store: Store, rng: Range, label: str, page: int, per_page: int,
@@ -1151,8 +1182,11 @@ class AdminApp(App[None]):
         every_s: float = 10.0,
         per_page: int = 100,
         export_dir: Path | None = None,
+        warm_months: int = 12,
     ) -> None:
         super().__init__()
+        self.warm_months = warm_months
+        """Past months whose report cache is filled in the background after sign-in."""
         self.settings = settings
         self.clock: clk.Clock = clock or clk.SystemClock()
         self.per_page = per_page
