@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -29,11 +30,13 @@ from kiosk.ui.admin import (
     STAT_COLUMNS,
     AdminApp,
     AdminScreen,
+    ExportJob,
     ExportScreen,
     LoginScreen,
     PurgeScreen,
     Range,
     SortableTable,
+    Stopped,
     fmt,
 )
 from kiosk.ui.charts import Chart
@@ -635,3 +638,58 @@ def test_purge_refuses_today_and_says_so(tmp_path, template):
     kit = drive(tmp_path, template, scenario)
     with kit.store() as store:
         assert store.conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] > 3000
+
+
+# -- stopping long work ------------------------------------------------------------------
+
+
+def test_a_stopped_export_leaves_no_file_behind(tmp_path, template):
+    kit = Kit(tmp_path, template)
+    job = ExportJob("log", "everything", Range(FIRST, TODAY))
+    calls: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        calls.append(done)
+        if done == 3:
+            raise Stopped
+
+    with kit.store() as store:
+        with pytest.raises(Stopped):
+            job.write(store, tmp_path / "out", "csv", progress)
+        assert calls == [1, 2, 3]
+        assert list((tmp_path / "out").iterdir()) == []
+        path = job.write(store, tmp_path / "out", "json", lambda done, total: None)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [path.name]
+
+
+def test_only_the_newest_range_is_computed_to_the_end(tmp_path, template):
+    seen: list[tuple[str, int]] = []
+
+    async def scenario(kit: Kit, pilot: Pilot) -> None:
+        screen = await signed_in(kit, pilot)
+        original = reports.overview
+
+        def watched(*args: Any, progress: Any = None, **kwargs: Any) -> Any:
+            def spy(done: int, total: int) -> None:
+                seen.append((kwargs["date_from"], done))
+                if kwargs["date_from"] != FIRST:
+                    time.sleep(0.01)  # a slow store: 731 days would take 7 s
+                progress(done, total)
+
+            return original(*args, progress=spy, **kwargs)
+
+        reports.overview = watched  # type: ignore[assignment]
+        try:
+            # Two years back, then at once two weeks: the first stops at its next day.
+            screen.load(Range("2024-11-27", TODAY))
+            await until(pilot, lambda: len(seen) >= 3)  # the thread is on the long range
+            await screen.load(Range(FIRST, LAST)).wait()
+        finally:
+            reports.overview = original  # type: ignore[assignment]
+        assert screen.range == Range(FIRST, LAST)
+        assert screen.data["report"]["from"] == FIRST
+
+    drive(tmp_path, template, scenario)
+    long_days = [done for first, done in seen if first == "2024-11-27"]
+    assert len(long_days) < 200  # stopped early (731 days in all)
+    assert [done for first, done in seen if first == FIRST][-1] == 14

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -138,6 +139,12 @@ def short(name: str, most: int = NAME_CHARS) -> str:
     return name if len(name) <= most else name[: most - 1].rstrip() + "…"
 
 # -- the range and its data ----------------------------------------------------------------
+
+
+class Stopped(Exception):
+    """Raised inside a long read or export on the store thread when nobody wants its result
+    any more (a newer range, a closed dialog, the app closing): the thread is free at once
+    instead of finishing a year's work first."""
 
 
 @dataclass(frozen=True)
@@ -457,6 +464,8 @@ class AdminScreen(Screen[None]):
         self.log_range: tuple[Range, str, int] | None = None
         self._search_timer: Any = None
         self._warming = False
+        self._wanted: object | None = None
+        """The newest range asked for; an older one still computing stops."""
 
     @property
     def kiosk_app(self) -> AdminApp:
@@ -699,8 +708,12 @@ class AdminScreen(Screen[None]):
         bar.update(total=max(rng.days, 1), progress=0)
         bar.display = True
         started = time.perf_counter()
+        token = self._wanted = object()
         try:
-            data = await app.store.run(_overview, rng, app.progress_callback(bar))
+            data = await app.store.run(_overview, rng, app.progress_callback(
+                bar, lambda: self._wanted is token))
+        except Stopped:
+            return
         except KioskError as exc:
             # The reports' messages name the command's options (--from); here: the fields.
             status.update(w("error", error=str(exc).replace("--", "")))
@@ -946,6 +959,16 @@ class ExportJob:
         folder.mkdir(parents=True, exist_ok=True)
         path = self.path(folder, ext)
         partial = path.with_name(path.name + ".part")
+        try:
+            self._write(store, partial, ext, progress)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        partial.replace(path)
+        return path
+
+    def _write(self, store: Store, partial: Path, ext: str,
+               progress: reports.Progress) -> None:
         with open(partial, "w", encoding="utf-8", newline="") as out:
             if self.view == "log":
                 self._write_log(store, out, ext, progress)
@@ -961,8 +984,6 @@ class ExportJob:
                 out.write(reports.to_csv(rep) if ext == "csv"
                           else json.dumps(rep, ensure_ascii=False) + "\n")
                 progress(1, 1)
-        partial.replace(path)
-        return path
 
     def _write_log(self, store: Store, out: Any, ext: str, progress: reports.Progress) -> None:
         rows = reports.log_rows(store, store.settings, label=self.label, progress=progress,
@@ -1016,6 +1037,7 @@ class ExportScreen(ModalScreen[list[Path]]):
         super().__init__()
         self.job = job
         self.written: list[Path] = []
+        self.closed = threading.Event()
 
     def compose(self) -> ComposeResult:
         app = self.app
@@ -1053,7 +1075,10 @@ class ExportScreen(ModalScreen[list[Path]]):
         bar.update(total=max(self.job.range.days, 1), progress=0)
         go.disabled = True
         try:
-            path = await app.store.run(self.job.write, folder, ext, app.progress_callback(bar))
+            path = await app.store.run(self.job.write, folder, ext, app.progress_callback(
+                bar, lambda: not self.closed.is_set()))
+        except Stopped:
+            return
         except (OSError, KioskError) as exc:
             result.update(w("export_failed", error=exc))
             return
@@ -1066,6 +1091,7 @@ class ExportScreen(ModalScreen[list[Path]]):
 
     @on(Button.Pressed, "#export-close")
     def action_close(self) -> None:
+        self.closed.set()  # an export still writing stops at its next day
         self.dismiss(self.written)
 
 
@@ -1200,6 +1226,8 @@ class AdminApp(App[None]):
             name="kiosk-admin-follower")
         self.admin: str | None = None
         self.today: TodayData | None = None
+        self.closing = threading.Event()
+        """Set when the app closes: long reads on the store thread stop at their next day."""
         self.timings: dict[str, float] = {}
         """Benchmarks: seconds spent on the last range's steps."""
 
@@ -1207,6 +1235,7 @@ class AdminApp(App[None]):
         await self.push_screen(LoginScreen())
 
     async def on_unmount(self) -> None:
+        self.closing.set()
         self.follower.stop()
         if self.admin is not None:
             try:
@@ -1244,13 +1273,17 @@ class AdminApp(App[None]):
     def action_toggle_theme(self) -> None:
         self.toggle_theme()
 
-    def progress_callback(self, bar: ProgressBar) -> reports.Progress:
+    def progress_callback(self, bar: ProgressBar,
+                          wanted: Callable[[], bool] = lambda: True) -> reports.Progress:
         """progress(done, total) from the store thread, shown on the bar (never blocking
-        the thread; at most about 20 updates a second)."""
+        the thread; at most about 20 updates a second). Raises Stopped in the thread once
+        `wanted()` is false or the app is closing."""
         loop = asyncio.get_running_loop()
         last = [0.0]
 
         def update(done: int, total: int) -> None:
+            if self.closing.is_set() or not wanted():
+                raise Stopped
             now = time.monotonic()
             if done < total and now - last[0] < 0.05:
                 return
