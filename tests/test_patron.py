@@ -10,6 +10,7 @@ for the kiosk's own timers is a hand-moved monotonic clock, so the 0.4 s guard a
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -489,6 +490,108 @@ def test_printer_trouble_appearing_later_is_shown_and_spoken(kit: Kit):
         assert kit.voice.spoken()[-1] == message
 
     drive(kit, scenario)
+
+
+# -- one ticket screen, filled in for each patron ------------------------------------------
+
+
+def test_the_ticket_screen_is_reused_with_each_patrons_own_ticket(kit: Kit):
+    async def scenario(pilot: Pilot) -> None:
+        app = kit.app
+        kit.mono.advance(GUARD)
+        await key(kit, pilot, "9", "1", "1")  # English, service A, no priority
+        first = app.screen
+        assert isinstance(first, TicketScreen)
+        assert first.query_one("#your-number").render().plain == t("en", "ticket.your_number")
+        assert first.query_one("#tool-repeat", Choice).label == t("en", "common.repeat")
+        assert first.query_one("#done", Choice).label == t("en", "kiosk.done")
+        await key(kit, pilot, "tab")
+        assert isinstance(first.focused, Choice)
+        kit.mono.advance(TICKET_DISMISS_S)
+        await tap(kit, pilot, "#done")
+        assert isinstance(app.screen, WelcomeScreen)
+        await key(kit, pilot, "1", "1")  # the next patron, in Indonesian again
+        screen = app.screen
+        assert screen is first
+        assert screen.query_one("#number", BigNumber).label == "A002"
+        assert screen.query_one("#number-text").render().plain == "A002"
+        assert screen.query_one("#your-number").render().plain == t("id", "ticket.your_number")
+        ahead = "👥  " + t("id", "ticket.people_ahead", n=1)
+        assert screen.query_one("#ahead").render().plain == ahead
+        assert screen.query_one("#tool-repeat", Choice).label == t("id", "common.repeat")
+        assert screen.focused is None  # the last patron's focus ring is gone
+        said = t("id", "ticket.spoken", label=spoken_label("A002", "id", "words"))
+        assert kit.voice.spoken()[-3] == said
+        assert [job[0] for job in kit.printer.jobs] == [r["id"] for r in tickets(kit)]
+
+    drive(kit, scenario)
+
+
+def test_a_late_print_answer_for_the_last_patron_leaves_this_ticket_alone(make_kit):
+    printer = FakePrinter(hold=True)
+    kit = make_kit(printer=printer)
+
+    async def scenario(pilot: Pilot) -> None:
+        app = kit.app
+        kit.mono.advance(GUARD)
+        await key(kit, pilot, "1", "1")
+        assert app.screen.printing == "printing"
+        kit.mono.advance(TICKET_DISMISS_S)
+        await tap(kit, pilot, "#done")
+        await key(kit, pilot, "1", "1")
+        screen = app.screen
+        assert isinstance(screen, TicketScreen) and screen.label == "A002"
+        spoken = len(kit.voice.spoken())
+        printer.finish_first(False)  # A001's slip failed, after its patron left
+        await settle(pilot)
+        assert screen.printing == "printing"
+        assert not screen.query_one("#print-again", Choice).display
+        assert len(kit.voice.spoken()) == spoken
+        printer.finish_first(True)
+        await settle(pilot)
+        assert screen.printing == "printed"
+
+    drive(kit, scenario)
+
+
+def test_the_reused_ticket_screen_follows_the_theme_of_the_moment(kit: Kit):
+    async def scenario(pilot: Pilot) -> None:
+        app = kit.app
+        kit.mono.advance(GUARD)
+        await key(kit, pilot, "asterisk", "1", "1")
+        number = app.screen.query_one("#number")
+        assert number.styles.color.hex == "#FFFF00"  # high contrast's accent
+        kit.mono.advance(TICKET_DISMISS_S)
+        await tap(kit, pilot, "#done")
+        assert app.theme == themes.CONTRAST
+        await key(kit, pilot, "1", "1")
+        assert app.screen.query_one("#number") is number
+        assert number.styles.color.hex == "#FFE14D"  # the default theme's accent
+
+    drive(kit, scenario)
+
+
+def test_the_collector_runs_again_once_the_number_is_drawn(kit: Kit):
+    collector_on: list[bool] = []
+    issue = kit.store.issue
+
+    def issue_noting_the_collector(*args, **kwargs):
+        collector_on.append(gc.isenabled())
+        return issue(*args, **kwargs)
+
+    kit.store.issue = issue_noting_the_collector  # type: ignore[method-assign]
+
+    async def scenario(pilot: Pilot) -> None:
+        kit.mono.advance(GUARD)
+        await key(kit, pilot, "1", "1")
+        assert isinstance(kit.app.screen, TicketScreen)
+        assert collector_on == [False]  # held from the final touch ...
+        assert gc.isenabled()  # ... until the number's frame
+        assert gc.get_freeze_count() > 0  # what the kiosk built at start is left alone
+
+    assert gc.isenabled()
+    drive(kit, scenario)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 # -- staff -------------------------------------------------------------------------------

@@ -67,6 +67,10 @@ class FakePrinter:
         while self._pending:
             self._answer(self._pending.pop(0), ok)
 
+    def finish_first(self, ok: bool) -> None:
+        """Answer only the oldest job still waiting."""
+        self._answer(self._pending.pop(0), ok)
+
     def _answer(self, on_done: Callable[[bool, str | None], None], ok: bool) -> None:
         thread = threading.Thread(target=on_done, args=(ok, None if ok else "paper_out"))
         thread.start()

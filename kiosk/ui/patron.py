@@ -15,11 +15,18 @@ Time is read from an injectable monotonic function so the 0.4 s input guard, the
 and the ticket screen's return are tested without waiting; deadlines are checked by one
 10 Hz ticker. Store calls run on one worker thread (the store's connection is only ever
 used from there, one call at a time); printing and speech are the workers' own threads.
+
+Speed (final touch -> number on screen, p95 <= 100 ms on two cores): the ticket screen is
+built once at start and filled in on the touch; a screen speaks (and the ticket prints)
+once its frame is drawn; the garbage collector is held from the final touch to that frame,
+what exists after start is frozen out of its walks, and the rest is collected between
+patrons (benchmarks/patron_bench.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from textual import events
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, ScreenStackError
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
@@ -38,7 +45,7 @@ from kiosk.config import Service, Settings
 from kiosk.exceptions import IssueRefused, KioskError, PinError
 from kiosk.i18n import other_language, t
 from kiosk.ui import themes
-from kiosk.ui.widgets import Banner, BigNumber, Choice
+from kiosk.ui.widgets import Banner, BigNumber, Choice, block_letters
 
 if TYPE_CHECKING:
     from kiosk.store import Issued, Store
@@ -189,9 +196,9 @@ class KioskScreen(Screen[None]):
     DIGITS_ONLY: ClassVar[bool] = False
     """True where 0 and 9 are plain digits too (the staff PIN)."""
 
-    def compose_toolbar(self) -> ComposeResult:
-        app = self.app
-        lang = app.lang
+    def _toolbar_items(self) -> dict[str, tuple[str, str]]:
+        """Toolbar name -> (its key, its words in the language on screen)."""
+        lang = self.app.lang
         items = {
             "back": ("⟵", t(lang, "common.back")),
             "done": ("✔", t(lang, "kiosk.done")),
@@ -202,12 +209,19 @@ class KioskScreen(Screen[None]):
             "softer": ("-", t(lang, "common.softer")),
             "louder": ("+", t(lang, "common.louder")),
         }
+        if len(self.app.settings.site.languages) < 2:
+            del items["lang"]
+        return {name: items[name] for name in self.TOOLBAR if name in items}
+
+    def compose_toolbar(self) -> ComposeResult:
         with Horizontal(id="toolbar"):
-            for name in self.TOOLBAR:
-                if name == "lang" and len(app.settings.site.languages) < 2:
-                    continue
-                number, label = items[name]
+            for name, (number, label) in self._toolbar_items().items():
                 yield Choice(name, label, number=number, id=f"tool-{name}", classes="tool")
+
+    def relabel_toolbar(self) -> None:
+        """The toolbar's words in the language on screen, without composing it again."""
+        for name, (_number, label) in self._toolbar_items().items():
+            self.query_one(f"#tool-{name}", Choice).set_text(label, spoken=label)
 
     def speech(self) -> list[str]:
         """What this screen says when it appears and on `0`."""
@@ -219,6 +233,9 @@ class KioskScreen(Screen[None]):
     def deadline(self) -> tuple[float, Callable[[], None]] | None:
         """(seconds from now, what then) after the last input, or None."""
         return None
+
+    def after_drawn(self) -> None:
+        """Once the screen, having appeared, has been drawn (after its prompt is spoken)."""
 
     # input ------------------------------------------------------------------------------
 
@@ -487,32 +504,52 @@ class PriorityScreen(KioskScreen):
 
 
 class TicketScreen(KioskScreen):
-    """The number in block letters, the service, people ahead, the wait, the print state."""
+    """The number in block letters, the service, people ahead, the wait, the print state.
 
-    def __init__(self, issued: Issued, service: Service, printing: str) -> None:
+    The kiosk builds one when it starts and fills it in for each ticket (`show`): composing
+    and mounting a screen on the patron's final touch was a third of the time before the
+    number appeared. Printing starts once the number is on screen (`after_drawn`)."""
+
+    def __init__(self, issued: Issued | None = None, service: Service | None = None,
+                 printing: str = "none") -> None:
         super().__init__()
         self.issued = issued
         self.service = service
         self.printing = printing
         """printing | printed | failed | none"""
+        self.print_pending = printing == "printing"
+        """The slip is still to be sent (once this ticket is on screen)."""
 
     @property
     def label(self) -> str:
-        return str(self.issued.ticket["label"])
+        return "" if self.issued is None else str(self.issued.ticket["label"])
+
+    def _texts(self) -> dict[str, str]:
+        """Static id -> its words for this ticket, in the language on screen."""
+        lang = self.app.lang
+        service = self.service
+        return {
+            "your-number": t(lang, "ticket.your_number"),
+            "number-text": self.label,
+            "service": "" if service is None else f"{service.icon}  " + t(
+                lang, "ticket.service", service=service.name[lang]),
+            "ahead": "" if self.issued is None else "👥  " + self._ahead(),
+            "wait": "" if self.issued is None else "⏱  " + self._wait(),
+            "thanks": t(lang, "ticket.thanks"),
+            "hint": t(lang, "kiosk.done_hint"),
+        }
 
     def compose(self) -> ComposeResult:
         lang = self.app.lang
+        texts = self._texts()
         with Vertical(id="ticket"):
-            yield Static(t(lang, "ticket.your_number"), id="your-number", markup=False)
+            yield Static(texts["your-number"], id="your-number", markup=False)
             yield BigNumber(self.label, id="number")
-            yield Static(self.label, id="number-text", markup=False)
-            yield Static(f"{self.service.icon}  " + t(lang, "ticket.service",
-                         service=self.service.name[lang]), id="service", markup=False)
-            yield Static("👥  " + self._ahead(), id="ahead", markup=False)
-            yield Static("⏱  " + self._wait(), id="wait", markup=False)
+            for key in ("number-text", "service", "ahead", "wait"):
+                yield Static(texts[key], id=key, markup=False)
             yield Banner(id="print-state")
-            yield Static(t(lang, "ticket.thanks"), id="thanks", markup=False)
-            yield Static(t(lang, "kiosk.done_hint"), id="hint", classes="hint", markup=False)
+            yield Static(texts["thanks"], id="thanks", markup=False)
+            yield Static(texts["hint"], id="hint", classes="hint", markup=False)
         with Horizontal(id="actions"):
             yield Choice("print", t(lang, "ticket.print_again"), number="1", icon="🖨",
                          id="print-again", classes="action")
@@ -521,6 +558,31 @@ class TicketScreen(KioskScreen):
 
     def on_mount(self) -> None:
         self.show_print_state()
+
+    def show(self, issued: Issued, service: Service, printing: str) -> None:
+        """Fill the screen in for a new ticket (in the language on screen), focus cleared."""
+        self.issued = issued
+        self.service = service
+        self.printing = printing
+        self.print_pending = printing == "printing"
+        if not self.is_mounted:
+            return  # compose() will draw it
+        lang = self.app.lang
+        for key, text in self._texts().items():
+            self.query_one(f"#{key}", Static).update(text)
+        self.query_one("#number", BigNumber).show(self.label)
+        self.query_one("#print-again", Choice).set_text(
+            t(lang, "ticket.print_again"), spoken=t(lang, "ticket.print_again"))
+        self.query_one("#done", Choice).set_text(t(lang, "kiosk.done"),
+                                                 spoken=t(lang, "kiosk.done"))
+        self.relabel_toolbar()
+        self.show_print_state()
+        self.set_focus(None)
+
+    def after_drawn(self) -> None:
+        if self.print_pending:
+            self.print_pending = False
+            self.app.print_ticket(self)
 
     def _ahead(self) -> str:
         n = self.issued.people_ahead
@@ -794,12 +856,11 @@ class PatronApp(App[None], inherit_bindings=False):
         self._adjusted = False
         """The patron changed language, theme or volume: undo it for the next one."""
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.on_first_frame: Callable[[], None] | None = None
-        """Benchmarks: called once after the first frame is drawn."""
-        self.input_at = 0.0
-        """perf_counter() of the last accepted input (benchmarks)."""
-        self.on_ticket_shown: Callable[[TicketScreen], None] | None = None
-        """Benchmarks: called after a ticket screen's first frame."""
+        self.ticket_screen = TicketScreen()
+        """Built once (see `_prepare_ticket_screen`), filled in for each ticket; installed,
+        so leaving it keeps it for the next patron."""
+        self.install_screen(self.ticket_screen, "ticket")
+        self._gc_held = False
 
     # lifecycle -------------------------------------------------------------------------
 
@@ -807,24 +868,54 @@ class PatronApp(App[None], inherit_bindings=False):
         self._loop = asyncio.get_running_loop()
         if self.printer is not None:
             self.printer.start()
-        # Draw first, then open the store (its imports and file are the slow part of a cold
-        # start), read the trouble, and only then speak the welcome, trouble included.
+        # Textual draws nothing until on_mount returns (its start-up is one batch update), so
+        # only the welcome screen is pushed here. Opening the store (its imports and file are
+        # the slow part of a cold start), reading the trouble and building the ticket screen
+        # follow once that frame is out; then the welcome speaks, trouble included, and
+        # input counts.
         self._starting = True
         welcome = WelcomeScreen()
         await self.push_screen(welcome)
-        if self.on_first_frame is not None:
-            self.call_after_refresh(self.on_first_frame)
+        self.call_after_refresh(self._begin_start_up, welcome)
+
+    def _begin_start_up(self, welcome: WelcomeScreen) -> None:
+        self.run_worker(self._start_up(welcome), group="start")
+
+    async def _start_up(self, welcome: WelcomeScreen) -> None:
         if self.store is None:
             self.store = await self.in_store(_open_store, self.settings)
         await self.refresh_trouble(speak=False)
         welcome.show_trouble()
+        await self._prepare_ticket_screen(welcome)
+        # What exists now lives as long as the kiosk: keep it out of the collector's walks.
+        gc.collect()
+        gc.freeze()
         self._starting = False
         if self.screen is welcome:
             self.screen_shown(welcome)
         self.set_interval(TICK_S, self._tick)
         self.set_interval(self.poll_s, self._poll)
 
+    async def _prepare_ticket_screen(self, welcome: WelcomeScreen) -> None:
+        """Compose and mount the ticket screen once, unseen (no frame is drawn while it is
+        on top), and load what a first ticket would otherwise load on the patron's touch:
+        the block-letter font and the spoken-number words."""
+        from kiosk.speech import spoken_label  # num2words: a slow import, kept off the start
+
+        spoken_label("A1", self.lang, self.settings.speech.numbers)
+        block_letters("A001")
+        ticket = self.ticket_screen
+        if ticket.is_running or self.screen is not welcome:
+            return  # a patron was quicker: it is built on first use
+        with self.batch_update():
+            await self.push_screen(ticket)
+            await self.pop_screen()
+        # The welcome screen's resume (queued by the pop) is handled before this returns.
+        await welcome.wait_for_refresh()
+
     async def on_unmount(self) -> None:
+        self._release_gc()
+        gc.unfreeze()
         if self.printer is not None:
             self.printer.stop()
         self.voice.stop()
@@ -847,24 +938,55 @@ class PatronApp(App[None], inherit_bindings=False):
         self._shown_at = now
         self._guard_until = now + self.settings.patron.input_guard_s
         self._last_input = now
+        # Speech, printing and tidying wait for the frame: on two cores an espeak-ng
+        # synthesis or a print job started now would delay the screen the patron waits for.
+        self.call_after_refresh(self._screen_drawn, screen)
+
+    def _screen_drawn(self, screen: KioskScreen) -> None:
+        self._release_gc()
+        if self._top() is not screen:
+            return
         self.speak(screen)
+        if isinstance(screen, WelcomeScreen):
+            _tidy_memory()
+        screen.after_drawn()
+
+    def _hold_gc(self) -> None:
+        """No collector pause between the patron's final touch and the number on screen
+        (a full collection took 50-250 ms here); `_release_gc` after that frame."""
+        if gc.isenabled():
+            gc.disable()
+            self._gc_held = True
+
+    def _release_gc(self) -> None:
+        if self._gc_held:
+            self._gc_held = False
+            gc.enable()
 
     def since_shown(self) -> float:
         return self.monotonic() - self._shown_at
 
     def accept_input(self) -> bool:
-        """False during the guard after a screen change; otherwise marks the patron active."""
-        if self.monotonic() < self._guard_until:
+        """False while starting (no store yet) and during the guard after a screen change;
+        otherwise marks the patron active."""
+        if self._starting or self.monotonic() < self._guard_until:
             return False
         self.touched()
-        self.input_at = time.perf_counter()
         return True
 
     def touched(self) -> None:
         self._last_input = self.monotonic()
 
+    def _top(self) -> Screen[Any] | None:
+        """The screen on top, or None once shutting down has emptied the stack (a timer or a
+        printer's answer may still arrive then)."""
+        try:
+            return self.screen
+        except ScreenStackError:
+            return None
+
     def _tick(self) -> None:
-        screen = self.screen
+        screen = self._top()
         if not isinstance(screen, KioskScreen):
             return
         due = screen.deadline()
@@ -873,7 +995,7 @@ class PatronApp(App[None], inherit_bindings=False):
             due[1]()
 
     async def _poll(self) -> None:
-        if isinstance(self.screen, WelcomeScreen):
+        if isinstance(self._top(), WelcomeScreen):
             await self.refresh_trouble(speak=True)
 
     async def refresh_trouble(self, *, speak: bool = True) -> None:
@@ -964,6 +1086,7 @@ class PatronApp(App[None], inherit_bindings=False):
         self.push_screen(MoreTimeScreen())
 
     def issue(self, service: Service, need: str | None) -> None:
+        self._hold_gc()
         self.run_worker(self._issue(service, need), group="issue")
 
     async def _issue(self, service: Service, need: str | None) -> None:
@@ -973,45 +1096,55 @@ class PatronApp(App[None], inherit_bindings=False):
         except IssueRefused:
             # Things changed since the welcome screen last looked: read them again, then go
             # back, where the welcome screen shows and says the reason.
+            self._release_gc()
             await self.refresh_trouble(speak=False)
             await self._back_to_welcome()
             return
-        except KioskError as exc:
+        except BaseException as exc:
+            self._release_gc()
+            if not isinstance(exc, KioskError):
+                raise
             self.log.error(f"issue failed: {exc}")
             await self._back_to_welcome()
             return
-        screen = TicketScreen(issued, service, "none" if self.printer is None else "printing")
+        screen = self.ticket_screen
+        screen.show(issued, service, "none" if self.printer is None else "printing")
         if isinstance(self.screen, PriorityScreen):
             await self.switch_screen(screen)
         else:
             await self.push_screen(screen)
-        if self.on_ticket_shown is not None:
-            self.call_after_refresh(self.on_ticket_shown, screen)
-        self.print_ticket(screen)
+        # It speaks, prints (TicketScreen.after_drawn) and lets the collector run again
+        # once this frame is drawn (_screen_drawn).
 
     def print_ticket(self, screen: TicketScreen) -> None:
-        if self.printer is None:
+        if self.printer is None or screen.issued is None:
             return
+        issued = screen.issued
         screen.printing = "printing"
         screen.show_print_state()
         loop = self._loop
-        ticket_id = int(screen.issued.ticket["id"])
+        ticket_id = int(issued.ticket["id"])
 
         def done(ok: bool, reason: str | None) -> None:
             # The worker calls back on its own thread; hop onto the UI loop.
             if loop is not None and not loop.is_closed():
-                loop.call_soon_threadsafe(self._printed, screen, ok)
+                loop.call_soon_threadsafe(self._printed, screen, ticket_id, ok)
 
-        self.printer.submit(ticket_id, screen.issued.people_ahead,
-                            screen.issued.estimated_wait_min, on_done=done)
+        self.printer.submit(ticket_id, issued.people_ahead, issued.estimated_wait_min,
+                            on_done=done)
 
-    def _printed(self, screen: TicketScreen, ok: bool) -> None:
-        if screen.is_attached and self.screen is screen:
+    def _printed(self, screen: TicketScreen, ticket_id: int, ok: bool) -> None:
+        # The screen is reused: an answer about an earlier patron's slip is not this one's.
+        issued = screen.issued
+        if (screen.is_attached and self._top() is screen and issued is not None
+                and int(issued.ticket["id"]) == ticket_id):
             screen.print_done(ok)
 
     # staff -----------------------------------------------------------------------------
 
     def staff_tap(self) -> None:
+        if self._starting:
+            return
         now = self.monotonic()
         self._staff_taps = [t0 for t0 in self._staff_taps if now - t0 <= STAFF_WINDOW_S]
         self._staff_taps.append(now)
@@ -1035,6 +1168,25 @@ class PatronApp(App[None], inherit_bindings=False):
         await self.in_store(self.store.log, "kiosk_stopped", actor=person["name"],
                             detail={"kiosk": self.kiosk_id})
         self.exit()
+
+
+def _tidy_memory() -> None:
+    """Between patrons (the welcome screen is drawn and ignores input for 0.4 s): collect
+    the last patron's screens now rather than during the next one's touch.
+
+    Textual 8 memoises `StylesCache.get_inner_outer` with `functools.lru_cache` on a method
+    (Textualize/textual#6665), which keeps up to 1024 dead widgets' style caches alive with
+    every line they rendered: ~200 000 objects that every full collection walked. Forgetting
+    it here keeps the heap at its size after start."""
+    try:
+        from textual._styles_cache import StylesCache
+    except ImportError:  # a Textual without it: nothing to forget
+        pass
+    else:
+        cache_clear = getattr(StylesCache.get_inner_outer, "cache_clear", None)
+        if cache_clear is not None:
+            cache_clear()
+    gc.collect()
 
 
 def _open_store(settings: Settings) -> Store:

@@ -122,6 +122,11 @@ class BigNumber(Static):
         super().__init__(block_letters(label), id=id, markup=False)
         self.label = label
 
+    def show(self, label: str) -> None:
+        """Draw another label in place (the ticket screen is built once and reused)."""
+        self.label = label
+        self.update(block_letters(label))
+
 
 class Banner(Static):
     """A message with an icon and words (never colour alone): trouble, print state."""
