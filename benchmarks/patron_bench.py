@@ -18,8 +18,13 @@ the app reports its own timing.
   click of it) to the first frame whose text holds every row of the issued label's block
   letters and the plain label. The printer is a stand-in that answers at once, so the
   figure does not depend on a printer. Floor: `store.issue()` alone.
+- Cross-check in a real terminal: `kiosk --db TMP patron` (the installed command, its real
+  driver, the embedded defaults: no printer, speech as configured) in a 120 x 40 pseudo-
+  terminal, a fresh process and store each time. Start: spawn -> the greeting read back from
+  the terminal. Keys `1`, `1` (a keypad patron): from writing the second `1` to reading every
+  row of the number's block letters. Each is a fresh process's first ticket.
 
-Run: .venv/bin/python benchmarks/patron_bench.py [--starts N] [--touches N]
+Run: .venv/bin/python benchmarks/patron_bench.py [--starts N] [--touches N] [--terminal N]
 """
 
 from __future__ import annotations
@@ -239,6 +244,102 @@ def touches(count: int) -> tuple[list[float], list[float]]:
     return results, floor
 
 
+class PseudoTerminal:
+    """`kiosk --db DB patron` in a 120 x 40 pseudo-terminal; reads back what it draws."""
+
+    def __init__(self, db: Path) -> None:
+        import fcntl
+        import os
+        import pty
+        import struct
+        import termios
+
+        from tests.conftest import local
+
+        command = str(Path(sys.executable).with_name("kiosk"))
+        env = {**os.environ, "TERM": "xterm-256color", "KIOSK_NOW": local(9, 0).isoformat()}
+        self.started = now()
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: the kiosk, as a person would start it
+            os.execve(command, [command, "--db", str(db), "patron"], env)
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        self.seen = ""
+
+    def write(self, data: bytes) -> float:
+        import os
+
+        self.seen = ""
+        os.write(self.fd, data)
+        return now()
+
+    def read_until(self, wanted: Callable[[], list[str] | None], timeout: float = 20.0,
+                   ) -> float:
+        """When the terminal's text (since the last write) held every one of `wanted()`."""
+        import os
+        import select
+
+        deadline = now() + timeout
+        while now() < deadline:
+            if select.select([self.fd], [], [], 0.02)[0]:
+                self.seen += os.read(self.fd, 1 << 16).decode("utf-8", "replace")
+            at = now()
+            parts = wanted()
+            if parts is not None and all(part in ESCAPES.sub("", self.seen) for part in parts):
+                return at
+        raise RuntimeError(f"never saw {wanted()!r}; last: {ESCAPES.sub('', self.seen)[-400:]!r}")
+
+    def kill(self) -> None:
+        import os
+        import signal
+
+        os.killpg(self.pid, signal.SIGKILL)  # no quit key; its speech worker goes too
+        os.waitpid(self.pid, 0)
+        os.close(self.fd)
+
+
+def terminal(count: int) -> tuple[list[float], list[float]]:
+    import sqlite3
+
+    from kiosk import config as cfg
+    from kiosk.i18n import t
+    from kiosk.ui.widgets import block_letters
+
+    settings = cfg.load(None)
+    lang = settings.default_language
+    greeting = t(lang, "welcome.greeting", site=settings.site.name)
+    question = t(lang, "priority.question")
+    starts: list[float] = []
+    keys: list[float] = []
+    for _ in range(count):
+        tmp = Path(tempfile.mkdtemp())
+        db = tmp / "kiosk.db"
+
+        def number() -> list[str] | None:
+            """The issued ticket's block letters and label, once the store has it."""
+            try:
+                with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:  # noqa: B023
+                    row = conn.execute("SELECT label FROM tickets").fetchone()
+            except sqlite3.Error:
+                return None
+            if row is None:
+                return None
+            return [*filter(None, map(str.strip, block_letters(row[0]).splitlines())), row[0]]
+
+        term = PseudoTerminal(db)
+        try:
+            starts.append(term.read_until(lambda: [greeting]) - term.started)
+            time.sleep(1.5)  # the store opens and the welcome is spoken
+            term.write(b"1")
+            term.read_until(lambda: [question])
+            time.sleep(0.6)  # past the 0.4 s input guard
+            pressed = term.write(b"1")
+            keys.append(term.read_until(number) - pressed)
+        finally:
+            term.kill()
+            shutil.rmtree(tmp, ignore_errors=True)
+    return starts, keys
+
+
 def report(name: str, values: list[float], target: float | None = None) -> None:
     p50, p95 = statistics.median(values) * 1000, percentile(values, 95) * 1000
     verdict = ""
@@ -251,6 +352,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--starts", type=int, default=7)
     parser.add_argument("--touches", type=int, default=60)
+    parser.add_argument("--terminal", type=int, default=5)
     args = parser.parse_args()
     if args.starts:
         kiosk = [cold_start(CHILD_KIOSK) for _ in range(args.starts)]
@@ -261,6 +363,10 @@ def main() -> None:
         touch, floor = touches(args.touches)
         report("final touch -> number drawn", touch, target=0.1)
         report("store.issue() alone (floor)", floor)
+    if args.terminal:
+        starts, keys = terminal(args.terminal)
+        report("real terminal: start -> greeting", starts, target=1.0)
+        report("real terminal: key -> number (1st ticket)", keys, target=0.1)
 
 
 if __name__ == "__main__":
