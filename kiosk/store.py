@@ -329,32 +329,20 @@ class Store:
             return
 
     def _begin_immediate(self) -> None:
-        """Take the write lock, retrying every fraction of a millisecond.
+        """Take the write lock; SQLite's busy handler waits up to the busy timeout.
 
-        SQLite's own busy handler sleeps 1, 2, 5, 10... ms between tries, while a verb holds
-        the lock for well under a millisecond; with several writers that sleeping, not the
-        disk, would set the pace. So the lock is asked for without a busy handler and retried
-        here with short, jittered sleeps, up to the same overall timeout."""
-        self.conn.execute("PRAGMA busy_timeout=0")
+        (Measured: retrying here every fraction of a millisecond instead was slower, 650
+        against 880 lifecycles/s with 4 processes on 2 cores, as the spinning processes
+        took CPU from the one holding the lock.)"""
         try:
-            deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-            pause = 0.0001
-            while True:
-                try:
-                    self.conn.execute("BEGIN IMMEDIATE")
-                    return
-                except sqlite3.OperationalError as exc:
-                    if "locked" not in str(exc) and "busy" not in str(exc):
-                        raise
-                    if time.monotonic() > deadline:
-                        raise StoreBusy(
-                            f"{self.path}: the store stayed locked for"
-                            f" {BUSY_TIMEOUT_MS // 1000} s; is another program holding it?"
-                        ) from None
-                time.sleep(pause * (0.5 + random.random()))
-                pause = min(pause * 1.5, 0.002)
-        finally:
-            self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            raise StoreBusy(
+                f"{self.path}: the store stayed locked for {BUSY_TIMEOUT_MS // 1000} s;"
+                " is another program holding it?"
+            ) from None
 
     @contextmanager
     def bulk(self) -> Iterator[None]:

@@ -363,3 +363,18 @@ def test_sign_out_is_refused_while_a_patron_is_called(store: Store):
     store.finish(1)
     store.sign_out("Sari", 1)
     assert store.counter_states()[1]["state"] == "closed"
+
+
+def test_a_store_held_locked_too_long_is_a_plain_error(store: Store):
+    from kiosk.exceptions import StoreBusy
+
+    other = sqlite3.connect(str(store.path), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    store.conn.execute("PRAGMA busy_timeout=200")
+    try:
+        with pytest.raises(StoreBusy, match="stayed locked"):
+            store.issue("A")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert store.issue("A").ticket["label"] == "A001"
