@@ -186,6 +186,16 @@ def read_trouble(store: Store, printer_state: str | None) -> Trouble:
 
 # -- screens -----------------------------------------------------------------------------
 
+W = TypeVar("W", bound=Widget)
+
+
+def _find(screen: Screen[Any], selector: str, kind: type[W]) -> W:
+    """`query_one` without its cache, for the screens that live as long as the kiosk and are
+    recomposed (welcome: every patron; ticket: on a language switch). Textual keeps up to
+    1024 `query_one` answers per screen, keyed by the screen's child generation, so each
+    recompose would leave the widgets it replaced alive in that cache."""
+    return screen.query(selector).only_one(kind)
+
 
 class KioskScreen(Screen[None]):
     """Shared behaviour: the keypad map, the input guard, speaking on appearance."""
@@ -221,7 +231,7 @@ class KioskScreen(Screen[None]):
     def relabel_toolbar(self) -> None:
         """The toolbar's words in the language on screen, without composing it again."""
         for name, (_number, label) in self._toolbar_items().items():
-            self.query_one(f"#tool-{name}", Choice).set_text(label, spoken=label)
+            _find(self, f"#tool-{name}", Choice).set_text(label, spoken=label)
 
     def speech(self) -> list[str]:
         """What this screen says when it appears and on `0`."""
@@ -393,7 +403,7 @@ class WelcomeScreen(KioskScreen):
     def show_trouble(self) -> None:
         app = self.app
         messages = app.trouble.messages(app.settings, app.lang)
-        self.query_one("#trouble", Banner).show("⚠", "\n".join(messages))
+        _find(self, "#trouble", Banner).show("⚠", "\n".join(messages))
         for choice in self.query(".service").results(Choice):
             service = app.settings.service(choice.value)
             choice.set_text(service.name[app.lang], detail=self._detail(service),
@@ -569,12 +579,12 @@ class TicketScreen(KioskScreen):
             return  # compose() will draw it
         lang = self.app.lang
         for key, text in self._texts().items():
-            self.query_one(f"#{key}", Static).update(text)
-        self.query_one("#number", BigNumber).show(self.label)
-        self.query_one("#print-again", Choice).set_text(
+            _find(self, f"#{key}", Static).update(text)
+        _find(self, "#number", BigNumber).show(self.label)
+        _find(self, "#print-again", Choice).set_text(
             t(lang, "ticket.print_again"), spoken=t(lang, "ticket.print_again"))
-        self.query_one("#done", Choice).set_text(t(lang, "kiosk.done"),
-                                                 spoken=t(lang, "kiosk.done"))
+        _find(self, "#done", Choice).set_text(t(lang, "kiosk.done"),
+                                              spoken=t(lang, "kiosk.done"))
         self.relabel_toolbar()
         self.show_print_state()
         self.set_focus(None)
@@ -610,10 +620,10 @@ class TicketScreen(KioskScreen):
 
     def show_print_state(self) -> None:
         icon, text = self._print_text()
-        banner = self.query_one("#print-state", Banner)
+        banner = _find(self, "#print-state", Banner)
         banner.show(icon, text)
         banner.set_class(self.printing == "failed", "alert")
-        self.query_one("#print-again", Choice).display = self.printing == "failed"
+        _find(self, "#print-again", Choice).display = self.printing == "failed"
 
     def print_done(self, ok: bool) -> None:
         self.printing = "printed" if ok else "failed"
