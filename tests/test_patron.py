@@ -527,6 +527,33 @@ def test_the_ticket_screen_is_reused_with_each_patrons_own_ticket(kit: Kit):
     drive(kit, scenario)
 
 
+def test_the_reused_ticket_screen_after_a_language_switch_and_the_staff_screen(kit: Kit):
+    kit.store.staff_add("Sari", "staff", "2468")
+
+    async def scenario(pilot: Pilot) -> None:
+        app = kit.app
+        kit.mono.advance(GUARD)
+        await key(kit, pilot, "1", "1", "9")  # English while the number is on screen
+        first = app.screen
+        assert isinstance(first, TicketScreen)
+        assert first.query_one("#your-number").render().plain == t("en", "ticket.your_number")
+        assert first.query_one("#number", BigNumber).label == "A001"
+        kit.mono.advance(TICKET_DISMISS_S)
+        await tap(kit, pilot, "#done")
+        await key(kit, pilot, "2", "1")
+        assert app.screen is first and first.query_one("#number", BigNumber).label == "B001"
+        assert first.query_one("#your-number").render().plain == t("id", "ticket.your_number")
+        assert first.query_one("#tool-repeat", Choice).label == t("id", "common.repeat")
+        jobs = len(kit.printer.jobs)
+        await key(kit, pilot, *["slash"] * 5)  # the staff screen over the ticket, and back
+        assert isinstance(app.screen, StaffScreen)
+        await key(kit, pilot, "backspace")
+        assert app.screen is first
+        assert len(kit.printer.jobs) == jobs == 2  # appearing again does not print again
+
+    drive(kit, scenario)
+
+
 def test_a_late_print_answer_for_the_last_patron_leaves_this_ticket_alone(make_kit):
     printer = FakePrinter(hold=True)
     kit = make_kit(printer=printer)
