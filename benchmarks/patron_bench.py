@@ -289,12 +289,37 @@ class PseudoTerminal:
         raise RuntimeError(f"never saw {wanted()!r}; last: {ESCAPES.sub('', self.seen)[-400:]!r}")
 
     def kill(self) -> None:
+        """The kiosk has no quit key: kill it and what it started (its speech engine worker
+        runs in a session of its own and would outlive it)."""
         import os
         import signal
 
-        os.killpg(self.pid, signal.SIGKILL)  # no quit key; its speech worker goes too
+        family = self._descendants(self.pid)
+        os.killpg(self.pid, signal.SIGKILL)
+        for pid in family:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         os.waitpid(self.pid, 0)
         os.close(self.fd)
+
+    @staticmethod
+    def _descendants(root: int) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        found: list[int] = []
+        todo = [root]
+        while todo:
+            for child in children.get(todo.pop(), []):
+                found.append(child)
+                todo.append(child)
+        return found
 
 
 def terminal(count: int) -> tuple[list[float], list[float]]:
