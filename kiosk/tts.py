@@ -872,4 +872,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # The worker's stdin closing (its owner exited or was killed) ends _serve(); exit now even
+    # if the espeak driver left a non-daemon thread behind, so no orphan outlives its kiosk.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

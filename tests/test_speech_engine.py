@@ -250,3 +250,39 @@ def test_a_failing_player_is_kept_as_an_error_not_raised(
         assert voice.played == 0
     finally:
         voice.close()
+
+
+OWNER = """
+import os, sys
+from kiosk import tts
+engine = tts.SpeechEngine()
+engine.synthesize("satu dua", "id", 140)
+print(engine.pid, flush=True)
+os.kill(os.getpid(), 9)
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for a reaper counts as gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in status
+
+
+def test_the_worker_does_not_outlive_a_killed_owner():
+    import subprocess
+
+    require_tool("espeak-ng")
+    done = subprocess.run([sys.executable, "-c", OWNER], capture_output=True, text=True,
+                          timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == -signal.SIGKILL
+    pid = int(done.stdout.split()[-1])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    pytest.fail(f"speech worker {pid} outlived its killed owner")
