@@ -11,6 +11,7 @@ import getpass
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from kiosk import clock as clk
@@ -58,6 +59,28 @@ def open_store(args: argparse.Namespace) -> Any:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return Store(settings_of(args), clock=clock)
+
+
+def log_to_file(settings: cfg.Settings, screen: str) -> Path:
+    """Send log records to `logs/SCREEN.log` beside the store while a screen runs.
+
+    Anything written to stderr lands on top of a full-screen app (python-escpos even installs
+    a stderr handler on import), so a screen process logs to a file staff can read instead."""
+    import logging
+    import logging.handlers
+
+    folder = settings.store.path.parent / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{screen}.log"
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3,
+                                                   encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return path
 
 
 def ticket_json(ticket: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:

@@ -22,6 +22,7 @@ def cmd_admin(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     from kiosk.ui.admin import run
 
+    cli.log_to_file(settings, "admin")
     run(settings, clock=clock)
     return 0
 

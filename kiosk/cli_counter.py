@@ -33,6 +33,7 @@ def cmd_staff(args: argparse.Namespace) -> int:
     clock = _clock()
     from kiosk.ui.staff import run
 
+    cli.log_to_file(settings, f"staff-{args.counter}")
     run(settings, args.counter, clock=clock)
     return 0
 
@@ -42,6 +43,7 @@ def cmd_board(args: argparse.Namespace) -> int:
     clock = _clock()
     from kiosk.ui.board import run
 
+    cli.log_to_file(settings, "board")
     run(settings, speak=args.speak, clock=clock)
     return 0
 

@@ -34,6 +34,7 @@ def cmd_patron(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     from kiosk.ui.patron import run
 
+    cli.log_to_file(settings, f"patron-{settings.kiosk(args.kiosk).id}")
     run(settings, args.kiosk)
     return 0
 

@@ -128,3 +128,30 @@ def test_db_override(kiosk, tmp_path: Path):
     assert other.exists()
     assert as_json(kiosk("status", "--json", "--db", str(other)))["services"][1]["waiting"] == 1
     assert as_json(kiosk("status", "--json"))["services"][1]["waiting"] == 0
+
+
+def test_screens_log_to_a_file_not_over_the_screen(tmp_path: Path, capsys):
+    import logging
+
+    from kiosk import cli
+    from kiosk import config as cfg
+
+    settings = cfg.load(write_config(tmp_path))
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    try:
+        logging.basicConfig()  # what python-escpos does on import: a stderr handler
+        path = cli.log_to_file(settings, "patron-lobby")
+        logging.getLogger("kiosk.tts").warning("player 'aplay' cannot start")
+        for handler in root.handlers:
+            handler.flush()
+        assert path == settings.store.path.parent / "logs" / "patron-lobby.log"
+        assert "player 'aplay' cannot start" in path.read_text("utf-8")
+        assert capsys.readouterr().err == ""
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+            handler.close()
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
