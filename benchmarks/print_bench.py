@@ -13,7 +13,6 @@ Target: p95 <= 50 ms from issue() to the last byte.
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -21,6 +20,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from store_bench import floor_latency  # the same floor as the store benchmark
 
 from kiosk import config as cfg
 from kiosk.clock import ManualClock
@@ -56,20 +57,9 @@ def row(name: str, samples: list[float]) -> str:
     return f"  {name:<44} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms   max {worst:7.2f} ms"
 
 
-def bare_sqlite(folder: Path, count: int, name: str = "floor.db") -> list[float]:
-    db = sqlite3.connect(folder / name, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, label TEXT, at TEXT)")
-    out = []
-    for i in range(count):
-        started = time.perf_counter()
-        db.execute("BEGIN IMMEDIATE")
-        db.execute("INSERT INTO t (label, at) VALUES (?, ?)", (f"A{i:03d}", "x"))
-        db.execute("COMMIT")
-        out.append((time.perf_counter() - started) * 1000)
-    db.close()
-    return out
+def bare_sqlite(folder: Path, count: int) -> list[float]:
+    """The store benchmark's floor (bare INSERT+COMMIT, same pragmas), in milliseconds."""
+    return [seconds * 1000 for seconds in floor_latency(folder, count)]
 
 
 def issue_alone(settings: cfg.Settings, folder: Path, count: int) -> list[float]:
@@ -105,7 +95,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp, FakePrinter() as fake:
         folder = Path(tmp)
         settings = settings_for(folder, fake.port)
-        bare_sqlite(folder, 50, "warm-up.db")  # the first commits on a fresh disk area lag
+        bare_sqlite(folder, 50)  # the first commits on a fresh disk area lag
         floor = bare_sqlite(folder, count)
         alone = issue_alone(settings, folder, count)
 
