@@ -177,7 +177,7 @@ def touches(count: int) -> tuple[list[float], list[float]]:
     from kiosk.ui.patron import PatronApp
     from kiosk.ui.widgets import block_letters
     from tests.conftest import local
-    from tests.test_patron_fakes import FakePrinter, Monotonic
+    from tests.patron_fakes import FakePrinter, Monotonic
 
     tmp = Path(tempfile.mkdtemp())
     settings = cfg.load(None, db=tmp / "kiosk.db")

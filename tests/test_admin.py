@@ -41,8 +41,7 @@ from kiosk.ui.admin import (
 )
 from kiosk.ui.charts import Chart
 
-from .conftest import REPO, local
-from .test_admin_support import (
+from .admin_support import (
     ADMIN,
     ADMIN_PIN,
     FIRST,
@@ -59,6 +58,7 @@ from .test_admin_support import (
     sign_in,
     until,
 )
+from .conftest import REPO, local
 
 Scenario = Callable[[Kit, Pilot], Awaitable[None]]
 

@@ -17,7 +17,7 @@ from textual.widgets import Input
 from kiosk.ui import themes
 from kiosk.ui.admin import AdminScreen, ExportScreen, PurgeScreen
 
-from .test_admin_support import SIZE, Kit, make_template, settle, sign_in, until
+from .admin_support import SIZE, Kit, make_template, settle, sign_in, until
 from .test_patron_look import MIN_CONTRAST, contrast, rendered_pairs
 
 

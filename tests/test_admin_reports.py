@@ -15,8 +15,8 @@ from kiosk import reports
 from kiosk.clock import ManualClock
 from kiosk.store import Store
 
+from .admin_support import FIRST, LAST, TODAY, make_template
 from .conftest import local, write_config
-from .test_admin_support import FIRST, LAST, TODAY, make_template
 
 
 @pytest.fixture(scope="module")

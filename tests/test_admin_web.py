@@ -15,9 +15,9 @@ from kiosk.clock import ManualClock
 from kiosk.store import Store
 from kiosk.ui.admin import AdminApp
 
+from .admin_support import ADMIN, ADMIN_PIN, TODAY, make_template
 from .browser import wait_for
 from .conftest import local, require_tool, write_config
-from .test_admin_support import ADMIN, ADMIN_PIN, TODAY, make_template
 from .test_board_web import RecordedScreen
 
 NOW = f"{TODAY}T09:00:00+07:00"

@@ -33,7 +33,7 @@ from kiosk.ui.patron import (
 from kiosk.ui.widgets import Banner, BigNumber, Choice
 
 from .conftest import local
-from .test_patron_fakes import SIZE, FakePrinter, Kit
+from .patron_fakes import SIZE, FakePrinter, Kit
 
 GUARD = 0.5  # a little more than the 0.4 s input guard
 

@@ -17,8 +17,8 @@ from kiosk.ui.patron import MoreTimeScreen, PriorityScreen, StaffScreen, TicketS
 from kiosk.ui.widgets import Choice
 
 from .conftest import local
+from .patron_fakes import SIZE, FakePrinter, Kit
 from .test_patron import GUARD, key, settle
-from .test_patron_fakes import SIZE, FakePrinter, Kit
 
 MIN_CONTRAST = 7.0
 
