@@ -34,7 +34,7 @@ from kiosk import queue
 from kiosk.config import Settings
 from kiosk.exceptions import IssueRefused, NotAllowed, PinError, StoreBusy, UsageError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 10_000
 CLOCK_JUMP_S = 120
 PIN_MAX_FAILURES = 5
@@ -42,9 +42,13 @@ PIN_LOCK_S = 60
 MEDIAN_WINDOW = 100
 """Service-time medians use this many of a service's most recent finished tickets."""
 MEDIAN_TTL_S = 60.0
+MEDIAN_DAYS = 31
+"""...looked for within this many days back (a service unused for a month has no median)."""
 WAL_CHECKPOINT_PAGES = 10_000
 
 OPEN_STATES = ("called", "serving")
+_JSON = json.JSONEncoder(ensure_ascii=False)
+"""One encoder for event details (json.dumps with options builds a new one per call)."""
 Row = dict[str, Any]
 
 
@@ -216,6 +220,34 @@ def _create_v2(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS[2] = _create_v2
+
+
+# -- schema 3: fewer indexes, so each commit writes fewer pages (issue 3) ------------------
+
+_DROPPED_IN_V3 = (
+    # find() looks a label up as (day, prefix, number) on the unique index instead.
+    "idx_tickets_day_label",
+    # current() reads the few called/serving tickets through (state, day, service).
+    "idx_tickets_counter_state",
+    # service_times() reads (state='done', day, service) day by day, newest day first.
+    "idx_tickets_service_finished_at",
+    # Day ranges use (day, prefix, number); day + state use (state, day, service).
+    "idx_tickets_day_state",
+    # Cursors read new events by rowid; today's calls use (kind, at).
+    "idx_events_kind_id",
+)
+
+
+def _drop_write_indexes_v3(db: sqlite_utils.Database) -> None:
+    """Every index is another page written, in the WAL and through its fsync, on every
+    verb that touches its columns: with these five a lifecycle (issue, call, finish) wrote
+    ~40 WAL pages, without them ~20, for queries that the remaining indexes answer as
+    fast (checked with `benchmarks/report_bench.py` and `admin_bench.py`)."""
+    for name in _DROPPED_IN_V3:
+        db.execute(f"DROP INDEX IF EXISTS {name}")
+
+
+MIGRATIONS[3] = _drop_write_indexes_v3
 
 
 # -- PIN hashing ---------------------------------------------------------------------------
@@ -419,7 +451,7 @@ class Store:
                 at,
                 counter,
                 actor,
-                json.dumps(detail, ensure_ascii=False) if detail else None,
+                _JSON.encode(detail) if detail else None,
             ),
         )
         return int(cur.lastrowid or 0)
@@ -430,6 +462,14 @@ class Store:
         cur = self.conn.execute(sql, params)
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def _returning(self, sql: str, params: tuple[Any, ...]) -> Row:
+        """The row an INSERT/UPDATE ... RETURNING * wrote: no second statement to read it."""
+        cur = self.conn.execute(sql, params)
+        row = cur.fetchone()
+        names = [d[0] for d in cur.description]
+        cur.fetchall()  # step to the end, so the statement is finished before COMMIT
+        return dict(zip(names, row, strict=True))
 
     def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Row | None:
         rows = self._rows(sql, params)
@@ -463,26 +503,35 @@ class Store:
     def find(self, label: str, day: str | None = None) -> Row:
         """Today's ticket with this label (labels repeat every day)."""
         day = day or self.today()
-        row = self._one(
-            "SELECT * FROM tickets WHERE day = ? AND label = ? ORDER BY id DESC LIMIT 1",
-            (day, label.strip().upper()),
-        )
+        text = label.strip().upper()
+        # A label is its prefix and its number ("A012" = A, 12): look it up on the unique
+        # (day, prefix, number) index. "A12" finds A012 too, as staff would expect.
+        row = None
+        if len(text) >= 2 and text[0].isalpha() and text[1:].isdigit():
+            row = self._one(
+                "SELECT * FROM tickets WHERE day = ? AND prefix = ? AND number = ?",
+                (day, text[0], int(text[1:])),
+            )
         if row is None:
             raise UsageError(f'no ticket "{label}" today ({day})')
         return row
 
     def current(self, counter: int) -> Row | None:
         """The ticket a counter has called or is serving, if any."""
-        return self._one(
-            "SELECT * FROM tickets WHERE counter = ? AND state IN ('called', 'serving')"
-            " ORDER BY called_at DESC LIMIT 1",
+        # Through the (state, day, service) index: only a few tickets are called or being
+        # served at any moment, about one per counter (the newest wins, sorted here rather
+        # than in a temporary B-tree).
+        rows = self._rows(
+            "SELECT * FROM tickets WHERE state IN ('called', 'serving') AND counter = ?",
             (counter,),
         )
+        return max(rows, key=lambda r: r["called_at"] or "") if rows else None
 
     def _waiting(self, day: str) -> list[queue.Waiting]:
+        # Plain tuples, not _rows' dicts: this runs under the write lock in call_next.
         return [
-            queue.Waiting(r["id"], r["service"], r["need"], r["order_at"])
-            for r in self._rows(
+            queue.Waiting(*row)
+            for row in self.conn.execute(
                 "SELECT id, service, need, order_at FROM tickets"
                 " WHERE state = 'waiting' AND day = ?",
                 (day,),
@@ -609,28 +658,28 @@ class Store:
                 day = clk.local_day(now, self.tz)
                 self._roll_day(day, at)
                 quota = self.settings.service(service).quota
-                row = self._one(
-                    "SELECT COUNT(*) AS n, COALESCE(MAX(number), 0) AS top FROM tickets"
-                    " WHERE day = ? AND prefix = ?",
+                # Numbers run 1, 2, 3... without gaps and nothing of today is ever deleted,
+                # so the highest number is also the count. MAX() is one step down the
+                # unique index; COUNT(*) would walk the whole day under the write lock.
+                top = self.conn.execute(
+                    "SELECT MAX(number) FROM tickets WHERE day = ? AND prefix = ?",
                     (day, service),
-                )
-                assert row is not None
-                if quota and row["n"] >= quota:
+                ).fetchone()[0] or 0
+                if quota and top >= quota:
                     raise IssueRefused("quota", f'today\'s quota for "{service}" is reached')
-                number = int(row["top"]) + 1
+                number = int(top) + 1
                 label = f"{service}{number:03d}"
-                cur = self.conn.execute(
+                ticket = self._returning(
                     "INSERT INTO tickets (day, prefix, number, label, service, need, lang,"
                     " kiosk, state, issued_at, queued_at, order_at, recalls)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, 0)",
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, 0) RETURNING *",
                     (day, service, number, label, service, need, lang, kiosk, at, at,
                      now.timestamp()),
                 )
-                ticket_id = int(cur.lastrowid or 0)
                 self._event(
                     "issued",
                     at,
-                    ticket_id=ticket_id,
+                    ticket_id=ticket["id"],
                     actor=actor or (f"kiosk:{kiosk}" if kiosk else None),
                     detail={"label": label, "service": service, "need": need, "lang": lang},
                 )
@@ -640,7 +689,6 @@ class Store:
                     self._event("clock_jump", at, actor=actor, detail={"message": clock_trouble})
         if clock_trouble is not None:
             raise IssueRefused("clock", clock_trouble)
-        ticket = self.ticket(ticket_id)
         ahead, wait = self.outlook(ticket)
         return Issued(ticket, ahead, wait)
 
@@ -653,15 +701,24 @@ class Store:
         if 0 <= now - stamp < MEDIAN_TTL_S:
             return cached
         medians: dict[str, float] = {}
+        today = self.now().astimezone(self.tz).date()
         for service in self.settings.services:
-            rows = self.conn.execute(
-                "SELECT called_at, finished_at FROM tickets WHERE service = ?"
-                " AND state = 'done' AND finished_at IS NOT NULL"
-                " ORDER BY finished_at DESC LIMIT ?",
-                (service.prefix, MEDIAN_WINDOW),
-            ).fetchall()
+            # Newest day first on the (state, day, service) index, until the window is full.
+            rows: list[tuple[str, str]] = []
+            for back in range(MEDIAN_DAYS):
+                day = (today - timedelta(days=back)).isoformat()
+                found = self.conn.execute(
+                    "SELECT finished_at, called_at FROM tickets WHERE state = 'done'"
+                    " AND day = ? AND service = ? AND finished_at IS NOT NULL"
+                    " AND called_at IS NOT NULL",
+                    (day, service.prefix),
+                ).fetchall()
+                rows.extend(sorted(found, reverse=True))
+                if len(rows) >= MEDIAN_WINDOW:
+                    break
             durations = [
-                clk.epoch(finished) - clk.epoch(called) for called, finished in rows if called
+                clk.epoch(finished) - clk.epoch(called)
+                for finished, called in rows[:MEDIAN_WINDOW]
             ]
             if durations:
                 medians[service.prefix] = max(30.0, statistics.median(durations))
@@ -670,13 +727,14 @@ class Store:
 
     def open_counters(self) -> list[queue.OpenCounter]:
         """The counters the estimate may count on, with when each will be free."""
-        states = {r["id"]: r["state"] for r in self._rows("SELECT id, state FROM counters")}
+        # Tuples rather than _rows' dicts: this runs for every ticket issued.
+        states = dict(self.conn.execute("SELECT id, state FROM counters").fetchall())
         staffed = [c for c in self.settings.counters if states.get(c.id) in ("open", "paused")]
         # Before anyone signs in (the day is starting) assume every counter will open.
         chosen = staffed or list(self.settings.counters)
         busy = {
-            r["counter"]: r
-            for r in self._rows(
+            counter: (service, called_at)
+            for counter, service, called_at in self.conn.execute(
                 "SELECT counter, service, called_at FROM tickets"
                 " WHERE state IN ('called', 'serving') AND counter IS NOT NULL"
                 " ORDER BY called_at"
@@ -686,11 +744,11 @@ class Store:
         now = self.now().timestamp()
         out = []
         for counter in chosen:
-            current = busy.get(counter.id)
+            service, called_at = busy.get(counter.id, (None, None))
             free_in = 0.0
-            if current is not None and current["called_at"]:
-                typical = medians.get(current["service"], queue.DEFAULT_SERVICE_S)
-                free_in = max(0.0, typical - (now - clk.epoch(current["called_at"])))
+            if called_at:
+                typical = medians.get(service, queue.DEFAULT_SERVICE_S)
+                free_in = max(0.0, typical - (now - clk.epoch(called_at)))
             out.append(queue.OpenCounter(counter.id, frozenset(counter.services), free_in))
         return out
 
@@ -707,15 +765,18 @@ class Store:
 
     # -- counter verbs ---------------------------------------------------------------------
 
-    def _finish_current(self, counter: int, at: str, actor: str | None) -> Row | None:
-        current = self.current(counter)
-        if current is not None:
-            self.conn.execute(
-                "UPDATE tickets SET state = 'done', finished_at = ? WHERE id = ?",
-                (at, current["id"]),
-            )
-            self._event("finished", at, ticket_id=current["id"], counter=counter, actor=actor)
-        return current
+    def _finish_current(self, counter: int, at: str, actor: str | None,
+                        current: Row | None = None) -> Row | None:
+        """Finish `current` (or the counter's current ticket, read here when not given)."""
+        current = current or self.current(counter)
+        if current is None:
+            return None
+        done = self._returning(
+            "UPDATE tickets SET state = 'done', finished_at = ? WHERE id = ? RETURNING *",
+            (at, current["id"]),
+        )
+        self._event("finished", at, ticket_id=current["id"], counter=counter, actor=actor)
+        return done
 
     def _counter_state(self, counter: int) -> str:
         row = self._one("SELECT state FROM counters WHERE id = ?", (counter,))
@@ -726,23 +787,24 @@ class Store:
         self._check_counter(counter)
         services = self.settings.counter(counter).services
         with self.transaction():
-            at = clk.iso(self.now())
+            now = self.now()
+            at = clk.iso(now)
             state = self._counter_state(counter)
             if state == "paused":
                 raise NotAllowed(f"counter {counter} is paused; resume it first")
             if state == "closed":
                 self._set_counter(counter, "open", at, actor, "counter_opened")
             self._finish_current(counter, at, actor)
-            today = self.today()
+            today = clk.local_day(now, self.tz)
             self._roll_day(today, at)
             chosen = queue.choose_next(self._waiting(today), services, self._head_start)
             if chosen is None:
                 return None
-            self.conn.execute(
-                "UPDATE tickets SET state = 'called', counter = ?, called_at = ? WHERE id = ?",
+            ticket = self._returning(
+                "UPDATE tickets SET state = 'called', counter = ?, called_at = ? WHERE id = ?"
+                " RETURNING *",
                 (counter, at, chosen.id),
             )
-            ticket = self.ticket(chosen.id)
             self._event(
                 "called",
                 at,
@@ -801,8 +863,9 @@ class Store:
     def finish(self, counter: int, *, actor: str | None = None) -> Row:
         with self.transaction():
             current = self._require_current(counter, OPEN_STATES, "finish")
-            self._finish_current(counter, clk.iso(self.now()), actor)
-            return self.ticket(current["id"])
+            done = self._finish_current(counter, clk.iso(self.now()), actor, current)
+        assert done is not None
+        return done
 
     def no_show(self, counter: int, *, actor: str | None = None) -> Row:
         with self.transaction():
@@ -1088,7 +1151,9 @@ class Store:
         sql = "SELECT * FROM events WHERE id > ?"
         params: list[Any] = [event_id]
         if kinds:
-            sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
+            # `+kind`: walk the rowids after the cursor (a few new events), never every
+            # event of these kinds through the (kind, at) index.
+            sql += f" AND +kind IN ({', '.join('?' for _ in kinds)})"
             params.extend(kinds)
         sql += " ORDER BY id LIMIT ?"
         params.append(limit)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,17 @@ def events(store: Store, ticket_id: int | None = None) -> list[str]:
             "SELECT kind FROM events WHERE ticket_id = ? ORDER BY id", (ticket_id,)
         )
     return [r["kind"] for r in rows]
+
+
+def serve(store: Store, clock: ManualClock, service: str, *, counter: int, tickets: int,
+          seconds_each: float) -> None:
+    """Issue `tickets` of `service`, then serve them one after another at `counter`."""
+    for _ in range(tickets):
+        store.issue(service)
+    for _ in range(tickets):
+        store.call_next(counter)
+        clock.advance(seconds_each)
+    store.finish(counter)
 
 
 def test_schema_pragmas_and_version(store: Store):
@@ -55,6 +67,91 @@ def test_newer_schema_is_refused(settings: cfg.Settings, clock: ManualClock):
         Store(settings, clock=clock)
 
 
+def test_a_first_release_store_is_migrated_and_keeps_its_data(
+    settings: cfg.Settings, clock: ManualClock
+):
+    """A file made by schema 1 (the first release) opens as the current schema: same rows,
+    the views of 2, and without the five indexes schema 3 dropped to write fewer pages."""
+    import sqlite_utils
+
+    from kiosk.store import _DROPPED_IN_V3, MIGRATIONS
+
+    path = Path(settings.store.path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old = sqlite_utils.Database(sqlite3.connect(path))
+    MIGRATIONS[1](old)
+    old.conn.execute("PRAGMA user_version=1")
+    old["tickets"].insert({
+        "day": "2026-11-27", "prefix": "A", "number": 1, "label": "A001", "service": "A",
+        "state": "waiting", "issued_at": "2026-11-27T01:00:00.000Z",
+        "queued_at": "2026-11-27T01:00:00.000Z", "order_at": 1.0, "recalls": 0})
+    old["events"].insert({"ticket_id": 1, "kind": "issued", "at": "2026-11-27T01:00:00.000Z"})
+    old.conn.commit()
+    made_by_v1 = {i.name for i in old["tickets"].indexes + old["events"].indexes}
+    assert set(_DROPPED_IN_V3) - made_by_v1 == {"idx_tickets_day_state"}  # that one came in 2
+    old.conn.close()
+
+    with Store(settings, clock=clock) as s:
+        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        names = {i.name for i in s.db["tickets"].indexes + s.db["events"].indexes}
+        assert not names & set(_DROPPED_IN_V3)
+        assert {"serve_times", "daily_summary"} <= set(s.db.view_names())
+        assert s.find("A001")["state"] == "waiting"
+        assert s.issue("A").ticket["label"] == "A002"  # numbering continues
+        assert [e["kind"] for e in s.events_after(0)] == ["issued", "issued"]
+    assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_hot_queries_use_their_index(store: Store):
+    """Guard for schema 3's fewer indexes: each query a verb or a screen runs for every
+    ticket goes through the index meant for it, never through a whole table."""
+    day = "2026-11-27"
+    unique, state = "idx_tickets_day_prefix_number", "idx_tickets_state_day_service"
+    queries = [
+        (unique, "SELECT MAX(number) FROM tickets WHERE day = ? AND prefix = ?", (day, "A")),
+        (unique, "SELECT * FROM tickets WHERE day = ? AND prefix = ? AND number = ?",
+         (day, "A", 1)),
+        (state, "SELECT * FROM tickets WHERE state IN ('called', 'serving') AND counter = ?",
+         (1,)),
+        (state, "SELECT id, service, need, order_at FROM tickets WHERE state = 'waiting'"
+         " AND day = ?", (day,)),
+        (state, "SELECT counter, service, called_at FROM tickets"
+         " WHERE state IN ('called', 'serving') AND counter IS NOT NULL ORDER BY called_at", ()),
+        (state, "SELECT finished_at, called_at FROM tickets WHERE state = 'done' AND day = ?"
+         " AND service = ? AND finished_at IS NOT NULL AND called_at IS NOT NULL", (day, "A")),
+        ("idx_events_at", "SELECT MAX(at) FROM events", ()),
+        ("PRIMARY KEY", "SELECT * FROM events WHERE id > ? AND +kind IN (?, ?) ORDER BY id"
+         " LIMIT ?", (0, "called", "recalled", 10)),
+        ("idx_events_kind_at", "SELECT MAX(id) FROM events WHERE kind IN (?, ?) AND at >= ?"
+         " GROUP BY ticket_id", ("called", "recalled", "2026-11-27")),
+    ]
+    for index, sql, params in queries:
+        plan = " / ".join(r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+        assert plan.startswith("SEARCH") and index in plan, (sql, plan)
+
+
+def test_a_label_is_found_by_prefix_and_number(store: Store):
+    store.issue("A")
+    store.issue("A")
+    assert store.find("A002")["number"] == 2
+    assert store.find(" a2 ")["label"] == "A002"  # as staff may type it
+    for wrong in ("A003", "A", "2", "AB2", "A-2", ""):
+        with pytest.raises(UsageError, match="no ticket"):
+            store.find(wrong)
+
+
+def test_medians_reach_back_to_earlier_days(store: Store, clock: ManualClock):
+    """Early in the morning today has no finished tickets yet: yesterday's serve for the
+    estimate, newest first, and a service never served has no median."""
+    serve(store, clock, "B", counter=2, tickets=3, seconds_each=240)
+    clock.set(local(8, 1, day=28))
+    store._medians = (-1e18, {})
+    assert store.service_times() == {"B": pytest.approx(240, abs=1)}
+    clock.set(local(8, 1, day=28) + timedelta(days=40))
+    store._medians = (-1e18, {})
+    assert store.service_times() == {}  # more than a month ago
+
+
 def test_numbers_per_prefix_per_day_from_one(store: Store, clock: ManualClock):
     labels = [store.issue(p).ticket["label"] for p in "AABAC"]
     assert labels == ["A001", "A002", "B001", "A003", "C001"]
@@ -82,12 +179,7 @@ def test_issue_event_and_outlook(store: Store):
 
 def test_estimate_uses_recent_service_times(store: Store, clock: ManualClock):
     # five served A tickets taking 10 minutes each at counter 1
-    for _ in range(5):
-        store.issue("A")
-    for _ in range(5):
-        store.call_next(1)
-        clock.advance(600)
-    store.finish(1)
+    serve(store, clock, "A", counter=1, tickets=5, seconds_each=600)
     clock.advance(60)
     store._medians = (-1e18, {})
     assert store.service_times()["A"] == pytest.approx(600, abs=1)
