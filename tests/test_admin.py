@@ -59,6 +59,7 @@ from .admin_support import (
     until,
 )
 from .conftest import REPO, local
+from .test_staff_support import flood_reads
 
 Scenario = Callable[[Kit, Pilot], Awaitable[None]]
 
@@ -693,3 +694,16 @@ def test_only_the_newest_range_is_computed_to_the_end(tmp_path, template):
     long_days = [done for first, done in seen if first == "2024-11-27"]
     assert len(long_days) < 200  # stopped early (731 days in all)
     assert [done for first, done in seen if first == FIRST][-1] == 14
+
+
+def test_reads_arriving_while_the_admin_screen_closes_are_dropped(tmp_path, template):
+    """As for the staff console and the board: a read in flight while the app shuts down
+    is dropped, not drawn into tables that are already gone."""
+    for attempt in range(3):
+        async def scenario(kit: Kit, pilot: Pilot) -> None:
+            await signed_in(kit, pilot)
+            flood_reads(kit.app, lambda: kit.app.today)
+
+        folder = tmp_path / str(attempt)
+        folder.mkdir()
+        drive(folder, template, scenario)

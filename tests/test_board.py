@@ -26,6 +26,7 @@ from .conftest import require_tool
 from .test_staff_support import (
     BOARD_SIZE,
     Site,
+    flood_reads,
     run_app,
     screen_text,
     sign_in,
@@ -416,3 +417,19 @@ def test_a_broken_store_file_does_not_take_the_board_down(site, tmp_path):
         assert t("en", "board.no_calls") in screen_text(app)
 
     run_app(app, scenario, BOARD_SIZE)
+
+
+def test_reads_arriving_while_the_board_closes_are_dropped(site):
+    """As for the staff console: a read in flight while the board shuts down is dropped,
+    not drawn into widgets that are already gone."""
+    site.store.issue("A")
+    site.store.call_next(1)
+
+    async def scenario(pilot: Pilot) -> None:
+        await loaded(pilot)
+        app = pilot.app
+        assert isinstance(app, BoardApp)
+        flood_reads(app, lambda: app.data)
+
+    for _ in range(5):
+        run_app(site.board(), scenario, BOARD_SIZE)

@@ -18,6 +18,7 @@ from kiosk.ui.staff import (
     ConsoleScreen,
     ReclassifyDialog,
     SignInScreen,
+    StaffApp,
     TransferDialog,
 )
 from kiosk.ui.status_widgets import BigText
@@ -26,6 +27,7 @@ from .test_staff_support import (
     NAME,
     PIN,
     Site,
+    flood_reads,
     message_of,
     run_app,
     screen_text,
@@ -566,3 +568,18 @@ def test_a_broken_store_file_is_a_plain_message_on_the_sign_in_screen(site, tmp_
         assert isinstance(app.screen, SignInScreen)
 
     run_app(app, scenario)
+
+
+def test_reads_arriving_while_the_console_closes_are_dropped(site):
+    """The follower thread posts what it read at any moment, also while the app shuts
+    down and its screens' widgets are already gone; those reads must be dropped quietly
+    (seen once under load: NoMatches '#who' ended the app with a traceback)."""
+
+    async def scenario(pilot: Pilot) -> None:
+        await signed_in_console(pilot)
+        app = pilot.app
+        assert isinstance(app, StaffApp)
+        flood_reads(app, lambda: app.view)  # the app closes as soon as this returns
+
+    for _ in range(5):  # the window is small: close the console a few times
+        run_app(site.staff(), scenario)

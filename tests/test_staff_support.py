@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -141,3 +142,20 @@ def message_of(app: App[Any]) -> str:
 
 def now_iso(site: Site) -> str:
     return iso(site.clock.now())
+
+
+def flood_reads(app: App[Any], data: Callable[[], Any]) -> None:
+    """Start posting `Fresh(data())` to `app` every millisecond from a thread, as a busy
+    follower would, until the app's loop is gone: for closing an app with reads in flight."""
+    from kiosk.ui.status_widgets import Fresh
+
+    def run() -> None:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                app.post_message(Fresh(data()))
+            except RuntimeError:  # the loop has closed: the app is gone
+                return
+            time.sleep(0.001)
+
+    threading.Thread(target=run, daemon=True).start()

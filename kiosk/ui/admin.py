@@ -1255,6 +1255,10 @@ class AdminApp(App[None]):
         await self.switch_screen(AdminScreen(person["name"]))
 
     def on_fresh(self, message: Fresh[TodayData]) -> None:
+        if not self.is_running:
+            # Shutting down: the screens' widgets may already be gone (a read posted just
+            # before the app began to close would otherwise fail to find them).
+            return
         if message.data is None:
             self.log.error(f"admin: cannot read the store: {message.error}")
             return

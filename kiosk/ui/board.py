@@ -322,6 +322,10 @@ class BoardApp(App[None]):
     # -- what the follower read ------------------------------------------------------------
 
     def on_fresh(self, message: Fresh[BoardData]) -> None:
+        if not self.is_running:
+            # Shutting down: the screens' widgets may already be gone (a read posted just
+            # before the app began to close would otherwise fail to find them).
+            return
         if message.data is None:
             self.error = message.error
             self.log.error(f"board: cannot read the store: {message.error}")

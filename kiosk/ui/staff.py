@@ -524,6 +524,10 @@ class StaffApp(App[None]):
         self.store.close()
 
     def on_fresh(self, message: Fresh[CounterView]) -> None:
+        if not self.is_running:
+            # Shutting down: the screens' widgets may already be gone (a read posted just
+            # before the app began to close would otherwise fail to find them).
+            return
         if message.data is None:
             self.log.error(f"staff: cannot read the store: {message.error}")
             return
