@@ -241,8 +241,8 @@ _DROPPED_IN_V3 = (
 def _drop_write_indexes_v3(db: sqlite_utils.Database) -> None:
     """Every index is another page written, in the WAL and through its fsync, on every
     verb that touches its columns: with these five a lifecycle (issue, call, finish) wrote
-    ~40 WAL pages, without them ~20, for queries that the remaining indexes answer as
-    fast (checked with `benchmarks/report_bench.py` and `admin_bench.py`)."""
+    ~40 WAL pages, without them ~23, for queries that the remaining indexes answer as
+    fast (`benchmarks/report_bench.py`: the same times on a 1.5 M-ticket year)."""
     for name in _DROPPED_IN_V3:
         db.execute(f"DROP INDEX IF EXISTS {name}")
 
