@@ -22,6 +22,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     field_validator,
     model_validator,
@@ -233,6 +234,10 @@ class Printer(_Model):
     """Paper roll width."""
     timeout_s: float = Field(3, gt=0, le=60)
     """Longest a print may take before it counts as failed."""
+    status: StrictBool = True
+    """For `network`, `usb` and `serial`: ask the printer's state (DLE EOT) before and after
+    each slip. Set false only for a printer that never answers those queries: its slips are
+    then sent without confirmation and its paper is not reported."""
 
     @model_validator(mode="after")
     def _complete(self) -> Printer:

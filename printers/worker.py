@@ -221,7 +221,7 @@ class _Job:
 
     def _to_device(self) -> Outcome:
         connection = self.printer.connection
-        answers = connection in STATUS_CONNECTIONS
+        answers = connection in STATUS_CONNECTIONS and self.printer.status
         phase = "connecting"
         try:
             self.device = open_printer(self.name, self.printer, timeout_s=max(0.01, self.left()))
@@ -229,7 +229,12 @@ class _Job:
             return self.outcome(False, "offline", str(exc))
         device = self.device
         state = "unknown"
-        note = f"{describe(self.printer)}; paper state not reported" if not answers else None
+        note = None
+        if connection in STATUS_CONNECTIONS and not answers:
+            note = (f"{describe(self.printer)}; status queries off (status = false):"
+                    " slips are sent unconfirmed, paper state not reported")
+        elif not answers:
+            note = f"{describe(self.printer)}; paper state not reported"
         try:
             if answers:
                 phase = "checking status"
@@ -248,7 +253,7 @@ class _Job:
                                         f"CUPS queue {self.printer.cups} is stopped")
             if self.data is not None and not self.abandoned:
                 phase = "sending the slip"
-                if answers:
+                if connection in STATUS_CONNECTIONS:
                     set_timeout(device, connection, self.left())
                 device._raw(self.data)  # python-escpos' raw output; the slip is one write
                 if answers:
@@ -260,7 +265,7 @@ class _Job:
                                             "paper ran out while printing the slip")
                 else:
                     phase = "handing the job over"
-                    device.close()  # CUPS/LP submit the job on close
+                    device.close()  # CUPS/LP submit the job on close; others flush
             return self.outcome(True, state, note=note)
         except _NoAnswer as exc:
             return self.outcome(False, "offline", f"{phase}: {exc} within {self.budget_s:g} s")

@@ -78,6 +78,7 @@ def test_relative_paths_follow_the_config_file():
         ("timeout_s = 3", "timeout_s = -2", "config.toml: printers.main.timeout_s:"),
         ("rate = 140", "rate = 1400", "config.toml: speech.rate:"),
         ("timeout_s = 3", "timeout_s = 3\nport = 70000", "config.toml: printers.main.port:"),
+        ("timeout_s = 3", 'timeout_s = 3\nstatus = "no"', "config.toml: printers.main.status:"),
         ("head_start_minutes = 60 ", 'head_start_minutes = "loose" ',
          'config.toml: queue.head_start_minutes: must be minutes (0..1440) or "strict"'),
         ('connection = "file"', 'connection = "wifi"', "config.toml: printers.main.connection:"),

@@ -85,6 +85,29 @@ def test_a_failed_print_loses_nothing_and_says_why(tmp_path, fault):
         assert 0 < len(fake.received) <= 200  # the printer got part of the slip
 
 
+def test_status_off_prints_on_a_printer_that_never_answers_status(tmp_path):
+    """`status = false` is for a printer that reads slips but never answers DLE EOT (with
+    status on, that printer is "offline", above): its slip is sent unconfirmed, and its
+    devices row says so instead of reporting paper it cannot know."""
+    with FakePrinter(behaviour="silent") as fake:
+        settings = printer_settings(tmp_path, **network(fake.port, TIMEOUT_S, status=False))
+        with Store(settings, clock=ManualClock(local(9, 0))) as store:
+            issued = store.issue("A", "lansia", lang="en")
+            started = time.perf_counter()
+            assert print_issued(store, issued, None) is True
+            assert time.perf_counter() - started < TIMEOUT_S  # no status query waited on
+            kinds = ticket_events(store, issued.ticket["id"])
+            assert [kind for kind, _ in kinds] == ["issued", "printed"]
+            device = store.devices()["main"]
+            assert device["state"] == "unknown"
+            assert "status queries off" in device["detail"], device["detail"]
+            assert printer_events(store) == []  # unknown is not a problem to announce
+        fake.wait_for_cuts(1)
+        slip = read(fake.slips()[0], "TM-T20II").texts()
+        assert "A001" in slip and "PRIORITY" in slip, slip
+        assert b"\x10\x04" not in fake.received  # no DLE EOT was sent
+
+
 def test_paper_low_prints_and_tells_staff_once(tmp_path):
     with FakePrinter(paper="low") as fake:
         settings = printer_settings(tmp_path, **network(fake.port, TIMEOUT_S))
