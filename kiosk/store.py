@@ -464,12 +464,10 @@ class Store:
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def _returning(self, sql: str, params: tuple[Any, ...]) -> Row:
-        """The row an INSERT/UPDATE ... RETURNING * wrote: no second statement to read it."""
-        cur = self.conn.execute(sql, params)
-        row = cur.fetchone()
-        names = [d[0] for d in cur.description]
-        cur.fetchall()  # step to the end, so the statement is finished before COMMIT
-        return dict(zip(names, row, strict=True))
+        """The one row an INSERT/UPDATE ... RETURNING * wrote: no second statement to read
+        it. (_rows reads to the end, so the statement is finished before COMMIT.)"""
+        (row,) = self._rows(sql, params)
+        return row
 
     def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Row | None:
         rows = self._rows(sql, params)
@@ -697,11 +695,12 @@ class Store:
     def service_times(self) -> dict[str, float]:
         """Each service's median service time (seconds) over its recent finished tickets."""
         stamp, cached = self._medians
-        now = self.now().timestamp()
+        moment = self.now()
+        now = moment.timestamp()
         if 0 <= now - stamp < MEDIAN_TTL_S:
             return cached
         medians: dict[str, float] = {}
-        today = self.now().astimezone(self.tz).date()
+        today = moment.astimezone(self.tz).date()
         for service in self.settings.services:
             # Newest day first on the (state, day, service) index, until the window is full.
             rows: list[tuple[str, str]] = []
