@@ -57,14 +57,13 @@ from typing import Any, TextIO
 from kiosk import clock as clk
 from kiosk.config import Settings
 from kiosk.exceptions import UsageError
+from kiosk.store import COUNTER_KINDS, INDEXED_KINDS_SQL
 
 BIN_S = 6.0
 """Waits and service times are binned to this many seconds for percentiles (0.1 min)."""
 CACHE_VERSION = 1
 CLASSES = ("priority", "regular")
 KINDS = ("overall", "service", "counter", "hour", "class")
-OPEN_STATES = ("waiting", "called", "serving")
-COUNTER_KINDS = ("counter_opened", "counter_paused", "counter_resumed", "counter_closed")
 OUTCOME_FIELD = {
     "done": "served",
     "no_show": "no_show",
@@ -222,7 +221,7 @@ class _Engine:
         marks = ", ".join("?" for _ in COUNTER_KINDS)
         rows = self.conn.execute(
             f"SELECT counter, kind, MAX(id) FROM events WHERE kind IN ({marks}) AND at < ?"
-            " GROUP BY counter",
+            f" AND {INDEXED_KINDS_SQL} GROUP BY counter",
             (*COUNTER_KINDS, start_at),
         ).fetchall()
         return {int(c): _state_after(k) for c, k, _ in rows if c is not None}
@@ -244,7 +243,7 @@ class _Engine:
         marks = ", ".join("?" for _ in COUNTER_KINDS)
         events = self.conn.execute(
             f"SELECT counter, kind, at FROM events WHERE kind IN ({marks})"
-            " AND at >= ? AND at < ? ORDER BY at, id",
+            f" AND at >= ? AND at < ? AND {INDEXED_KINDS_SQL} ORDER BY at, id",
             (*COUNTER_KINDS, start_at, end_at),
         ).fetchall()
         total: dict[int, float] = {}
@@ -529,12 +528,17 @@ class _Cache:
     def settled(self, first: date, last: date) -> bool:
         if last.isoformat() >= self.today:
             return False
-        marks = ", ".join("?" for _ in OPEN_STATES)
+        # Each through its partial index: the queue, and what counters have open (`+day`:
+        # a handful of open tickets, never the day range of the unique index).
+        days = (first.isoformat(), last.isoformat())
         row = self.conn.execute(
-            f"SELECT 1 FROM tickets WHERE day BETWEEN ? AND ? AND state IN ({marks}) LIMIT 1",
-            (first.isoformat(), last.isoformat(), *OPEN_STATES),
+            "SELECT EXISTS (SELECT 1 FROM tickets WHERE state = 'waiting'"
+            "   AND day BETWEEN ? AND ?)"
+            " OR EXISTS (SELECT 1 FROM tickets WHERE state IN ('called', 'serving')"
+            "   AND +day BETWEEN ? AND ?)",
+            days + days,
         ).fetchone()
-        return row is None
+        return not row[0]
 
     def put_many(self, items: list[tuple[str, Partial]]) -> None:
         if not items or not self.writable:
@@ -850,7 +854,7 @@ def _calls_by_hour(conn: sqlite3.Connection, settings: Settings, first: date, la
         sql = (f"SELECT {hour}, COUNT(*) FROM events e"
                + (" JOIN tickets t ON t.id = e.ticket_id" if filters.priority is not None
                   else "")
-               + " WHERE e.kind = 'called' AND e.at >= ? AND e.at < ?")
+               + f" WHERE e.kind = 'called' AND e.at >= ? AND e.at < ? AND e.{INDEXED_KINDS_SQL}")
         params: list[Any] = [clk.day_bounds_utc(start, tz)[0], clk.day_bounds_utc(end, tz)[1]]
         if filters.counter is not None:
             sql += " AND e.counter = ?"

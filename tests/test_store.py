@@ -71,10 +71,11 @@ def test_a_first_release_store_is_migrated_and_keeps_its_data(
     settings: cfg.Settings, clock: ManualClock
 ):
     """A file made by schema 1 (the first release) opens as the current schema: same rows,
-    the views of 2, and without the five indexes schema 3 dropped to write fewer pages."""
+    the views of 2, without the five indexes schema 3 dropped to write fewer pages, and
+    with schema 4's partial indexes in place of the two it replaced."""
     import sqlite_utils
 
-    from kiosk.store import _DROPPED_IN_V3, MIGRATIONS
+    from kiosk.store import _DROPPED_IN_V3, _PARTIAL_INDEXES_V4, MIGRATIONS
 
     path = Path(settings.store.path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,42 +93,77 @@ def test_a_first_release_store_is_migrated_and_keeps_its_data(
     old.conn.close()
 
     with Store(settings, clock=clock) as s:
-        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         names = {i.name for i in s.db["tickets"].indexes + s.db["events"].indexes}
         assert not names & set(_DROPPED_IN_V3)
+        assert "idx_tickets_state_day_service" not in names
+        partial = s.conn.execute(
+            "SELECT name FROM pragma_index_list('tickets') WHERE partial"
+            " UNION ALL SELECT name FROM pragma_index_list('events') WHERE partial"
+        ).fetchall()
+        assert {n for (n,) in partial} == set(_PARTIAL_INDEXES_V4)
         assert {"serve_times", "daily_summary"} <= set(s.db.view_names())
         assert s.find("A001")["state"] == "waiting"
         assert s.issue("A").ticket["label"] == "A002"  # numbering continues
         assert [e["kind"] for e in s.events_after(0)] == ["issued", "issued"]
+        # The old row is in the queue the new index holds: it is called first.
+        assert s.call_next(1)["label"] == "A001"
     assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 def test_hot_queries_use_their_index(store: Store):
-    """Guard for schema 3's fewer indexes: each query a verb or a screen runs for every
-    ticket goes through the index meant for it, never through a whole table."""
+    """Guard for schema 3's fewer indexes and schema 4's partial ones: each query a verb, a
+    screen or a report runs often goes through the index meant for it, never through a
+    whole table (a partial index is only taken when the query repeats its WHERE)."""
+    from kiosk.reports import COUNTER_KINDS
+    from kiosk.store import INDEXED_KINDS_SQL
+
     day = "2026-11-27"
-    unique, state = "idx_tickets_day_prefix_number", "idx_tickets_state_day_service"
+    unique = "idx_tickets_day_prefix_number"
+    waiting, open_, kinds = "idx_tickets_waiting", "idx_tickets_open", "idx_events_kind_at"
+    marks = ", ".join("?" for _ in COUNTER_KINDS)
     queries = [
         (unique, "SELECT MAX(number) FROM tickets WHERE day = ? AND prefix = ?", (day, "A")),
         (unique, "SELECT * FROM tickets WHERE day = ? AND prefix = ? AND number = ?",
          (day, "A", 1)),
-        (state, "SELECT * FROM tickets WHERE state IN ('called', 'serving') AND counter = ?",
+        (open_, "SELECT * FROM tickets WHERE state IN ('called', 'serving') AND counter = ?",
          (1,)),
-        (state, "SELECT id, service, need, order_at FROM tickets WHERE state = 'waiting'"
-         " AND day = ?", (day,)),
-        (state, "SELECT counter, service, called_at FROM tickets"
+        ("COVERING INDEX " + waiting, "SELECT id, service, need, order_at FROM tickets"
+         " WHERE state = 'waiting' AND day = ?", (day,)),
+        (open_, "SELECT counter, service, called_at FROM tickets"
          " WHERE state IN ('called', 'serving') AND counter IS NOT NULL ORDER BY called_at", ()),
-        (state, "SELECT finished_at, called_at FROM tickets WHERE state = 'done' AND day = ?"
-         " AND service = ? AND finished_at IS NOT NULL AND called_at IS NOT NULL", (day, "A")),
+        (unique, "SELECT service, finished_at, called_at FROM tickets WHERE day = ?"
+         " AND state = 'done' AND finished_at IS NOT NULL AND called_at IS NOT NULL", (day,)),
+        (waiting, "SELECT id FROM tickets WHERE state = 'waiting' AND day < ?", (day,)),
+        (open_, "SELECT id, state, counter FROM tickets WHERE state IN ('called', 'serving')"
+         " AND +day < ?", (day,)),
+        (waiting, "SELECT service, need IS NOT NULL AS priority, COUNT(*) AS n,"
+         " MIN(queued_at) AS oldest FROM tickets WHERE state = 'waiting' AND day = ?"
+         " GROUP BY service, need IS NOT NULL", (day,)),
+        (waiting, "SELECT need IS NOT NULL, COUNT(*), MIN(queued_at) FROM tickets"
+         " WHERE state = 'waiting' AND day = ? GROUP BY need IS NOT NULL", (day,)),
         ("idx_events_at", "SELECT MAX(at) FROM events", ()),
         ("PRIMARY KEY", "SELECT * FROM events WHERE id > ? AND +kind IN (?, ?) ORDER BY id"
          " LIMIT ?", (0, "called", "recalled", 10)),
-        ("idx_events_kind_at", "SELECT MAX(id) FROM events WHERE kind IN (?, ?) AND at >= ?"
-         " GROUP BY ticket_id", ("called", "recalled", "2026-11-27")),
+        (kinds, "SELECT MAX(id) FROM events WHERE kind IN (?, ?) AND at >= ?"
+         f" AND {INDEXED_KINDS_SQL} GROUP BY ticket_id", ("called", "recalled", day)),
+        (kinds, f"SELECT counter, kind, at FROM events WHERE kind IN ({marks})"
+         f" AND at >= ? AND at < ? AND {INDEXED_KINDS_SQL} ORDER BY at, id",
+         (*COUNTER_KINDS, day, "2026-11-28")),
+        (kinds, "SELECT COUNT(*) FROM events e WHERE e.kind = 'called' AND e.at >= ?"
+         f" AND e.at < ? AND e.{INDEXED_KINDS_SQL}", (day, "2026-11-28")),
     ]
     for index, sql, params in queries:
-        plan = " / ".join(r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + sql, params))
-        assert plan.startswith("SEARCH") and index in plan, (sql, plan)
+        steps = [r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+        # A SCAN is allowed only of a partial index (its few rows), never of a table.
+        assert index in steps[0] and (
+            steps[0].startswith("SEARCH") or "INDEX idx_tickets_open" in steps[0]), (sql, steps)
+    # Both halves of "is anything still open in these days?" (reports' settled check).
+    plan = [r[3] for r in store.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT EXISTS (SELECT 1 FROM tickets WHERE state = 'waiting'"
+        " AND day BETWEEN ? AND ?) OR EXISTS (SELECT 1 FROM tickets WHERE state IN"
+        " ('called', 'serving') AND +day BETWEEN ? AND ?)", (day, day, day, day))]
+    assert any(waiting in step for step in plan) and any(open_ in step for step in plan), plan
 
 
 def test_a_label_is_found_by_prefix_and_number(store: Store):
