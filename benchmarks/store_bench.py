@@ -1,6 +1,9 @@
 """Store benchmark: issue() latency against the floor of a bare sqlite3 INSERT+COMMIT with the
 same pragmas on the same disk, and issue+call+finish lifecycles per second with 1, 4 and 16
-processes next to bare sqlite3 doing the same number of commits.
+processes next to bare sqlite3 doing the same number of commits, with the CPU time a
+lifecycle took (user: SQLite and Python; system: the writes and syncs) and, with several
+processes, how much of the work the busiest one did (SQLite's busy handler sleeps, so a
+process that releases the lock and takes it again at once can keep it for long stretches).
 
 The disk here is shared and its fsync time drifts by tens of percent within a minute, so
 the throughput runs alternate bare and store, several rounds of each, and report the
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import multiprocessing as mp
+import resource
 import sqlite3
 import statistics
 import sys
@@ -22,7 +26,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -106,16 +110,37 @@ def issue_latency(folder: Path, n: int, queue_length: int | None) -> list[float]
 # -- throughput ----------------------------------------------------------------------------
 
 
-def _run_for(seconds: float, lifecycle: Callable[[], None], ready: Any) -> int:
+def _run_for(seconds: float, lifecycle: Callable[[], None], ready: Any) -> Run:
     """Wait at the barrier until every process has started and set up (16 spawned
-    interpreters take seconds of CPU on 2 cores to import), then count lifecycles."""
+    interpreters take seconds of CPU on 2 cores to import), then count lifecycles and the
+    CPU time they took (user: SQLite and Python; system: the writes and the syncs)."""
     ready.wait()
     done = 0
+    before = resource.getrusage(resource.RUSAGE_SELF)
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
         lifecycle()
         done += 1
-    return done
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return Run(done, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime)
+
+
+class Run(NamedTuple):
+    """One process's share of a throughput run."""
+
+    lifecycles: int
+    user_s: float
+    system_s: float
+
+
+class Rate(NamedTuple):
+    """A throughput run: lifecycles per second, the busiest process's share of them, and
+    CPU per lifecycle (user, system) in microseconds."""
+
+    per_s: float
+    busiest: float
+    user_us: float
+    system_us: float
 
 
 def _bare_worker(path: str, seconds: float, ready: Any, result: mp.Queue) -> None:
@@ -188,7 +213,7 @@ WORKERS: dict[str, Callable[..., None]] = {
     "store": _store_worker, "schema-sql": _schema_sql_worker}
 
 
-def throughput(kind: str, procs: int, folder: Path, seconds: float) -> float:
+def throughput(kind: str, procs: int, folder: Path, seconds: float) -> Rate:
     result: mp.Queue = SPAWN.Queue()
     ready = SPAWN.Barrier(procs)
     db = folder / f"{kind}-{procs}-{next(_RUNS)}.db"  # a new file each run
@@ -207,7 +232,8 @@ def throughput(kind: str, procs: int, folder: Path, seconds: float) -> float:
             workers.append(SPAWN.Process(target=WORKERS[kind], args=args))
     for w in workers:
         w.start()
-    total = sum(result.get(timeout=seconds + 120) for _ in workers)
+    runs: list[Run] = [result.get(timeout=seconds + 120) for _ in workers]
+    total = sum(r.lifecycles for r in runs)
     for w in workers:
         w.join()
     if kind == "store":
@@ -221,7 +247,9 @@ def throughput(kind: str, procs: int, folder: Path, seconds: float) -> float:
             assert dupes == 0 and double_calls == 0, (dupes, double_calls)
     for leftover in folder.glob(db.name + "*"):
         leftover.unlink()
-    return total / seconds
+    return Rate(total / seconds, max(r.lifecycles for r in runs) / max(total, 1),
+                sum(r.user_s for r in runs) / max(total, 1) * 1e6,
+                sum(r.system_s for r in runs) / max(total, 1) * 1e6)
 
 
 def wal_pages_per_lifecycle(folder: Path, n: int = 300) -> float:
@@ -274,19 +302,30 @@ def main() -> None:
         for procs in (1, 4, 16):
             # At 4 processes also the same lifecycle as bare SQL on the store's schema.
             kinds = ("bare", "store", "schema-sql") if procs == 4 else ("bare", "store")
-            rates: dict[str, list[float]] = {kind: [] for kind in kinds}
+            runs: dict[str, list[Rate]] = {kind: [] for kind in kinds}
             for _ in range(args.rounds):
                 for kind in kinds:
-                    rates[kind].append(throughput(kind, procs, folder, args.seconds))
+                    runs[kind].append(throughput(kind, procs, folder, args.seconds))
             for kind in kinds[1:]:
-                ratios = sorted(r / b for r, b in zip(rates[kind], rates["bare"], strict=True))
-                print(f"  {procs:2d} processes: {kind:10s} {statistics.median(rates[kind]):7.1f}/s"
-                      f"   bare {statistics.median(rates['bare']):7.1f}/s"
+                ratios = sorted(r.per_s / b.per_s
+                                for r, b in zip(runs[kind], runs["bare"], strict=True))
+                print(f"  {procs:2d} processes: {kind:10s} {_median(runs[kind], 'per_s'):7.1f}/s"
+                      f"   bare {_median(runs['bare'], 'per_s'):7.1f}/s"
                       f"   ratio {statistics.median(ratios):5.1%}"
                       f" (rounds {ratios[0]:.0%}–{ratios[-1]:.0%})"
                       + ("   target >= 50%" if procs == 4 and kind == "store" else "")
                       + ("   (a bound: no checks, no outlook)" if kind == "schema-sql" else ""))
+            # What a lifecycle cost in CPU, and how the write lock was shared.
+            for kind in kinds:
+                print(f"  {'':14s}{kind:10s} CPU per lifecycle: user"
+                      f" {_median(runs[kind], 'user_us'):4.0f} µs, system"
+                      f" {_median(runs[kind], 'system_us'):4.0f} µs"
+                      + (f"; the busiest process did {_median(runs[kind], 'busiest'):4.0%}"
+                         " of them" if procs > 1 else ""))
 
+
+def _median(runs: list[Rate], field: str) -> float:
+    return statistics.median(getattr(r, field) for r in runs)
 
 if __name__ == "__main__":
     main()

@@ -342,7 +342,8 @@ class Store:
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
         # Checkpoint every ~40 MB of WAL instead of 4 MB: hot index pages are copied back
-        # once instead of ten times, which is worth ~15% of write throughput here.
+        # once instead of ten times (worth ~15% of write throughput under schema 2; under
+        # schema 4, 1,000 / 3,000 / 10,000 pages measure the same within the disk's noise).
         conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
         self.db = sqlite_utils.Database(conn)
         self._medians: tuple[float, dict[str, float]] = (-1e18, {})
@@ -819,18 +820,17 @@ class Store:
 
     # -- counter verbs ---------------------------------------------------------------------
 
-    def _finish_current(self, counter: int, at: str, actor: str | None,
-                        current: Row | None = None) -> Row | None:
-        """Finish `current` (or the counter's current ticket, read here when not given)."""
-        current = current or self.current(counter)
-        if current is None:
-            return None
-        done = self._returning(
-            "UPDATE tickets SET state = 'done', finished_at = ? WHERE id = ? RETURNING *",
-            (at, current["id"]),
+    def _finish_open(self, counter: int, at: str, actor: str | None) -> Row | None:
+        """Finish what the counter has called or is serving (one UPDATE through the open
+        index, no read first); returns the finished ticket, or None when there was none."""
+        done = self._rows(
+            "UPDATE tickets SET state = 'done', finished_at = ?"
+            " WHERE state IN ('called', 'serving') AND counter = ? RETURNING *",
+            (at, counter),
         )
-        self._event("finished", at, ticket_id=current["id"], counter=counter, actor=actor)
-        return done
+        for row in done:  # one, unless an older ticket was somehow left open here too
+            self._event("finished", at, ticket_id=row["id"], counter=counter, actor=actor)
+        return max(done, key=lambda r: r["called_at"] or "") if done else None
 
     def _counter_state(self, counter: int) -> str:
         row = self._one("SELECT state FROM counters WHERE id = ?", (counter,))
@@ -848,7 +848,7 @@ class Store:
                 raise NotAllowed(f"counter {counter} is paused; resume it first")
             if state == "closed":
                 self._set_counter(counter, "open", at, actor, "counter_opened")
-            self._finish_current(counter, at, actor)
+            self._finish_open(counter, at, actor)
             today = clk.local_day(now, self.tz)
             self._roll_day(today, at)
             chosen = queue.choose_next(self._waiting(today), services, self._head_start)
@@ -915,9 +915,11 @@ class Store:
             return self.ticket(current["id"])
 
     def finish(self, counter: int, *, actor: str | None = None) -> Row:
+        self._check_counter(counter)
         with self.transaction():
-            current = self._require_current(counter, OPEN_STATES, "finish")
-            done = self._finish_current(counter, clk.iso(self.now()), actor, current)
+            done = self._finish_open(counter, clk.iso(self.now()), actor)
+            if done is None:  # nothing open: say why, as the other counter verbs do
+                self._require_current(counter, OPEN_STATES, "finish")
         assert done is not None
         return done
 
