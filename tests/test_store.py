@@ -12,7 +12,7 @@ import pytest
 from kiosk import config as cfg
 from kiosk.clock import ManualClock
 from kiosk.exceptions import IssueRefused, NotAllowed, PinError, UsageError
-from kiosk.store import SCHEMA_VERSION, Store
+from kiosk.store import MEDIAN_DAYS, SCHEMA_VERSION, Store
 
 from .conftest import local, write_config
 
@@ -186,6 +186,29 @@ def test_medians_reach_back_to_earlier_days(store: Store, clock: ManualClock):
     clock.set(local(8, 1, day=28) + timedelta(days=40))
     store._medians = (-1e18, {})
     assert store.service_times() == {}  # more than a month ago
+
+
+def test_medians_read_earlier_days_once_an_hour(store: Store, clock: ManualClock):
+    """The once-a-minute refresh reads only today's finished tickets; the earlier days of
+    the window (which no longer change) are read again after an hour or on a new day."""
+    serve(store, clock, "B", counter=2, tickets=3, seconds_each=240)
+    clock.set(local(9, 0, day=28))
+    reads: list[str] = []
+    store.conn.set_trace_callback(
+        lambda sql: reads.append(sql) if "state = 'done'" in sql else None)
+
+    def refresh() -> dict[str, float]:
+        reads.clear()
+        clock.advance(61)  # past the one-minute cache
+        return store.service_times()
+
+    assert refresh() == {"B": pytest.approx(240, abs=1)}
+    assert len(reads) == MEDIAN_DAYS  # today, then 30 earlier days (B's window is not full)
+    serve(store, clock, "A", counter=1, tickets=2, seconds_each=120)  # today
+    medians = refresh()
+    assert medians["A"] == pytest.approx(120, abs=1) and len(reads) == 1
+    clock.advance(3600)
+    assert refresh()["B"] == pytest.approx(240, abs=1) and len(reads) == MEDIAN_DAYS
 
 
 def test_numbers_per_prefix_per_day_from_one(store: Store, clock: ManualClock):
