@@ -799,7 +799,7 @@ class Store:
             day = (today - timedelta(days=back)).isoformat()
             for service, pairs in self._finished_on(day).items():
                 if service in wanted:
-                    out.setdefault(service, []).extend(pairs)
+                    out[service] = (out.get(service, []) + pairs)[:MEDIAN_WINDOW]
             wanted = {s for s in wanted if len(out.get(s, [])) < MEDIAN_WINDOW}
         return out
 
