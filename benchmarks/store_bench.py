@@ -110,21 +110,6 @@ def issue_latency(folder: Path, n: int, queue_length: int | None) -> list[float]
 # -- throughput ----------------------------------------------------------------------------
 
 
-def _run_for(seconds: float, lifecycle: Callable[[], None], ready: Any) -> Run:
-    """Wait at the barrier until every process has started and set up (16 spawned
-    interpreters take seconds of CPU on 2 cores to import), then count lifecycles and the
-    CPU time they took (user: SQLite and Python; system: the writes and the syncs)."""
-    ready.wait()
-    done = 0
-    before = resource.getrusage(resource.RUSAGE_SELF)
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        lifecycle()
-        done += 1
-    after = resource.getrusage(resource.RUSAGE_SELF)
-    return Run(done, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime)
-
-
 class Run(NamedTuple):
     """One process's share of a throughput run."""
 
@@ -141,6 +126,21 @@ class Rate(NamedTuple):
     busiest: float
     user_us: float
     system_us: float
+
+
+def _run_for(seconds: float, lifecycle: Callable[[], None], ready: Any) -> Run:
+    """Wait at the barrier until every process has started and set up (16 spawned
+    interpreters take seconds of CPU on 2 cores to import), then count lifecycles and the
+    CPU time they took (user: SQLite and Python; system: the writes and the syncs)."""
+    ready.wait()
+    done = 0
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        lifecycle()
+        done += 1
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return Run(done, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime)
 
 
 def _bare_worker(path: str, seconds: float, ready: Any, result: mp.Queue) -> None:
