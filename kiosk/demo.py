@@ -347,8 +347,8 @@ class FastWriter:
     def day_close(self, *, actor: str | None = None) -> int:
         now, at = self._now()
         expired = 0
-        # The store's query walks its (state, day, service) index: the same order here.
-        order = sorted(self.tickets.values(), key=lambda t: (t["day"], t["service"], t["id"]))
+        # The store expires them in the order they were issued: the same order here.
+        order = sorted(self.tickets.values(), key=lambda t: t["id"])
         for ticket in order:
             if ticket["state"] == "waiting":
                 ticket["state"] = "expired"

@@ -573,9 +573,9 @@ class Store:
 
     def current(self, counter: int) -> Row | None:
         """The ticket a counter has called or is serving, if any."""
-        # Through the (state, day, service) index: only a few tickets are called or being
-        # served at any moment, about one per counter (the newest wins, sorted here rather
-        # than in a temporary B-tree).
+        # Through the partial index of open tickets: only a few are called or being served
+        # at any moment, about one per counter (the newest wins, chosen here rather than
+        # sorted in a temporary B-tree).
         rows = self._rows(
             "SELECT * FROM tickets WHERE state IN ('called', 'serving') AND counter = ?",
             (counter,),
@@ -618,7 +618,13 @@ class Store:
 
     def _expire_before(self, day: str, at: str, actor: str) -> int:
         """Expire what still waits from days before `day`; returns how many."""
-        rows = self._rows("SELECT id FROM tickets WHERE state = 'waiting' AND day < ?", (day,))
+        # Expired in the order they were issued (their events too): the queue's index
+        # returns them by day, service and need, and `ORDER BY id` would tempt SQLite into
+        # walking the whole table in rowid order instead.
+        rows = sorted(
+            self._rows("SELECT id FROM tickets WHERE state = 'waiting' AND day < ?", (day,)),
+            key=lambda row: row["id"],
+        )
         for row in rows:
             self.conn.execute(
                 "UPDATE tickets SET state = 'expired', finished_at = ? WHERE id = ?",

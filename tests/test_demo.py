@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from kiosk import cli, demo, reports
 from kiosk import config as cfg
@@ -63,6 +64,34 @@ def test_fast_writer_writes_what_the_verbs_write(tmp_path: Path,
     assert {"transferred", "no_show", "counter_paused", "expired"} & kinds >= {
         "transferred", "no_show", "counter_paused"}
     assert fast_tickets == slow_tickets
+    assert fast_events == slow_events
+
+
+def test_fast_writer_expires_at_day_close_in_the_store_order(tmp_path: Path,
+                                                             settings: cfg.Settings) -> None:
+    """What still waits at day close is expired in issue order by both writers, whatever
+    the services and needs (the store reads it through an index ordered otherwise)."""
+    def day(target: Any, clock: ManualClock) -> None:
+        target.day_open(actor="demo")
+        for service, need in (("C", None), ("A", "lansia"), ("B", None), ("A", None)):
+            clock.advance(30)
+            target.issue(service, need, lang="id", actor="demo")
+        clock.advance(60)
+        assert target.day_close(actor="demo") == 4
+
+    read = "SELECT id, ticket_id, kind, at, counter, actor, detail FROM events ORDER BY id"
+    clock = ManualClock(local(9, 0, day=2, month=3))
+    with Store(settings, clock=clock, path=tmp_path / "verbs.db") as slow:
+        day(slow, clock)
+        slow_events = slow.conn.execute(read).fetchall()
+    clock = ManualClock(local(9, 0, day=2, month=3))
+    with Store(settings, clock=clock, path=tmp_path / "fast.db") as fast:
+        writer = demo.FastWriter(fast.conn, settings, clock)
+        day(writer, clock)
+        writer.flush()
+        fast_events = fast.conn.execute(read).fetchall()
+    expired = [e[1] for e in slow_events if e[2] == "expired"]
+    assert expired == sorted(expired) and len(expired) == 4
     assert fast_events == slow_events
 
 
