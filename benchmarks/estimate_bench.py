@@ -54,8 +54,9 @@ def replay(settings: cfg.Settings, folder: Path, load: float, days: int) -> dict
             # (Private helpers: a benchmark may look inside; the kiosk never needs this.)
             others = [w for w in store._waiting(t["day"]) if w.id != t["id"]]
             me = queue.Waiting(t["id"], t["service"], t["need"], t["order_at"])
-            raw = queue.estimate_wait_s(others, me, store.open_counters(),
-                                        store.service_times(), store._head_start)
+            medians = store.service_times()
+            raw = queue.estimate_wait_s(others, me, store.open_counters(medians), medians,
+                                        store._head_start)
             if queue.rounded_wait_minutes(raw) != issued.estimated_wait_min:
                 mismatches += 1
             estimates[t["id"]] = (issued.estimated_wait_min, raw)

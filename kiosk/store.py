@@ -809,8 +809,9 @@ class Store:
             wanted = {s for s in wanted if len(out.get(s, [])) < MEDIAN_WINDOW}
         return out
 
-    def open_counters(self) -> list[queue.OpenCounter]:
-        """The counters the estimate may count on, with when each will be free."""
+    def open_counters(self, medians: dict[str, float]) -> list[queue.OpenCounter]:
+        """The counters the estimate may count on, with when each will be free (a busy
+        counter's patron is expected to take the service's median, `service_times()`)."""
         with self._snapshot():
             # Tuples rather than _rows' dicts: this runs for every ticket issued.
             states = dict(self.conn.execute("SELECT id, state FROM counters").fetchall())
@@ -822,7 +823,6 @@ class Store:
                     " ORDER BY called_at"
                 )
             }
-            medians = self.service_times()
         staffed = [c for c in self._counter_services if states.get(c) in ("open", "paused")]
         # Before anyone signs in (the day is starting) assume every counter will open.
         now = self.now().timestamp()
@@ -840,8 +840,8 @@ class Store:
         """(people ahead, rounded estimated wait in minutes) for a waiting ticket."""
         with self._snapshot():
             waiting = self._waiting(ticket["day"])
-            counters = self.open_counters()
             medians = self.service_times()
+            counters = self.open_counters(medians)
         me = queue.Waiting(ticket["id"], ticket["service"], ticket["need"], ticket["order_at"])
         others = [w for w in waiting if w.id != me.id]
         ahead = queue.people_ahead(others, me, [me.service], self._head_start)
@@ -1378,8 +1378,8 @@ class Store:
         no open counter serves the service)."""
         now = self.now().timestamp()
         waiting = self._waiting(self.today())
-        counters = self.open_counters()
         medians = self.service_times()
+        counters = self.open_counters(medians)
         out = []
         for service in self.settings.services:
             # Last among equals: a probe id above every real id loses each tie.
