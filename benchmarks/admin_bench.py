@@ -35,6 +35,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from fast_writer import FastWriter  # noqa: E402
+
 from kiosk import config as cfg  # noqa: E402
 from kiosk import demo, reports  # noqa: E402
 from kiosk.clock import ManualClock  # noqa: E402
@@ -60,13 +62,13 @@ def build(settings: cfg.Settings, path: Path, days: int) -> tuple[int, float]:
     clock = ManualClock(datetime.combine(YEAR_START, dtime(6), tz))
     started = time.perf_counter()
     with Store(settings, clock=clock, path=path) as store:
-        writer = demo.FastWriter(store.conn, settings, clock)
-        for i in range(days):
-            demo.simulate_day(writer, clock, settings, YEAR_START + timedelta(days=i),
-                              demo.Plan(load=0.85), seed=1000 + i)
-            writer.flush()
-            if (i + 1) % 60 == 0:
-                print(f"  built {i + 1} days", file=sys.stderr, flush=True)
+        with FastWriter(store.path, settings, clock) as writer:
+            for i in range(days):
+                demo.simulate_day(writer, clock, settings, YEAR_START + timedelta(days=i),
+                                  demo.Plan(load=0.85), seed=1000 + i)
+                writer.flush()
+                if (i + 1) % 60 == 0:
+                    print(f"  built {i + 1} days", file=sys.stderr, flush=True)
         store.staff_add(ADMIN, "admin", PIN)
         store.conn.execute("ANALYZE")
         tickets = store.conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]

@@ -33,8 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kiosk import config as cfg  # noqa: E402
 from kiosk.clock import ManualClock  # noqa: E402
+from kiosk.rows import Call  # noqa: E402
 from kiosk.store import Store  # noqa: E402
-from kiosk.ui.board import BoardApp, Call  # noqa: E402
+from kiosk.ui.board import BoardApp  # noqa: E402
 
 MORNING = "2026-11-27T09:00:00+07:00"
 SIZE = (120, 34)

@@ -109,8 +109,7 @@ def main() -> None:
 
             def via_worker(i: int) -> None:
                 issued = store.issue(SERVICES[i % len(SERVICES)], lang="en", kiosk="lobby")
-                worker.submit(issued.ticket["id"], issued.people_ahead,
-                              issued.estimated_wait_min)
+                worker.submit(issued)
                 man.advance(1)
 
             with_worker = through(fake, count, via_worker)

@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from fast_writer import FastWriter  # noqa: E402
+
 from kiosk import config as cfg  # noqa: E402
 from kiosk import demo, reports  # noqa: E402
 from kiosk.clock import ManualClock  # noqa: E402
@@ -69,13 +71,13 @@ def build(settings: cfg.Settings, path: Path, days: int) -> tuple[int, int, floa
     plan = demo.Plan(load=0.85)
     started = time.perf_counter()
     with Store(settings, clock=clock, path=path) as store:
-        writer = demo.FastWriter(store.conn, settings, clock)
-        for i in range(days):
-            day = YEAR_START + timedelta(days=i)
-            demo.simulate_day(writer, clock, settings, day, plan, seed=1000 + i)
-            writer.flush()
-            if (i + 1) % 30 == 0:
-                print(f"  built {i + 1} days", file=sys.stderr, flush=True)
+        with FastWriter(store.path, settings, clock) as writer:
+            for i in range(days):
+                day = YEAR_START + timedelta(days=i)
+                demo.simulate_day(writer, clock, settings, day, plan, seed=1000 + i)
+                writer.flush()
+                if (i + 1) % 30 == 0:
+                    print(f"  built {i + 1} days", file=sys.stderr, flush=True)
         store.conn.execute("ANALYZE")
         tickets = store.conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
         events = store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]

@@ -17,64 +17,36 @@ running; screens use `announcements_off()` to show "announcements off".
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import math
 import re
 import shutil
-import signal
-import sys
 import tempfile
 import threading
 import time
 from datetime import timedelta
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from kiosk import clock as clk
 from kiosk.config import Settings
 from kiosk.exceptions import SpeechError, UsageError
+from kiosk.rows import Event
 from kiosk.speech import call_phrases
-from kiosk.store import Row, Store
+from kiosk.store import Store
 from kiosk.tts import Player, SpeechEngine, SynthesisRequest, render, shared_engine, write_wav
+from kiosk.views import ANNOUNCER_KIND, announcer_device
 
 log = logging.getLogger("kiosk.announcer")
 
 KINDS = ("called", "recalled")
-DEVICE_KIND = "announcer"
 POLL_S = 0.05
 """How often the event log is checked (PRAGMA data_version: a cheap read)."""
 HEARTBEAT_S = 5.0
-HEARTBEAT_STALE_S = 20.0
-"""A heartbeat older than this means the announcer is not running (screens: "off")."""
+"""The heartbeat is written at least this often while running (the read side calls an
+announcer off after kiosk.views.HEARTBEAT_STALE_S without one)."""
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 BATCH = 50
-
-
-def device_name(name: str) -> str:
-    """The `devices` row of announcer NAME. Prefixed because devices are keyed by name alone
-    and printers have names too (the default printer and the default announcer are both
-    "main")."""
-    return f"{DEVICE_KIND}:{name}"
-
-
-def announcer_state(store: Store, name: str = "main") -> dict[str, Any]:
-    """The heartbeat as screens need it: on (bool), state, detail, updated_at, age_s."""
-    row = store.devices().get(device_name(name))
-    if row is None:
-        return {"on": False, "state": "off", "detail": "never started", "updated_at": None,
-                "age_s": None}
-    age = store.now().timestamp() - clk.epoch(row["updated_at"])
-    on = row["state"] == "ok" and age <= HEARTBEAT_STALE_S
-    return {"on": on, "state": row["state"], "detail": row["detail"],
-            "updated_at": row["updated_at"], "age_s": round(age, 1)}
-
-
-def announcements_off(store: Store, name: str = "main") -> bool:
-    """True when screens should say "announcements off": stale heartbeat or state not ok."""
-    return not announcer_state(store, name)["on"]
 
 
 class Announcer:
@@ -109,7 +81,7 @@ class Announcer:
         self.player = Player(player or kiosk_settings.player)
         self.clock: clk.Clock = clock or clk.SystemClock()
         self._engine = engine
-        self.actor = device_name(self.name)
+        self.actor = announcer_device(self.name)
         self.requests: list[SynthesisRequest] = []
         """Every synthesis asked for (text, voice, rate, lang), for tests and diagnosis."""
         self.voices_used: list[str] = []
@@ -145,7 +117,7 @@ class Announcer:
         now = time.monotonic()
         if not force and (state, detail) == self._beat_last and now - self._beat_at < HEARTBEAT_S:
             return
-        store.set_device(self.actor, DEVICE_KIND, state, detail)
+        store.set_device(self.actor, ANNOUNCER_KIND, state, detail)
         self._beat_at = now
         self._beat_last = (state, detail)
 
@@ -155,7 +127,7 @@ class Announcer:
         if store is not None:
             try:
                 if state is not None:
-                    store.set_device(self.actor, DEVICE_KIND, state, detail)
+                    store.set_device(self.actor, ANNOUNCER_KIND, state, detail)
             except Exception as exc:  # closing must not fail on a busy or broken store
                 log.warning("could not write the heartbeat: %s", exc)
             store.close()
@@ -172,18 +144,13 @@ class Announcer:
     # -- one pass --------------------------------------------------------------------------
 
     def _start_cursor(self, store: Store) -> int:
-        known = store.conn.execute(
-            "SELECT 1 FROM cursors WHERE name = ?", (self.name,)
-        ).fetchone()
-        if known:
-            return store.get_cursor(self.name)
+        known = store.cursor(self.name)
+        if known is not None:
+            return known
         # First run under this name: earlier calls are history (they would all be stale);
         # start after the newest event older than the stale window, silently.
         cutoff = self.clock.now() - timedelta(seconds=self.settings.queue.stale_call_s)
-        row = store.conn.execute(
-            "SELECT COALESCE(MAX(id), 0) FROM events WHERE at < ?", (clk.iso(cutoff),)
-        ).fetchone()
-        start = int(row[0])
+        start = store.newest_event_id(before=cutoff)
         store.set_cursor(self.name, start)
         return start
 
@@ -209,7 +176,7 @@ class Announcer:
                     break
                 if self._announce(store, event):
                     spoken += 1
-                cursor = event["id"]
+                cursor = event.id
         self.last_error = None  # a pass without failures: whatever failed works again
         self._beat(store, "ok")
         return spoken
@@ -220,34 +187,33 @@ class Announcer:
         self._beat(store, "off", "speech output is none")
         newest = store.events_after(store.get_cursor(self.name), KINDS, limit=10**6)
         if newest:
-            store.set_cursor(self.name, newest[-1]["id"])
+            store.set_cursor(self.name, newest[-1].id)
         return 0
 
-    def _announce(self, store: Store, event: Row) -> bool:
-        detail = json.loads(event["detail"]) if event["detail"] else {}
-        label = detail.get("label")
-        if not label and event["ticket_id"] is not None:
-            label = store.ticket(event["ticket_id"])["label"]
-        kind = event["kind"]
-        age = self.clock.now().timestamp() - clk.epoch(event["at"])
-        facts = {"label": label, "call": kind, "event": event["id"]}
+    def _announce(self, store: Store, event: Event) -> bool:
+        label = event.detail.get("label")
+        if not label and event.ticket_id is not None:
+            label = store.ticket(event.ticket_id).label
+        kind = event.kind
+        age = self.clock.now().timestamp() - clk.epoch(event.at)
+        facts = {"label": label, "call": kind, "event": event.id}
         if age > self.settings.queue.stale_call_s:
             self._done(store, event, "announce_skipped",
                        {**facts, "reason": "stale", "age_s": round(age, 1)})
             log.info("skipped %s (%s %.0f s ago): too old to announce", label, kind, age)
             return False
-        if event["ticket_id"] is not None:
+        if event.ticket_id is not None:
             # Staff may have moved on before this call's turn came (finished, transferred,
             # cancelled, or called the next one): sending the patron there would mislead.
-            now = store.ticket(event["ticket_id"])
-            if now["state"] not in ("called", "serving") or now["counter"] != event["counter"]:
+            now = store.ticket(event.ticket_id)
+            if not now.is_open or now.counter != event.counter:
                 self._done(store, event, "announce_skipped",
-                           {**facts, "reason": "no longer called", "state": now["state"]})
+                           {**facts, "reason": "no longer called", "state": now.state})
                 log.info("skipped %s: no longer called at counter %s (now %s)",
-                         label, event["counter"], now["state"])
+                         label, event.counter, now.state)
                 return False
         try:
-            parts = call_phrases(self.settings, str(label), int(event["counter"]),
+            parts = call_phrases(self.settings, str(label), int(event.counter),
                                  recall=kind == "recalled")
         except (KeyError, ValueError, TypeError) as exc:  # a counter gone from config...
             self._done(store, event, "announce_skipped",
@@ -265,10 +231,10 @@ class Announcer:
                     "render_ms": round(render_ms, 1)})
         self.last_error = None
         self._beat(store, "ok")
-        log.info("announced %s at counter %s (%.1f s of audio)", label, event["counter"], audio_s)
+        log.info("announced %s at counter %s (%.1f s of audio)", label, event.counter, audio_s)
         return True
 
-    def _speak(self, store: Store, event: Row, label: str, parts: list[tuple[str, str]],
+    def _speak(self, store: Store, event: Event, label: str, parts: list[tuple[str, str]],
                ) -> tuple[float, Path, float]:
         speech = self.settings.speech
         started = time.perf_counter()
@@ -280,9 +246,9 @@ class Announcer:
             self.requests.append(synthesis.request)
             self.voices_used.append(synthesis.voice_used)
         if self.output == "wav":
-            day = clk.local_day(clk.parse(event["at"]), self.settings.site.tz)
+            day = clk.local_day(clk.parse(event.at), self.settings.site.tz)
             safe = re.sub(r"[^A-Za-z0-9]", "", label) or "call"
-            path = speech.wav_dir / f"{day}-{event['id']:08d}-{safe}.wav"
+            path = speech.wav_dir / f"{day}-{event.id:08d}-{safe}.wav"
         else:
             if self._tmp is None:
                 self._tmp = Path(tempfile.mkdtemp(prefix=f"kiosk-announcer-{self.name}-"))
@@ -299,20 +265,20 @@ class Announcer:
                              tick=lambda: self._beat(store, "ok", "playing", force=True))
         return rendered.duration_s, path, render_ms
 
-    def _done(self, store: Store, event: Row, kind: str, detail: dict[str, Any]) -> None:
+    def _done(self, store: Store, event: Event, kind: str, detail: dict[str, Any]) -> None:
         """The outcome event and the cursor move, in one transaction."""
         with store.bulk():
-            store.log(kind, ticket_id=event["ticket_id"], counter=event["counter"],
+            store.log(kind, ticket_id=event.ticket_id, counter=event.counter,
                       actor=self.actor, detail=detail)
-            store.set_cursor(self.name, event["id"])
+            store.set_cursor(self.name, event.id)
 
-    def _failed(self, store: Store, event: Row, facts: dict[str, Any], message: str) -> None:
+    def _failed(self, store: Store, event: Event, facts: dict[str, Any], message: str) -> None:
         self.last_error = message
         log.error("could not announce %s: %s", facts["label"], message)
         self._beat(store, "error", message[:200], force=True)
-        if event["id"] not in self._failed_events:  # one event per call, not per retry
-            self._failed_events.add(event["id"])
-            store.log("announce_failed", ticket_id=event["ticket_id"], counter=event["counter"],
+        if event.id not in self._failed_events:  # one event per call, not per retry
+            self._failed_events.add(event.id)
+            store.log("announce_failed", ticket_id=event.ticket_id, counter=event.counter,
                       actor=self.actor, detail={**facts, "error": message[:500]})
 
     # -- the loop --------------------------------------------------------------------------
@@ -364,70 +330,3 @@ class Announcer:
             self._beat(self._open(), "error", message[:200], force=True)
         except Exception as beat_exc:
             log.warning("could not write the heartbeat: %s", beat_exc)
-
-
-# -- command line --------------------------------------------------------------------------
-
-
-def cmd_announcer(args: argparse.Namespace) -> int:
-    from kiosk.cli import emit, settings_of
-
-    settings = settings_of(args)
-    try:
-        clock = clk.from_environment()
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.INFO, stream=sys.stderr,
-        format="%(asctime)s %(name)s %(levelname)s: %(message)s",
-        force=True,  # a library's root-level logging call may have configured it already
-    )
-    announcer = Announcer(settings, name=args.name, output=args.output, clock=clock,
-                          kiosk=args.kiosk)
-    if args.once:
-        try:
-            spoken = announcer.run_once()
-        except BaseException:
-            announcer.close(state=None)  # the heartbeat keeps saying "error"
-            raise
-        announcer.close(detail="ran once")
-        emit(args, {"announced": spoken, "name": announcer.name, "output": announcer.output},
-             f"announced {spoken} call(s)")
-        return 0
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        log.info("stopping after the current call (signal %s)", signum)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    log.info("announcer %s started (output %s, store %s)", announcer.name, announcer.output,
-             settings.store.path)
-    announcer.run_forever(stop)
-    return 0
-
-
-def register(sub: Any, verb: Any, common: argparse.ArgumentParser,
-             as_json: argparse.ArgumentParser) -> None:
-    p = verb("announcer", cmd_announcer,
-             "speech worker: announces new calls from the event log", as_json)
-    p.add_argument("--once", action="store_true", help="announce what is pending, then exit")
-    p.add_argument("--name", default="main",
-                   help="announcer name: its own cursor and heartbeat (default: main)")
-    p.add_argument("--output", choices=["speaker", "wav", "none"],
-                   help="overrides [speech].output")
-    p.add_argument("--kiosk", metavar="ID",
-                   help="the kiosk whose player to use (default: the first in config)")
-
-
-def _register_with_cli() -> None:
-    from kiosk import cli
-
-    if register not in cli.EXTENSIONS:
-        cli.EXTENSIONS.append(register)
-
-
-_register_with_cli()

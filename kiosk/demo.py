@@ -6,26 +6,27 @@ counters that pause for lunch and short breaks, patrons who walk away (they beco
 when called, or expire if never called), transfers, and what still waits at closing expires.
 
 `simulate_day` drives any object with the Store's verbs: a real `Store` on a ManualClock
-(`kiosk demo-data`; `Store.bulk()` commits one day per transaction) or `FastWriter`, which
-writes the same rows and events straight into the tables (the year-long report benchmark;
-tests check that both produce identical rows).
+(`kiosk demo-data`; `Store.bulk()` commits one day per transaction) or the benchmarks'
+`FastWriter` (benchmarks/fast_writer.py), which writes the same rows and events straight
+into the tables for a year-long history (tests check that both produce identical rows).
 """
 
 from __future__ import annotations
 
 import heapq
-import json
 import random
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kiosk import clock as clk
-from kiosk import queue
 from kiosk.clock import ManualClock
 from kiosk.config import Settings
+from kiosk.exceptions import NotAllowed
+from kiosk.rows import Ticket
+
+if TYPE_CHECKING:
+    from kiosk.store import Store
 
 SERVICE_MIX = {"A": 0.2, "B": 0.4, "C": 0.12, "D": 0.16, "E": 0.12}
 """Share of arrivals per service prefix (others: an equal share)."""
@@ -145,7 +146,7 @@ class Sim:
             self.on_issue(issued)
         leaves = self.rng.random() < self.plan.walk_away
         patience = self.rng.expovariate(1.0 / (self.plan.patience_min * 60.0))
-        self.present[issued.ticket["id"]] = (now + (60.0 if leaves else patience), True)
+        self.present[issued.ticket.id] = (now + (60.0 if leaves else patience), True)
         for counter in sorted(self.idle):
             self.at(now + 1.0, "free", counter)
         self.idle.clear()
@@ -188,8 +189,8 @@ class Sim:
             return
         self._called(now, counter, ticket)
 
-    def _called(self, now: float, counter: int, ticket: dict[str, Any]) -> None:
-        leaves_at, _ = self.present.get(ticket["id"], (now + 1e9, True))
+    def _called(self, now: float, counter: int, ticket: Ticket) -> None:
+        leaves_at, _ = self.present.get(ticket.id, (now + 1e9, True))
         if leaves_at <= now:
             self.at(now + RECALL_S, "absent", (counter, 0))
             return
@@ -205,20 +206,20 @@ class Sim:
         self.t.no_show(counter, actor="demo")
         self._free(now, counter)
 
-    def _start(self, now: float, payload: tuple[int, dict[str, Any]]) -> None:
+    def _start(self, now: float, payload: tuple[int, Ticket]) -> None:
         counter, ticket = payload
         self.t.start(counter, actor="demo")
-        mean = SERVICE_MEAN_S.get(ticket["service"], 300.0)
+        mean = SERVICE_MEAN_S.get(ticket.service, 300.0)
         duration = max(30.0, self.rng.lognormvariate(0, 0.5) * mean * 0.885)
         self.at(now + duration, "done", (counter, ticket))
 
-    def _done(self, now: float, payload: tuple[int, dict[str, Any]]) -> None:
+    def _done(self, now: float, payload: tuple[int, Ticket]) -> None:
         counter, ticket = payload
-        prefixes = [s.prefix for s in self.settings.services if s.prefix != ticket["service"]]
+        prefixes = [s.prefix for s in self.settings.services if s.prefix != ticket.service]
         if prefixes and now < self.t_close - 900 and self.rng.random() < self.plan.transfer:
             target = self.rng.choice(prefixes)
-            self.t.transfer(ticket["label"], target, actor="demo")
-            self.present[ticket["id"]] = (now + 1e9, True)
+            self.t.transfer(ticket.label, target, actor="demo")
+            self.present[ticket.id] = (now + 1e9, True)
             for idle in sorted(self.idle):
                 self.at(now + 1.0, "free", idle)
             self.idle.clear()
@@ -246,223 +247,21 @@ def simulate_day(target: Any, clock: ManualClock, settings: Settings, day: date,
     Sim(target, clock, settings, plan or Plan(), rng, on_issue).run(day)
 
 
-def generate(store: Any, days: int, *, end: date | None = None, plan: Plan | None = None,
+def generate(store: Store, days: int, *, end: date, plan: Plan | None = None,
              seed: int = 1, progress: Callable[[int], None] | None = None) -> int:
-    """`days` simulated days ending `end` (default: yesterday) through `store`'s verbs, one
-    transaction per day. The store's clock must be a ManualClock. Returns tickets made."""
+    """`days` simulated days ending `end` through `store`'s verbs, one transaction per day.
+    The store's clock must be a ManualClock. Returns tickets made."""
     if not isinstance(store.clock, ManualClock):
         raise TypeError("demo data needs a store on a ManualClock")
-    from kiosk.exceptions import NotAllowed
-
-    tz = store.settings.site.tz
-    last = end or (datetime.now(tz).date() - timedelta(days=1))
-    first = last - timedelta(days=days - 1)
-    newest = store.conn.execute("SELECT MAX(day) FROM tickets").fetchone()[0]
+    first = end - timedelta(days=days - 1)
+    before, newest = store.ticket_days()
     if newest is not None and newest >= first.isoformat():
         raise NotAllowed(f"the store already has tickets on {newest}; demo history must come"
                          f" before them (use an empty store, or --end before {newest})")
-    before = store.conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
     for i in range(days):
         day = first + timedelta(days=i)
         with store.bulk():
             simulate_day(store, store.clock, store.settings, day, plan, seed * 100003 + i)
         if progress is not None:
             progress(i + 1)
-    return int(store.conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] - before)
-
-
-# -- the fast path for benchmarks ----------------------------------------------------------
-
-
-@dataclass
-class _Issued:
-    ticket: dict[str, Any]
-    people_ahead: int = 0
-    estimated_wait_min: int | None = None
-
-
-class FastWriter:
-    """The Store's verbs as simulate_day uses them, kept in memory and written with
-    executemany per day: the same ticket rows and events, without the per-verb queries and
-    the wait estimate (so `people_ahead`/`estimated_wait_min` are not computed)."""
-
-    def __init__(self, conn: sqlite3.Connection, settings: Settings, clock: ManualClock) -> None:
-        self.conn = conn
-        self.settings = settings
-        self.clock = clock
-        self.tz = settings.site.tz
-        self.head_start = settings.head_start()
-        self.position = settings.queue.transfer_position
-        self.next_ticket = (conn.execute("SELECT COALESCE(MAX(id), 0) FROM tickets")
-                            .fetchone()[0]) + 1
-        self.next_event = (conn.execute("SELECT COALESCE(MAX(id), 0) FROM events")
-                           .fetchone()[0]) + 1
-        self.counter_state = {c.id: "closed" for c in settings.counters}
-        self.counter_services = {c.id: c.services for c in settings.counters}
-        self._reset()
-
-    def _reset(self) -> None:
-        self.tickets: dict[int, dict[str, Any]] = {}
-        self.events: list[tuple[Any, ...]] = []
-        self.waiting: dict[str, dict[int, queue.Waiting]] = {}
-        self.current: dict[int, int] = {}
-        self.numbers: dict[str, int] = {}
-        self.day = ""
-
-    def _now(self) -> tuple[datetime, str]:
-        now = self.clock.now()
-        return now, clk.iso(now)
-
-    def _event(self, kind: str, at: str, ticket_id: int | None = None,
-               counter: int | None = None, actor: str | None = None,
-               detail: dict[str, Any] | None = None) -> None:
-        self.events.append((self.next_event, ticket_id, kind, at, counter, actor,
-                            json.dumps(detail, ensure_ascii=False) if detail else None))
-        self.next_event += 1
-
-    def flush(self) -> None:
-        cols = ("id", "day", "prefix", "number", "label", "service", "need", "lang", "kiosk",
-                "state", "counter", "issued_at", "queued_at", "order_at", "called_at",
-                "started_at", "finished_at", "recalls")
-        self.conn.execute("BEGIN IMMEDIATE")
-        self.conn.executemany(
-            f"INSERT INTO tickets ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-            [tuple(t[c] for c in cols) for t in self.tickets.values()],
-        )
-        self.conn.executemany(
-            "INSERT INTO events (id, ticket_id, kind, at, counter, actor, detail)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)", self.events,
-        )
-        self.conn.execute("COMMIT")
-        self._reset()
-
-    # the verbs ---------------------------------------------------------------------------
-
-    def day_open(self, *, actor: str | None = None) -> int:
-        now, at = self._now()
-        self.day = clk.local_day(now, self.tz)
-        self._event("day_opened", at, actor=actor, detail={"day": self.day})
-        return 0
-
-    def day_close(self, *, actor: str | None = None) -> int:
-        now, at = self._now()
-        expired = 0
-        # The store expires them in the order they were issued: the same order here.
-        order = sorted(self.tickets.values(), key=lambda t: t["id"])
-        for ticket in order:
-            if ticket["state"] == "waiting":
-                ticket["state"] = "expired"
-                ticket["finished_at"] = at
-                self._event("expired", at, ticket["id"], actor=actor or "day-close")
-                expired += 1
-        self.waiting.clear()
-        self._event("day_closed", at, actor=actor,
-                    detail={"day": clk.local_day(now, self.tz), "expired": expired})
-        return expired
-
-    def issue(self, service: str, need: str | None = None, *, lang: str | None = None,
-              kiosk: str | None = None, actor: str | None = None) -> _Issued:
-        now, at = self._now()
-        number = self.numbers.get(service, 0) + 1
-        self.numbers[service] = number
-        label = f"{service}{number:03d}"
-        tid = self.next_ticket
-        self.next_ticket += 1
-        ticket = {"id": tid, "day": clk.local_day(now, self.tz), "prefix": service,
-                  "number": number, "label": label, "service": service, "need": need,
-                  "lang": lang, "kiosk": kiosk, "state": "waiting", "counter": None,
-                  "issued_at": at, "queued_at": at, "order_at": now.timestamp(),
-                  "called_at": None, "started_at": None, "finished_at": None, "recalls": 0}
-        self.tickets[tid] = ticket
-        self.waiting.setdefault(service, {})[tid] = queue.Waiting(tid, service, need,
-                                                                  now.timestamp())
-        self._event("issued", at, tid, actor=actor or (f"kiosk:{kiosk}" if kiosk else None),
-                    detail={"label": label, "service": service, "need": need, "lang": lang})
-        return _Issued(dict(ticket))
-
-    def counter(self, counter: int, action: str, *, actor: str | None = None) -> str:
-        _, at = self._now()
-        new, kind = {"open": ("open", "counter_opened"), "pause": ("paused", "counter_paused"),
-                     "resume": ("open", "counter_resumed"),
-                     "close": ("closed", "counter_closed")}[action]
-        self.counter_state[counter] = new
-        self._event(kind, at, counter=counter, actor=actor)
-        return new
-
-    def _finish_current(self, counter: int, at: str, actor: str | None) -> None:
-        tid = self.current.pop(counter, None)
-        if tid is not None:
-            self.tickets[tid].update(state="done", finished_at=at)
-            self._event("finished", at, tid, counter=counter, actor=actor)
-
-    def call_next(self, counter: int, *, actor: str | None = None) -> dict[str, Any] | None:
-        _, at = self._now()
-        if self.counter_state[counter] == "closed":
-            self.counter(counter, "open", actor=actor)
-        self._finish_current(counter, at, actor)
-        services = self.counter_services[counter]
-        candidates = [w for s in services for w in self.waiting.get(s, {}).values()]
-        chosen = queue.choose_next(candidates, services, self.head_start)
-        if chosen is None:
-            return None
-        del self.waiting[chosen.service][chosen.id]
-        ticket = self.tickets[chosen.id]
-        ticket.update(state="called", counter=counter, called_at=at)
-        self.current[counter] = chosen.id
-        self._event("called", at, chosen.id, counter=counter, actor=actor,
-                    detail={"label": ticket["label"], "service": ticket["service"]})
-        return dict(ticket)
-
-    def recall(self, counter: int, *, actor: str | None = None) -> dict[str, Any]:
-        _, at = self._now()
-        ticket = self.tickets[self.current[counter]]
-        ticket["recalls"] += 1
-        self._event("recalled", at, ticket["id"], counter=counter, actor=actor,
-                    detail={"label": ticket["label"], "recall": ticket["recalls"]})
-        return dict(ticket)
-
-    def start(self, counter: int, *, actor: str | None = None) -> dict[str, Any]:
-        _, at = self._now()
-        ticket = self.tickets[self.current[counter]]
-        ticket.update(state="serving", started_at=at)
-        self._event("started", at, ticket["id"], counter=counter, actor=actor)
-        return dict(ticket)
-
-    def finish(self, counter: int, *, actor: str | None = None) -> dict[str, Any]:
-        _, at = self._now()
-        tid = self.current[counter]
-        self._finish_current(counter, at, actor)
-        return dict(self.tickets[tid])
-
-    def no_show(self, counter: int, *, actor: str | None = None) -> dict[str, Any]:
-        _, at = self._now()
-        tid = self.current.pop(counter)
-        self.tickets[tid].update(state="no_show", finished_at=at)
-        self._event("no_show", at, tid, counter=counter, actor=actor)
-        return dict(self.tickets[tid])
-
-    def transfer(self, label: str, service: str, *, position: str | None = None,
-                 actor: str | None = None) -> dict[str, Any]:
-        now, at = self._now()
-        position = position or self.position
-        ticket = next(t for t in self.tickets.values() if t["label"] == label)
-        order_at = now.timestamp()
-        if position == "front":
-            finite = [queue.virtual_arrival(w, self.head_start)
-                      for w in self.waiting.get(service, {}).values() if w.id != ticket["id"]]
-            finite = [v for v in finite if v != float("-inf")]
-            if finite:
-                lead = self.head_start(ticket["need"]) or 0.0
-                order_at = min(order_at, min(finite) - 0.001 + lead)
-        old_counter, old_state, old_service = ticket["counter"], ticket["state"], ticket["service"]
-        if old_counter is not None and self.current.get(old_counter) == ticket["id"]:
-            del self.current[old_counter]
-        self.waiting.get(old_service, {}).pop(ticket["id"], None)
-        ticket.update(service=service, state="waiting", counter=None, queued_at=at,
-                      order_at=order_at, called_at=None, started_at=None, recalls=0)
-        self.waiting.setdefault(service, {})[ticket["id"]] = queue.Waiting(
-            ticket["id"], service, ticket["need"], order_at)
-        self._event("transferred", at, ticket["id"], counter=old_counter, actor=actor,
-                    detail={"label": label, "from": old_service, "to": service,
-                            "position": position, "state": old_state})
-        return dict(ticket)
+    return store.ticket_days()[0] - before

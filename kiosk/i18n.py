@@ -8,11 +8,12 @@ screen; tests check that every catalogue has the same keys and placeholders.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from kiosk.config import KNOWN_LANGUAGES
+from kiosk.config import KNOWN_LANGUAGES, Settings
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -46,3 +47,23 @@ def other_language(languages: list[str], current: str) -> str:
     if current not in languages:
         return languages[0]
     return languages[(languages.index(current) + 1) % len(languages)]
+
+
+def both(languages: Sequence[str], key: str, sep: str = " / ", **values: object) -> str:
+    """A catalogue message in each language, joined; said once when the languages agree."""
+    return sep.join(dict.fromkeys(t(lang, key, **values) for lang in languages))
+
+
+def localized(names: dict[str, str], languages: Sequence[str], sep: str = " / ") -> str:
+    """A config name ({"id": ..., "en": ...}) in each language that has one, joined."""
+    return sep.join(dict.fromkeys(names[lang] for lang in languages if lang in names))
+
+
+def board_languages(settings: Settings) -> list[str]:
+    """The board speaks to every patron: all site languages, in config order."""
+    return list(dict.fromkeys(settings.site.languages))
+
+
+def staff_languages(settings: Settings) -> list[str]:
+    """The staff console: the site's first language, with English beside it."""
+    return list(dict.fromkeys([settings.default_language, "en"]))

@@ -26,6 +26,7 @@ from escpos.printer import Dummy
 from kiosk import clock as clk
 from kiosk.config import Printer, Settings
 from kiosk.i18n import t
+from kiosk.rows import Issued, Ticket
 
 FONT_A_DOTS = 12
 """Font A is 12 dots wide on every ESC/POS printer in python-escpos' profile database."""
@@ -150,22 +151,16 @@ def slip_language(settings: Settings, lang: str | None) -> str:
     return lang if lang in settings.site.languages else settings.default_language
 
 
-def build_slip(
-    settings: Settings,
-    printer: Printer,
-    ticket: dict[str, Any],
-    people_ahead: int,
-    estimated_wait_min: int | None,
-    *,
-    copy: bool = False,
-) -> Slip:
-    """The slip for one ticket row (a kiosk.store row) in the patron's language."""
-    lang = slip_language(settings, ticket.get("lang"))
+def build_slip(settings: Settings, printer: Printer, issued: Issued, *,
+               copy: bool = False) -> Slip:
+    """The slip for one issued ticket in the patron's language."""
+    ticket = issued.ticket
+    lang = slip_language(settings, ticket.lang)
     paper = paper_for(printer)
     cols = paper.columns
-    label = str(ticket["label"])
-    service = settings.service(ticket["service"]).name[lang]
-    issued = clk.parse(ticket["issued_at"]).astimezone(settings.site.tz)
+    label = ticket.label
+    service = settings.service(ticket.service).name[lang]
+    at = clk.parse(ticket.issued_at).astimezone(settings.site.tz)
     size = number_size(label, paper)
     items: list[Item] = [
         *_wrapped(settings.site.name, cols, height=2, bold=True),
@@ -174,7 +169,7 @@ def build_slip(
         *_wrapped(t(lang, "ticket.your_number"), cols),
         Text(label, width=size, height=size, bold=True),
     ]
-    if ticket.get("need"):
+    if ticket.priority:
         # The generic mark only: the need itself is never printed.
         items += _wrapped(t(lang, "priority.mark"), cols, width=2, height=2, bold=True,
                           invert=True)
@@ -184,9 +179,9 @@ def build_slip(
         Gap(),
         *_wrapped(t(lang, "ticket.service", service=service), cols, height=2, bold=True),
         Gap(),
-        *_wrapped(ahead_text(lang, people_ahead), cols),
-        *_wrapped(wait_text(lang, estimated_wait_min), cols),
-        *_wrapped(when_text(lang, issued), cols),
+        *_wrapped(ahead_text(lang, issued.people_ahead), cols),
+        *_wrapped(wait_text(lang, issued.estimated_wait_min), cols),
+        *_wrapped(when_text(lang, at), cols),
         Gap(),
         Qr(label),
         *_wrapped(t(lang, "ticket.thanks_slip"), cols, bold=True),
@@ -198,14 +193,14 @@ def build_test_slip(settings: Settings, printer_name: str, printer: Printer,
                     now: datetime) -> Slip:
     """`kiosk printer-test`: a sample slip in the site's first language, marked as a test."""
     lang = settings.default_language
-    sample = {
-        "label": f"{settings.services[0].prefix}000",
-        "service": settings.services[0].prefix,
-        "need": None,
-        "lang": lang,
-        "issued_at": clk.iso(now),
-    }
-    slip = build_slip(settings, printer, sample, 0, 0)
+    prefix = settings.services[0].prefix
+    at = clk.iso(now)
+    sample = Ticket(id=0, day=now.date().isoformat(), prefix=prefix, number=0,
+                    label=f"{prefix}000", service=prefix, need=None, lang=lang, kiosk=None,
+                    state="waiting", counter=None, issued_at=at, queued_at=at,
+                    order_at=now.timestamp(), called_at=None, started_at=None,
+                    finished_at=None, recalls=0)
+    slip = build_slip(settings, printer, Issued(sample, 0, 0))
     cols = slip.paper.columns
     head = _wrapped(t(lang, "slip.test", printer=printer_name), cols, width=1, height=2,
                     bold=True)

@@ -13,7 +13,7 @@ asked DLE EOT 1 (online) and DLE EOT 4 (paper); after it, DLE EOT 4 again. That 
 proves the printer has read every byte of the slip: bytes sitting in a socket buffer of a
 printer that stopped reading would otherwise look printed.
 
-Two ways in:
+Two ways in, both given the issued ticket as the store committed it (nothing is read back):
 - `print_issued()` for `kiosk issue` and `kiosk reprint`: synchronous, bounded.
 - `PrintWorker`, one per kiosk for the screens: a background thread with its own Store;
   `submit()` never blocks.
@@ -24,7 +24,6 @@ lock next to the store lets only one job at a time talk to a printer.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import queue
@@ -34,7 +33,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from escpos.constants import (
     RT_MASK_LOWPAPER,
@@ -47,8 +46,12 @@ from escpos.constants import (
 from kiosk import clock as clk
 from kiosk.config import Printer, Settings
 from kiosk.exceptions import PrinterError, UsageError
+from kiosk.rows import Issued, Ticket
 from printers.connect import STATUS_CONNECTIONS, describe, open_printer, set_timeout
 from printers.slip import Slip, build_slip, render_escpos, render_text
+
+if TYPE_CHECKING:
+    from kiosk.store import Store
 
 try:
     import fcntl
@@ -331,15 +334,15 @@ def _device_detail(printer: Printer, outcome: Outcome) -> str:
     return outcome.reason or outcome.note or describe(printer)
 
 
-def record(store: Any, name: str, printer: Printer, outcome: Outcome, *,
-           ticket: dict[str, Any] | None = None, copy: bool = False,
+def record(store: Store, name: str, printer: Printer, outcome: Outcome, *,
+           ticket: Ticket | None = None, copy: bool = False,
            test: bool = False) -> None:
     """Event log and devices row for one job, in one transaction."""
     actor = f"printer:{name}"
     with store.bulk():
         if outcome.state is not None:
             previous = store.devices().get(name)
-            before = previous["state"] if previous else None
+            before = previous.state if previous else None
             detail = _device_detail(printer, outcome)
             store.set_device(name, "printer", outcome.state, detail)
             if outcome.state != before and (outcome.state in PROBLEMS or before in PROBLEMS):
@@ -352,19 +355,19 @@ def record(store: Any, name: str, printer: Printer, outcome: Outcome, *,
         if copy:
             info["copy"] = True
         if ticket is not None:
-            info["label"] = ticket["label"]
-            store.log("printed" if outcome.ok else "print_failed", ticket_id=ticket["id"],
+            info["label"] = ticket.label
+            store.log("printed" if outcome.ok else "print_failed", ticket_id=ticket.id,
                       actor=actor, detail=info)
         elif test:
             store.log("printer_test", actor=actor, detail={**info, "ok": outcome.ok})
 
 
-def slip_stem(ticket: dict[str, Any]) -> str:
-    return f"{ticket['day']}-{ticket['label']}"
+def slip_stem(ticket: Ticket) -> str:
+    return f"{ticket.day}-{ticket.label}"
 
 
-def print_slip(store: Any, name: str, printer: Printer, slip: Slip, *,
-               ticket: dict[str, Any] | None, stem: str, copy: bool = False,
+def print_slip(store: Store, name: str, printer: Printer, slip: Slip, *,
+               ticket: Ticket | None, stem: str, copy: bool = False,
                test: bool = False) -> Outcome:
     """Render, print within the printer's budget, record. Never raises for printer trouble."""
     data = render_escpos(slip)
@@ -375,13 +378,13 @@ def print_slip(store: Any, name: str, printer: Printer, slip: Slip, *,
     return outcome
 
 
-def print_ticket(store: Any, name: str, printer: Printer, ticket: dict[str, Any],
-                 people_ahead: int, estimated_wait_min: int | None, *,
+def print_ticket(store: Store, name: str, printer: Printer, issued: Issued, *,
                  copy: bool = False) -> Outcome:
-    """The slip of a committed ticket row."""
+    """The slip of a committed ticket, with the outlook it was issued with (or, for a
+    copy, the outlook now)."""
+    ticket = issued.ticket
     try:
-        slip = build_slip(store.settings, printer, ticket, people_ahead, estimated_wait_min,
-                          copy=copy)
+        slip = build_slip(store.settings, printer, issued, copy=copy)
     except Exception as exc:  # a layout bug must not lose the ticket
         log.exception("slip layout failed")
         outcome = Outcome(False, None, f"slip layout failed: {type(exc).__name__}: {exc}", 0.0)
@@ -391,34 +394,20 @@ def print_ticket(store: Any, name: str, printer: Printer, ticket: dict[str, Any]
     return print_slip(store, name, printer, slip, ticket=ticket, stem=stem, copy=copy)
 
 
-def print_issued(store: Any, issued: Any, kiosk_id: str | None) -> bool | None:
+def print_issued(store: Store, issued: Issued, kiosk_id: str | None) -> bool | None:
     """Print a just-issued ticket at the kiosk's printer (`kiosk issue`).
 
     Synchronous but bounded by the printer's timeout_s (+ GRACE_S); True printed, False
-    failed (the reason is in the event log; `failure_reason()` reads it), None when the
-    kiosk has no printer."""
+    failed (the reason is in the event log; `Store.print_failure()` reads it), None when
+    the kiosk has no printer."""
     target = printer_of(store.settings, kiosk_id)
     if target is None:
         return None
     name, printer = target
-    outcome = print_ticket(store, name, printer, issued.ticket, issued.people_ahead,
-                           issued.estimated_wait_min)
-    return outcome.ok
+    return print_ticket(store, name, printer, issued).ok
 
 
-def failure_reason(store: Any, ticket_id: int) -> str | None:
-    """The reason of the ticket's latest print, if that print failed."""
-    row = store.conn.execute(
-        "SELECT kind, detail FROM events WHERE ticket_id = ? AND kind IN"
-        " ('printed', 'print_failed') ORDER BY id DESC LIMIT 1",
-        (ticket_id,),
-    ).fetchone()
-    if row is None or row[0] != "print_failed":
-        return None
-    return str(json.loads(row[1] or "{}").get("reason") or "unknown reason")
-
-
-def probe(store: Any, name: str, printer: Printer) -> Outcome:
+def probe(store: Store, name: str, printer: Printer) -> Outcome:
     """Ask the printer for its state (no paper used) and record it in the devices row."""
     outcome = run_job(name, printer, None, lock_dir=store.path.parent)
     record(store, name, printer, outcome)
@@ -430,9 +419,7 @@ def probe(store: Any, name: str, printer: Printer) -> Outcome:
 
 @dataclass(frozen=True)
 class _Request:
-    ticket_id: int
-    people_ahead: int
-    estimated_wait_min: int | None
+    issued: Issued
     on_done: OnDone | None
     copy: bool
 
@@ -443,8 +430,9 @@ _STOP = object()
 class PrintWorker:
     """One per kiosk: the only thing in the process that talks to the kiosk's printer.
 
-    `submit()` queues a committed ticket and returns at once; the worker thread (with its own
-    Store) prints it within the printer's timeout, records the outcome and then calls
+    `submit()` queues a committed ticket (as issued: nothing is read back) and returns at
+    once; the worker thread (with its own Store) prints it within the printer's timeout,
+    records the outcome and then calls
     `on_done(printed, reason)` from the worker thread (a Textual app passes it on with
     `call_from_thread`). While idle it asks the printer for its state every `poll_s`, so a
     screen can show paper out before anyone chooses."""
@@ -486,12 +474,12 @@ class PrintWorker:
         self._thread.join(timeout if timeout is not None else budget * 4)
         self._thread = None
 
-    def submit(self, ticket_id: int, people_ahead: int, estimated_wait_min: int | None,
-               on_done: OnDone | None = None, *, copy: bool = False) -> None:
+    def submit(self, issued: Issued, on_done: OnDone | None = None, *,
+               copy: bool = False) -> None:
         """Queue a committed ticket for printing; never blocks."""
         with self._idle:
             self._pending += 1
-        self._queue.put(_Request(ticket_id, people_ahead, estimated_wait_min, on_done, copy))
+        self._queue.put(_Request(issued, on_done, copy))
         if self._thread is None:
             self.start()
 
@@ -536,7 +524,7 @@ class PrintWorker:
             if store is not None:
                 store.close()
 
-    def _open_store(self) -> Any:
+    def _open_store(self) -> Store | None:
         """The worker's own Store. Opening can meet a lock while another process creates
         or migrates the same file; retry for a while rather than lose the thread."""
         from kiosk.store import Store
@@ -556,7 +544,7 @@ class PrintWorker:
             self._pending -= 1
             self._idle.notify_all()
 
-    def _probe(self, store: Any) -> None:
+    def _probe(self, store: Store) -> None:
         if self.printer is None or self.printer_name is None:
             return
         try:
@@ -567,21 +555,19 @@ class PrintWorker:
         if outcome.state is not None:
             self._state = outcome.state
 
-    def _handle(self, store: Any, request: _Request) -> None:
+    def _handle(self, store: Store, request: _Request) -> None:
         ok, reason = False, None
         try:
             if self.printer is None or self.printer_name is None:
                 reason = "this kiosk has no printer"
             else:
-                ticket = store.ticket(request.ticket_id)
-                outcome = print_ticket(store, self.printer_name, self.printer, ticket,
-                                       request.people_ahead, request.estimated_wait_min,
-                                       copy=request.copy)
+                outcome = print_ticket(store, self.printer_name, self.printer,
+                                       request.issued, copy=request.copy)
                 ok, reason = outcome.ok, outcome.reason
                 if outcome.state is not None:
                     self._state = outcome.state
         except Exception as exc:
-            log.exception("printing ticket %s failed", request.ticket_id)
+            log.exception("printing ticket %s failed", request.issued.ticket.label)
             reason = f"{type(exc).__name__}: {exc}"
         self._answer(request, ok, reason)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from benchmarks.fast_writer import FastWriter
 from kiosk import config as cfg
 from kiosk import demo
 from kiosk.clock import ManualClock
@@ -36,11 +37,11 @@ def build_history(settings: cfg.Settings, path: Path, first: date, days: int,
     """`days` simulated days from `first`, by the fast writer (fixed seeds)."""
     clock = ManualClock(datetime.combine(first, time(6), settings.site.tz))
     with Store(settings, clock=clock, path=path) as store:
-        writer = demo.FastWriter(store.conn, settings, clock)
-        for i in range(days):
-            demo.simulate_day(writer, clock, settings, first + timedelta(days=i),
-                              demo.Plan(load=load), seed=4242 + i)
-            writer.flush()
+        with FastWriter(store.path, settings, clock) as writer:
+            for i in range(days):
+                demo.simulate_day(writer, clock, settings, first + timedelta(days=i),
+                                  demo.Plan(load=load), seed=4242 + i)
+                writer.flush()
 
 
 def play_today(store: Store, clock: ManualClock) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from kiosk import config as cfg
 from kiosk.clock import ManualClock
+from kiosk.rows import Issued
 from kiosk.store import Store
 from kiosk.tts import KioskVoice
 from kiosk.ui.patron import PatronApp
@@ -55,9 +56,8 @@ class FakePrinter:
     def set_state(self, state: str) -> None:
         self._state = state
 
-    def submit(self, ticket_id: int, people_ahead: int, estimated_wait_min: int | None, *,
-               on_done: Callable[[bool, str | None], None]) -> None:
-        self.jobs.append((ticket_id, people_ahead, estimated_wait_min))
+    def submit(self, issued: Issued, *, on_done: Callable[[bool, str | None], None]) -> None:
+        self.jobs.append((issued.ticket.id, issued.people_ahead, issued.estimated_wait_min))
         if self.hold:
             self._pending.append(on_done)
             return

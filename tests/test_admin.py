@@ -387,6 +387,35 @@ def test_charts_draw_the_reports_numbers_in_both_themes(tmp_path, template):
     drive(tmp_path, template, scenario)
 
 
+@pytest.mark.parametrize("name", ["two weeks", "service B"])
+def test_statistics_and_charts_show_one_within_target_share(tmp_path, template, name: str):
+    """One figure everywhere: the share within target the Statistics view shows for a class
+    is the one its wait chart states, and each day's point is the report's own share."""
+    rng = RANGES[name]
+
+    async def scenario(kit: Kit, pilot: Pilot) -> None:
+        screen = await signed_in(kit, pilot)
+        screen.show_view("stats")
+        await show_range(pilot, rng)
+        table = screen.query_one("#t-class", SortableTable)
+        shown = {cell(table, row, 0): cell(table, row, 1 + next(
+            i for i, c in enumerate(STAT_COLUMNS) if c.key == "within_target"))
+            for row in range(table.row_count)}
+        screen.show_view("charts")
+        await settle(pilot)
+        assert screen.data is not None
+        for cls in reports.CLASSES:
+            caption = str(screen.query_one(f"#caption-wait-{cls}", Static).render())
+            assert caption.startswith(f"{shown[cls]} of "), (cls, shown, caption)
+        with kit.store() as store:
+            for day in screen.data["days"]:
+                rep = reports.report(store, kit.settings, date_from=day["day"],
+                                     date_to=day["day"], service=rng.service)
+                assert day["within_target"] == [g["within_target"] for g in rep["by_class"]]
+
+    drive(tmp_path, template, scenario)
+
+
 # -- the log -----------------------------------------------------------------------------
 
 NEEDS = ("lansia", "disabilitas", "hamil", "menyusui", "anak")
@@ -581,7 +610,7 @@ def test_purge_needs_a_review_and_a_confirmation_and_is_logged(tmp_path, templat
         await pilot.click("#purge-review")
         await settle(pilot)
         with kit.store() as store:
-            preview = reports.purge_preview(store, kit.settings, before)
+            preview = store.purge_preview(before)
         assert preview["tickets"] > 100
         summary = str(dialog.query_one("#purge-summary", Static).render())
         assert f"{preview['tickets']:,} ticket(s) and {preview['events']:,} event(s)" in summary
@@ -594,7 +623,7 @@ def test_purge_needs_a_review_and_a_confirmation_and_is_logged(tmp_path, templat
         await settle(pilot)
         assert kit.app.screen is screen
         with kit.store() as store:
-            assert reports.purge_preview(store, kit.settings, before) == preview  # untouched
+            assert store.purge_preview(before) == preview  # untouched
         # Now for real: review, confirm.
         await pilot.press("p")
         await settle(pilot)

@@ -55,6 +55,10 @@ def test_overview_carries_exactly_the_report(year_store: Store, filters):
     within = sum(sum(d["within"]) for d in days)
     assert judged == want["overall"]["judged"]
     assert round(within / judged, 4) == want["overall"]["within_target"]
+    for d in days:  # each day's share and standard, by the report's own definitions
+        assert d["within_target"] == [reports.within_share(w, j)
+                                      for w, j in zip(d["within"], d["judged"], strict=True)]
+        assert d["target_met"] == reports.standard_met(d["within"], d["judged"], settings)
     assert sum(got["calls_by_hour"].values()) == want["overall"]["called"]
     for group in want["by_class"]:
         hist = got["wait_hist"][group["class"]]
@@ -95,7 +99,8 @@ def test_settled_days_are_read_from_the_cache_the_second_time(year_store: Store)
     year_store.conn.execute("UPDATE report_cache SET data = '[]' WHERE period = ?", (LAST,))
     again = reports.overview(year_store, settings, date_from=LAST, date_to=LAST)
     assert again["days"] == [{"day": LAST, "issued": 0, "served": 0, "judged": [0, 0],
-                              "within": [0, 0]}]
+                              "within": [0, 0], "within_target": [None, None],
+                              "target_met": None}]
     filtered = reports.overview(year_store, settings, date_from=LAST, date_to=LAST,
                                 counter=1)
     assert filtered["days"][0]["issued"] > 0
@@ -160,12 +165,11 @@ def test_log_rows_show_the_class_and_local_times_never_the_need(year_store: Stor
 
 
 def test_purge_preview_counts_what_purge_deletes(year_store: Store):
-    settings = year_store.settings
     before = "2026-11-20"
-    preview = reports.purge_preview(year_store, settings, before)
+    preview = year_store.purge_preview(before)
     assert preview["first_day"] == FIRST and preview["tickets"] > 0
     year_store.clock.set(local(9, 0) + timedelta(minutes=1))
     done = year_store.purge(before, actor="test")
     assert (done["tickets"], done["events"]) == (preview["tickets"], preview["events"])
-    after = reports.purge_preview(year_store, settings, before)
+    after = year_store.purge_preview(before)
     assert (after["tickets"], after["events"], after["first_day"]) == (0, 0, before)

@@ -14,18 +14,15 @@ from pathlib import Path
 import pytest
 
 from kiosk import tts
-from kiosk.announcer import (
-    HEARTBEAT_STALE_S,
-    Announcer,
-    announcements_off,
-    announcer_state,
-    device_name,
-)
+from kiosk.announcer import Announcer
 from kiosk.clock import ManualClock
 from kiosk.config import Settings
 from kiosk.exceptions import SpeechError
+from kiosk.rows import Ticket
 from kiosk.speech import call_phrases
 from kiosk.store import Store
+from kiosk.views import HEARTBEAT_STALE_S, announcements_off, announcer_state
+from kiosk.views import announcer_device as device_name
 from tests.conftest import local, require_tool
 from tests.test_speech_support import (
     StubPlayer,
@@ -62,7 +59,7 @@ def events(store: Store, kind: str) -> list[dict]:
     return [{**row, "detail": json.loads(row["detail"] or "{}")} for row in rows]
 
 
-def call(store: Store, service: str = "A", counter: int = 1, need: str | None = None) -> dict:
+def call(store: Store, service: str = "A", counter: int = 1, need: str | None = None) -> Ticket:
     store.issue(service, need)
     ticket = store.call_next(counter)
     assert ticket is not None
@@ -78,15 +75,15 @@ def test_a_call_becomes_one_wav_chime_then_both_languages_twice(
     facts = assert_speech_wav(wav)
     samples = tts.read_wav(wav)
     assert samples[: len(tts.chime())] == tts.chime()
-    phrases = call_phrases(settings, ticket["label"], 3)
+    phrases = call_phrases(settings, ticket.label, 3)
     assert phrases[0] == ("Nomor antrean C satu, silakan menuju Loket 3.", "id")
     # the voice asked for each part, on the synthesis requests
     assert [(r.text, r.voice, r.rate) for r in announcer.requests] == [
         (phrases[0][0], "id", 140), (phrases[1][0], "en", 140)]
     assert [v.split("/")[-1] for v in announcer.voices_used] == ["id", "en"]
     (announced,) = events(store, "announced")
-    assert announced["ticket_id"] == ticket["id"] and announced["counter"] == 3
-    assert announced["detail"]["label"] == ticket["label"]
+    assert announced["ticket_id"] == ticket.id and announced["counter"] == 3
+    assert announced["detail"]["label"] == ticket.label
     assert announced["detail"]["audio_s"] == pytest.approx(facts.seconds, abs=0.01)
     assert announced["detail"]["file"] == str(wav)
     assert store.get_cursor("main") == events(store, "called")[0]["id"]
@@ -151,7 +148,7 @@ def test_never_twice_across_a_clean_restart_between_two_calls(
         assert announcer.run_once() == 1
         assert announcer.requests[0].text.startswith("Nomor antrean A dua")
     announced = events(store, "announced")
-    assert [e["ticket_id"] for e in announced] == [first["id"], second["id"]]
+    assert [e["ticket_id"] for e in announced] == [first.id, second.id]
     assert len({e["detail"]["event"] for e in announced}) == 2
 
 
@@ -166,10 +163,10 @@ def test_stale_calls_are_skipped_with_an_event_and_fresh_ones_spoken(
     assert announcer.run_once() == 1
     announcer.close()
     (skipped,) = events(store, "announce_skipped")
-    assert skipped["ticket_id"] == old["id"]
+    assert skipped["ticket_id"] == old.id
     assert skipped["detail"]["reason"] == "stale" and skipped["detail"]["age_s"] == 130
     (announced,) = events(store, "announced")
-    assert announced["ticket_id"] == fresh["id"]
+    assert announced["ticket_id"] == fresh.id
     assert len(announcer.files) == 1
 
 
@@ -229,14 +226,14 @@ def test_a_failing_player_is_reported_and_the_call_stays_pending(
             with pytest.raises(SpeechError, match="exit code 1: aplay: .*audio open error"):
                 announcer.run_once()
         state = announcer_state(store)
-        assert state["state"] == "error" and "exit code 1" in state["detail"]
+        assert state.state == "error" and "exit code 1" in state.detail
         assert announcements_off(store)
         (failed,) = events(store, "announce_failed")
-        assert failed["ticket_id"] == ticket["id"] and "exit code 1" in failed["detail"]["error"]
+        assert failed["ticket_id"] == ticket.id and "exit code 1" in failed["detail"]["error"]
         assert events(store, "announced") == []
         os.environ["STUB_MODE"] = "ok"  # the sound card is back
         assert announcer.run_once() == 1
-        assert announcer_state(store)["state"] == "ok"
+        assert announcer_state(store).state == "ok"
         announcer.close()
         assert len(events(store, "announced")) == 1
         assert len(stub.starts()) == 3 and stub.ends() == ["end 2"]
@@ -244,16 +241,16 @@ def test_a_failing_player_is_reported_and_the_call_stays_pending(
 
 def test_the_heartbeat_shows_ok_off_and_stale(
         espeak: None, settings: Settings, store: Store, clock: ManualClock):
-    assert announcer_state(store)["detail"] == "never started"
+    assert announcer_state(store).detail == "never started"
     announcer = Announcer(settings, clock=clock)
     announcer.run_once()
     row = store.devices()[device_name("main")]
-    assert (row["kind"], row["state"]) == ("announcer", "ok")
+    assert (row.kind, row.state) == ("announcer", "ok")
     assert not announcements_off(store)
     clock.advance(HEARTBEAT_STALE_S + 1)
     assert announcements_off(store)  # nothing wrote a heartbeat since: off
     announcer.close()
-    assert store.devices()[device_name("main")]["state"] == "off"
+    assert store.devices()[device_name("main")].state == "off"
     assert "main" not in store.devices()  # a printer called "main" keeps its own row
 
 
@@ -263,7 +260,7 @@ def test_output_none_speaks_nothing_and_says_off(
     missing = tts.SpeechEngine([str(tmp_path / "no-such-engine")])
     with Announcer(settings, clock=clock, output="none", engine=missing) as announcer:
         assert announcer.run_once() == 0
-        assert announcer_state(store)["state"] == "off"
+        assert announcer_state(store).state == "off"
     assert missing.starts == 0
     assert events(store, "announced") == [] and events(store, "announce_skipped") == []
     assert store.get_cursor("main") == events(store, "called")[0]["id"]
@@ -277,7 +274,7 @@ def test_a_new_announcer_does_not_replay_history(
     fresh = call(store, counter=1)
     with Announcer(settings, clock=clock, name="second") as announcer:
         assert announcer.run_once() == 1
-    assert [e["ticket_id"] for e in events(store, "announced")] == [fresh["id"]]
+    assert [e["ticket_id"] for e in events(store, "announced")] == [fresh.id]
     assert events(store, "announce_skipped") == []  # history is not "skipped", just past
 
 
@@ -292,9 +289,9 @@ def test_a_missing_engine_is_retried_with_backoff_until_it_appears(
     worker.start()
     try:
         deadline = time.monotonic() + 10
-        while announcer_state(store)["state"] != "error" and time.monotonic() < deadline:
+        while announcer_state(store).state != "error" and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert "cannot start" in announcer_state(store)["detail"]
+        assert "cannot start" in announcer_state(store).detail
         time.sleep(1.6)  # a few backoff rounds: the worker keeps running
         assert worker.is_alive() and engine.starts == 0
         engine_path.write_text(f"#!/bin/sh\nexec {sys.executable} -m kiosk.tts --serve\n")
@@ -302,13 +299,13 @@ def test_a_missing_engine_is_retried_with_backoff_until_it_appears(
         while not events(store, "announced") and time.monotonic() < deadline + 10:
             time.sleep(0.05)
         assert len(events(store, "announced")) == 1
-        assert announcer_state(store)["state"] == "ok"
+        assert announcer_state(store).state == "ok"
     finally:
         stop.set()
         worker.join(30)
         engine.close()
     assert not worker.is_alive()
-    assert store.devices()[device_name("main")]["state"] == "off"
+    assert store.devices()[device_name("main")].state == "off"
     assert len(events(store, "announce_failed")) == 1
 
 
@@ -323,7 +320,7 @@ def test_a_wav_folder_that_cannot_be_written_is_a_reported_failure(
         announcer = Announcer(settings, clock=clock)
         with pytest.raises(SpeechError, match="cannot write"):
             announcer.run_once()
-        assert announcer_state(store)["state"] == "error"
+        assert announcer_state(store).state == "error"
         assert len(events(store, "announce_failed")) == 1
         announcer.close(state=None)
 
@@ -356,12 +353,12 @@ def test_a_call_the_counter_has_moved_on_from_is_skipped(
     first = store.call_next(1)           # A001 ...
     second = store.call_next(1)          # ... finished at once by a second press: A002
     moved = store.call_next(3)           # C001, then transferred away before its turn
-    store.transfer(moved["label"], "D")
+    store.transfer(moved.label, "D")
     clock.advance(5)
     assert announcer.run_once() == 1
     announcer.close()
     skipped = events(store, "announce_skipped")
     assert [(e["ticket_id"], e["detail"]["reason"], e["detail"]["state"]) for e in skipped] == [
-        (first["id"], "no longer called", "done"), (moved["id"], "no longer called", "waiting")]
+        (first.id, "no longer called", "done"), (moved.id, "no longer called", "waiting")]
     (announced,) = events(store, "announced")
-    assert announced["ticket_id"] == second["id"]
+    assert announced["ticket_id"] == second.id

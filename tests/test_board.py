@@ -16,11 +16,12 @@ from textual.pilot import Pilot
 from textual.widgets import Digits
 
 from kiosk import tts
-from kiosk.announcer import HEARTBEAT_STALE_S, Announcer
+from kiosk.announcer import Announcer
 from kiosk.i18n import t
+from kiosk.ui.blocks import ARROW, Scale, bitmap, bitmap_size, draw, fit, fit_scale
 from kiosk.ui.board import ALSO, BoardApp, CallTile, read_board
 from kiosk.ui.staff import ConsoleScreen
-from kiosk.ui.status_widgets import ARROW, Scale, bitmap, bitmap_size, draw, fit, fit_scale
+from kiosk.views import HEARTBEAT_STALE_S
 
 from .conftest import require_tool
 from .test_staff_support import (
@@ -75,13 +76,13 @@ def test_recent_calls_are_todays_newest_first_one_per_ticket(site):
     site.clock.advance(5)
     store.recall(1)  # A001 again: the newest call now
     calls = store.recent_calls()
-    assert [(c["label"], c["counter"], c["kind"], c["open"]) for c in calls] == [
-        ("A001", 1, "recalled", True), ("A002", 2, "called", True)]
+    assert [(c.label, c.counter, c.recall, c.open) for c in calls] == [
+        ("A001", 1, True, True), ("A002", 2, False, True)]
     store.transfer("A002", "C")  # back to waiting: no longer an open call
     store.finish(1)  # done: no longer open either
-    assert [(c["label"], c["open"]) for c in store.recent_calls()] == [
+    assert [(c.label, c.open) for c in store.recent_calls()] == [
         ("A001", False), ("A002", False)]
-    assert "need" not in calls[0]
+    assert not hasattr(calls[0], "need")
     assert len(store.recent_calls(limit=1)) == 1
     site.clock.advance(24 * 3600)  # tomorrow: yesterday's calls are not "recent"
     assert store.recent_calls() == []
@@ -92,14 +93,14 @@ def test_waiting_outlook_counts_each_service_and_estimates_a_new_ticket(site):
     for service in "AAABC":
         store.issue(service)
     site.store.counter(1, "open")  # only counter 1 (A, B) is staffed
-    outlook = {row["service"]: row for row in store.waiting_outlook()}
-    assert [row["service"] for row in store.waiting_outlook()] == list("ABCDE")
-    assert (outlook["A"]["waiting"], outlook["B"]["waiting"], outlook["C"]["waiting"]) == (
+    outlook = {row.service: row for row in store.waiting_outlook()}
+    assert [row.service for row in store.waiting_outlook()] == list("ABCDE")
+    assert (outlook["A"].waiting, outlook["B"].waiting, outlook["C"].waiting) == (
         3, 1, 1)
-    assert outlook["C"]["estimated_wait_min"] is None  # no open counter serves C
+    assert outlook["C"].estimated_wait_min is None  # no open counter serves C
     # A new A ticket waits for the 4 tickets counter 1 takes before it (A, A, A, B all came
     # earlier or at the same time: the probe loses ties) at 5 minutes each.
-    assert outlook["A"]["estimated_wait_min"] == 20
+    assert outlook["A"].estimated_wait_min == 20
     issued = store.issue("A")
     assert issued.estimated_wait_min == 20  # what the kiosk would have said
 
@@ -202,8 +203,8 @@ def test_waiting_counts_and_estimates_per_service(site):
     async def scenario(pilot: Pilot) -> None:
         await loaded(pilot)
         text = squeezed(screen_text(app))
-        outlook = {row["service"]: row for row in site.store.waiting_outlook()}
-        a_min = outlook["A"]["estimated_wait_min"]
+        outlook = {row.service: row for row in site.store.waiting_outlook()}
+        a_min = outlook["A"].estimated_wait_min
         assert f"A Keanggotaan / Membership 2 ± {a_min} menit / ~{a_min} min" in text
         assert "B Sirkulasi / Circulation 3" in text
         assert "E Informasi" in text and "1 loket tutup / closed" in text
@@ -399,7 +400,7 @@ def test_speak_runs_the_announcer_in_the_board_which_never_waits_for_it(tmp_path
         assert '"label": "A001"' in announced[0]["detail"]
         assert len(announcer.files) == 1 and announcer.files[0].stat().st_size > 10_000
         # Closing the board stopped the announcer, which said so in its heartbeat.
-        assert site.store.devices()["announcer:main"]["state"] == "off"
+        assert site.store.devices()["announcer:main"].state == "off"
     finally:
         site.close()
 

@@ -113,10 +113,10 @@ def test_the_staff_console_in_chromium_signs_in_and_calls_with_a_tap(site):
         web.page.wait_for_timeout(300)  # as a person does: the PIN field has focus by now
         web.page.keyboard.type(PIN, delay=30)
         web.press("Enter")
-        wait_for(lambda: site.store.counter_states()[1]["state"] == "open", 20, "the sign-in")
+        wait_for(lambda: site.store.counter_states()[1].state == "open", 20, "the sign-in")
         col, row = cell_of(site, ConsoleScreen(NAME), "#key-next", web.cols, web.rows)
         wait_for(lambda: "Berikutnya" in web.sent_text(), 10, "the console's buttons")
         web.tap(col, row)
-        wait_for(lambda: site.store.find("B001")["state"] == "called", 20, "the tap's call")
+        wait_for(lambda: site.store.find("B001").state == "called", 20, "the tap's call")
     called = site.events("called")
     assert [(e["counter"], e["actor"]) for e in called] == [(1, NAME)]

@@ -133,15 +133,15 @@ def test_db_override(kiosk, tmp_path: Path):
 def test_screens_log_to_a_file_not_over_the_screen(tmp_path: Path, capsys):
     import logging
 
-    from kiosk import cli
     from kiosk import config as cfg
+    from kiosk.cli.common import log_to_file
 
     settings = cfg.load(write_config(tmp_path))
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
     try:
         logging.basicConfig()  # what python-escpos does on import: a stderr handler
-        path = cli.log_to_file(settings, "patron-lobby")
+        path = log_to_file(settings, "patron-lobby")
         logging.getLogger("kiosk.tts").warning("player 'aplay' cannot start")
         for handler in root.handlers:
             handler.flush()

@@ -110,7 +110,7 @@ def test_sigkill_mid_loop_leaves_a_sound_file(tmp_path: Path):
         ).fetchone()[0]
         assert uncalled == 0
         # and the store goes on numbering without a gap
-        nxt = store.issue("A").ticket["number"]
+        nxt = store.issue("A").ticket.number
         assert nxt == count + 1
 
 

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from benchmarks.fast_writer import FastWriter
 from kiosk import cli, demo, reports
 from kiosk import config as cfg
 from kiosk.clock import ManualClock
@@ -53,9 +54,9 @@ def test_fast_writer_writes_what_the_verbs_write(tmp_path: Path,
         ).fetchall()
     clock = ManualClock(local(6, 0, day=2, month=3))
     with Store(settings, clock=clock, path=tmp_path / "fast.db") as fast:
-        writer = demo.FastWriter(fast.conn, settings, clock)
-        demo.simulate_day(writer, clock, settings, day, plan, seed=11)
-        writer.flush()
+        with FastWriter(fast.path, settings, clock) as writer:
+            demo.simulate_day(writer, clock, settings, day, plan, seed=11)
+            writer.flush()
         fast_tickets = fast.conn.execute("SELECT * FROM tickets ORDER BY id").fetchall()
         fast_events = fast.conn.execute(
             "SELECT id, ticket_id, kind, at, counter, actor, detail FROM events ORDER BY id"
@@ -86,9 +87,9 @@ def test_fast_writer_expires_at_day_close_in_the_store_order(tmp_path: Path,
         slow_events = slow.conn.execute(read).fetchall()
     clock = ManualClock(local(9, 0, day=2, month=3))
     with Store(settings, clock=clock, path=tmp_path / "fast.db") as fast:
-        writer = demo.FastWriter(fast.conn, settings, clock)
-        day(writer, clock)
-        writer.flush()
+        with FastWriter(fast.path, settings, clock) as writer:
+            day(writer, clock)
+            writer.flush()
         fast_events = fast.conn.execute(read).fetchall()
     expired = [e[1] for e in slow_events if e[2] == "expired"]
     assert expired == sorted(expired) and len(expired) == 4

@@ -21,7 +21,7 @@ from kiosk.store import Store
 from printers.connect import make_printer, open_printer
 from printers.decode import read
 from printers.fake import FakeSerialPrinter
-from printers.worker import failure_reason, print_issued
+from printers.worker import print_issued
 
 from .conftest import local
 from .test_print_support import network, printer_config, printer_settings
@@ -70,8 +70,8 @@ def test_a_slip_over_a_real_serial_line(tmp_path, paper):
         with Store(settings, clock=ManualClock(local(9, 0))) as store:
             issued = store.issue("A", lang="id")
             printed = print_issued(store, issued, None)
-            reason = failure_reason(store, issued.ticket["id"])
-            state = store.devices()["main"]["state"]
+            reason = store.print_failure(issued.ticket.id)
+            state = store.devices()["main"].state
     slip = read(bytes(fake.data), "TM-T20II")
     if paper == "ok":
         assert printed is True and state == "ok" and reason is None
@@ -120,7 +120,7 @@ def test_cups_without_pycups_pipes_the_raw_job_to_lp(tmp_path, monkeypatch):
         "-d", "kioskq", "-t", "python-escpos", "-o", "raw"]
     slip = read(job.read_bytes(), "TM-T20II")
     assert slip.qr_native == ["C001"] and slip.cuts == 1
-    assert device_row["state"] == "unknown"  # CUPS does not tell the paper state
+    assert device_row.state == "unknown"  # CUPS does not tell the paper state
 
 
 def test_cups_with_an_unknown_queue_or_no_client_is_a_clear_error(tmp_path, monkeypatch):
@@ -162,9 +162,9 @@ def test_a_slips_folder_that_cannot_be_written_fails_the_print_not_the_ticket(tm
     with Store(settings, clock=ManualClock(local(9, 0))) as store:
         issued = store.issue("A")
         assert print_issued(store, issued, None) is False
-        assert "slips" in failure_reason(store, issued.ticket["id"])
-        assert store.devices()["main"]["state"] == "offline"
-        assert store.find("A001")["state"] == "waiting"
+        assert "slips" in store.print_failure(issued.ticket.id)
+        assert store.devices()["main"].state == "offline"
+        assert store.find("A001").state == "waiting"
 
 
 def test_no_printer_means_none(tmp_path):
@@ -201,5 +201,5 @@ def test_every_shipped_connection_kind_is_described_in_the_devices_row(tmp_path)
                clock=ManualClock(local(9, 0))) as store:
         assert print_issued(store, store.issue("A"), None) is True
         row = store.devices()["main"]
-    assert row["detail"] == f"slips go to {tmp_path / 's'}"
-    assert json.dumps(row)  # plain values, readable by any screen
+    assert row.detail == f"slips go to {tmp_path / 's'}"
+    assert json.dumps(row.as_json())  # plain values, readable by any screen

@@ -66,16 +66,16 @@ def test_a_failed_print_loses_nothing_and_says_why(tmp_path, fault):
             assert printed is False
             assert took <= TIMEOUT_S + 0.5
             ticket = store.find("A001")
-            assert ticket["state"] == "waiting"  # still valid, still in the queue
-            kinds = ticket_events(store, ticket["id"])
+            assert ticket.state == "waiting"  # still valid, still in the queue
+            kinds = ticket_events(store, ticket.id)
             assert [kind for kind, _ in kinds] == ["issued", "print_failed"]
             reason = kinds[1][1]["reason"]
             assert words in reason.lower(), reason
             device = store.devices()["main"]
-            assert (device["kind"], device["state"]) == ("printer", state)
+            assert (device.kind, device.state) == ("printer", state)
             assert printer_events(store)[-1]["state"] == state
             # The next ticket is issued as usual.
-            assert store.issue("A", lang="en").ticket["label"] == "A002"
+            assert store.issue("A", lang="en").ticket.label == "A002"
     finally:
         if fake is not None:
             fake.stop()
@@ -96,11 +96,11 @@ def test_status_off_prints_on_a_printer_that_never_answers_status(tmp_path):
             started = time.perf_counter()
             assert print_issued(store, issued, None) is True
             assert time.perf_counter() - started < TIMEOUT_S  # no status query waited on
-            kinds = ticket_events(store, issued.ticket["id"])
+            kinds = ticket_events(store, issued.ticket.id)
             assert [kind for kind, _ in kinds] == ["issued", "printed"]
             device = store.devices()["main"]
-            assert device["state"] == "unknown"
-            assert "status queries off" in device["detail"], device["detail"]
+            assert device.state == "unknown"
+            assert "status queries off" in device.detail, device.detail
             assert printer_events(store) == []  # unknown is not a problem to announce
         fake.wait_for_cuts(1)
         slip = read(fake.slips()[0], "TM-T20II").texts()
@@ -114,12 +114,12 @@ def test_paper_low_prints_and_tells_staff_once(tmp_path):
         with Store(settings, clock=ManualClock(local(9, 0))) as store:
             for _ in range(2):
                 assert print_issued(store, store.issue("B", lang="id"), None) is True
-            assert store.devices()["main"]["state"] == "paper_low"
-            assert "paper near its end" in store.devices()["main"]["detail"]
+            assert store.devices()["main"].state == "paper_low"
+            assert "paper near its end" in store.devices()["main"].detail
             assert [e["state"] for e in printer_events(store)] == ["paper_low"]
             fake.paper = "ok"  # a new roll
             assert print_issued(store, store.issue("B", lang="id"), None) is True
-            assert store.devices()["main"]["state"] == "ok"
+            assert store.devices()["main"].state == "ok"
             assert [(e["from"], e["state"]) for e in printer_events(store)] == [
                 (None, "paper_low"), ("paper_low", "ok")]
         assert len(fake.slips()) == 3

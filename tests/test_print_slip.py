@@ -139,7 +139,7 @@ def test_the_file_connection_keeps_the_bytes_and_a_readable_preview(tmp_path):
                     profile="TM-T20II") as store:
         issued = store.issue("A", "hamil", lang="en")
         assert print_issued(store, issued, None) is True
-        state = store.devices()["main"]["state"]
+        state = store.devices()["main"].state
     data = (folder / "2026-11-27-A001.bin").read_bytes()
     slip = read(data, "TM-T20II")
     assert slip.qr_native == ["A001"] and slip.cuts == 1

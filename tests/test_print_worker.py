@@ -58,10 +58,9 @@ def test_the_worker_prints_each_committed_ticket_in_turn(tmp_path):
             labels = []
             for service, lang in (("A", "id"), ("B", "en"), ("A", "en")):
                 issued = store.issue(service, lang=lang, kiosk="lobby")
-                labels.append(issued.ticket["label"])
+                labels.append(issued.ticket.label)
                 started = time.perf_counter()
-                worker.submit(issued.ticket["id"], issued.people_ahead,
-                              issued.estimated_wait_min, done)
+                worker.submit(issued, done)
                 assert time.perf_counter() - started < 0.01  # never blocks the screen
             assert worker.wait_idle(5)
         worker.stop()
@@ -86,8 +85,7 @@ def test_submit_returns_at_once_even_when_the_printer_never_reads(tmp_path):
             issued = store.issue("C", "lansia", lang="en")
             done = Done()
             started = time.perf_counter()
-            worker.submit(issued.ticket["id"], issued.people_ahead, issued.estimated_wait_min,
-                          done)
+            worker.submit(issued, done)
             assert time.perf_counter() - started < 0.01
             # Behind the start-up probe (also unanswered): two budgets at most.
             assert done.event.wait(2 * (TIMEOUT_S + 0.5))
@@ -95,10 +93,10 @@ def test_submit_returns_at_once_even_when_the_printer_never_reads(tmp_path):
             [(ok, reason, _)] = done.calls
             assert ok is False and "no answer" in reason
             assert worker.state() == "offline"
-            assert store.devices()["main"]["state"] == "offline"
-            assert store.find("C001")["state"] == "waiting"
+            assert store.devices()["main"].state == "offline"
+            assert store.find("C001").state == "waiting"
     [(ticket_id, _)] = events(settings.store.path, "print_failed")
-    assert ticket_id == issued.ticket["id"]
+    assert ticket_id == issued.ticket.id
 
 
 def test_an_idle_worker_notices_paper_running_low_before_anyone_prints(tmp_path):
@@ -123,7 +121,7 @@ def test_an_idle_worker_notices_paper_running_low_before_anyone_prints(tmp_path)
         assert fake.slips() == []  # status queries only: no paper was used
     with Store(settings) as store:
         row = store.devices()["main"]
-    assert (row["kind"], row["state"]) == ("printer", "paper_out")
+    assert (row.kind, row.state) == ("printer", "paper_out")
     states = [detail for _, detail in events(settings.store.path, "printer_state")]
     assert '"state": "paper_low"' in states[0] and '"state": "paper_out"' in states[1]
 
@@ -135,7 +133,7 @@ def test_a_kiosk_without_a_printer_says_so(tmp_path):
     with Store(settings, clock=clock) as store:
         issued = store.issue("A")
         done = Done()
-        worker.submit(issued.ticket["id"], 0, 0, done)
+        worker.submit(issued, done)
         assert done.event.wait(2)
         worker.stop()
         assert store.devices() == {}
@@ -149,7 +147,7 @@ def test_the_file_connection_worker_writes_slips_next_to_the_store(tmp_path):
     with Store(settings, clock=clock) as store:
         worker = PrintWorker(settings, "lobby", clock=clock).start()
         issued = store.issue("B", lang="en")
-        worker.submit(issued.ticket["id"], issued.people_ahead, issued.estimated_wait_min)
+        worker.submit(issued)
         assert worker.wait_idle(5)
         worker.stop()
     folder = tmp_path / "data" / "slips"
@@ -166,7 +164,10 @@ def test_a_worker_that_cannot_open_the_store_still_answers(tmp_path, monkeypatch
         update={"path": tmp_path / "blocked" / "kiosk.db"})})
     worker = PrintWorker(settings, "lobby").start()
     done = Done()
-    worker.submit(1, 0, 0, done)
+    with Store(settings.model_copy(update={"store": settings.store.model_copy(
+            update={"path": tmp_path / "elsewhere.db"})}), clock=ManualClock(local(9, 0))) as other:
+        issued = other.issue("A")  # a ticket from a store this worker cannot reach
+    worker.submit(issued, done)
     assert done.event.wait(5)
     worker.stop()
     assert done.calls[0][:2] == (False, "the print worker cannot open the store")

@@ -45,18 +45,18 @@ def history(store: Store, clock: ManualClock) -> Store:
     at(clock, 8, 5)
     store.issue("B")
     at(clock, 8, 10)
-    assert store.call_next(1)["label"] == "A003"
+    assert store.call_next(1).label == "A003"
     store.start(1)
     at(clock, 8, 14)
-    assert store.call_next(1)["label"] == "A001"
+    assert store.call_next(1).label == "A001"
     at(clock, 8, 20)
     store.no_show(1)
-    assert store.call_next(1)["label"] == "A002"
+    assert store.call_next(1).label == "A002"
     at(clock, 8, 21)
     store.start(1)
     at(clock, 8, 26)
     store.transfer("A002", "B", position="front")
-    assert store.call_next(1)["label"] == "A002"
+    assert store.call_next(1).label == "A002"
     at(clock, 8, 30)
     store.finish(1)
     store.counter(1, "pause")
@@ -162,7 +162,7 @@ def test_transfer_while_waiting_is_not_judged(store: Store, clock: ManualClock,
     at(clock, 9, 20)
     store.transfer("A001", "C")  # waited 20 min in A, never called there
     at(clock, 9, 25)
-    assert store.call_next(3)["label"] == "A001"
+    assert store.call_next(3).label == "A001"
     rep = reports.report(store, settings, date_from=DAY, date_to=DAY)
     o = rep["overall"]
     assert (o["issued"], o["transferred"], o["open"], o["judged"]) == (1, 1, 1, 1)
@@ -196,7 +196,7 @@ def test_local_midnight(tmp_path: Path) -> None:
         store.issue("A")
         clock.set(local(0, 15, day=28))
         store.call_next(1)
-        assert store.ticket(1)["state"] == "expired"  # the day rolled over
+        assert store.ticket(1).state == "expired"  # the day rolled over
         first = reports.report(store, settings, date_from=DAY, date_to=DAY)
         second = reports.report(store, settings, date_from="2026-11-28", date_to="2026-11-28")
     assert (first["overall"]["issued"], first["overall"]["expired"]) == (1, 1)
@@ -210,7 +210,7 @@ def test_range_spanning_a_daily_reset(store: Store, clock: ManualClock,
     at(clock, 9, 0)
     store.issue("A")  # never called: expires when the next day starts
     at(clock, 9, 0, day=28)
-    assert store.issue("A").ticket["label"] == "A001"  # numbers restart
+    assert store.issue("A").ticket.label == "A001"  # numbers restart
     at(clock, 9, 12, day=28)
     store.call_next(1)
     one = reports.report(store, settings, date_from=DAY, date_to=DAY)["overall"]
@@ -336,3 +336,17 @@ def test_cli_purge_and_export(history: Store, config_path: Path, monkeypatch, ca
     assert json.loads(capsys.readouterr().out)["tickets"] == 4
     assert cli.main(["--config", str(config_path), "purge", "--before", "2026-12-01"]) == 1
     assert "today's queue" in capsys.readouterr().err
+
+
+def test_the_standard_is_each_classs_own(tmp_path):
+    """A day with no priority patron judged is held to the regular standard, not the
+    priority one (the charts once compared the two the wrong way round)."""
+    settings = cfg.load(write_config(tmp_path, replace={
+        "[targets.priority]\nwait_min = 10\nshare = 0.9": "[targets.priority]\nwait_min = 10\n"
+                                                       "share = 0.8",
+        "[targets.regular]\nwait_min = 30\nshare = 0.9": "[targets.regular]\nwait_min = 30\n"
+                                                      "share = 0.95"}))
+    assert reports.standard_met([0, 9], [0, 10], settings) is False  # 90% < 95%
+    assert reports.standard_met([9, 0], [10, 0], settings) is True   # 90% >= 80%
+    assert reports.standard_met([0, 0], [0, 0], settings) is None
+    assert reports.within_share(9, 10) == 0.9 and reports.within_share(0, 0) is None

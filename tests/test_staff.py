@@ -13,6 +13,7 @@ from textual.widgets import OptionList
 
 from kiosk.i18n import t
 from kiosk.store import PIN_LOCK_S, PIN_MAX_FAILURES
+from kiosk.ui.blocks import BigText
 from kiosk.ui.staff import (
     ACTIONS,
     ConsoleScreen,
@@ -21,7 +22,6 @@ from kiosk.ui.staff import (
     StaffApp,
     TransferDialog,
 )
-from kiosk.ui.status_widgets import BigText
 
 from .test_staff_support import (
     NAME,
@@ -62,7 +62,7 @@ async def act(pilot: Pilot, how: str, action: str) -> None:
 
 def ticket_state(site: Site, label: str) -> tuple[str, Any]:
     row = site.ticket(label)
-    return row["state"], row["counter"]
+    return row.state, row.counter
 
 
 # -- sign-in -----------------------------------------------------------------------------
@@ -73,13 +73,13 @@ def test_sign_in_opens_the_counter_and_both_are_counter_events(site):
 
     async def scenario(pilot: Pilot) -> None:
         assert isinstance(app.screen, SignInScreen)
-        assert site.store.counter_states()[1]["state"] == "closed"
+        assert site.store.counter_states()[1].state == "closed"
         await sign_in(pilot)
         assert NAME in screen_text(app)
 
     run_app(app, scenario)
     state = site.store.counter_states()[1]
-    assert (state["state"], state["staff"]) == ("open", NAME)
+    assert (state.state, state.staff) == ("open", NAME)
     kinds = [(e["kind"], e["counter"], e["actor"]) for e in site.events("signed_in",
                                                                          "counter_opened")]
     assert kinds == [("signed_in", 1, NAME), ("counter_opened", 1, NAME)]
@@ -100,7 +100,7 @@ def test_a_wrong_pin_is_a_plain_message_and_the_sign_in_screen_stays(site):
         assert "Traceback" not in screen_text(app)
 
     run_app(app, scenario)
-    assert site.store.counter_states()[1]["state"] == "closed"
+    assert site.store.counter_states()[1].state == "closed"
     assert len(site.events("pin_failed")) == 2
     assert not site.events("signed_in")
 
@@ -178,12 +178,12 @@ def test_r_recalls_up_to_max_recalls_then_suggests_a_no_show(site, how):
         await act(pilot, how, "next")
         for n in range(1, limit + 1):
             await act(pilot, how, "recall")
-            assert site.ticket("A001")["recalls"] == n
+            assert site.ticket("A001").recalls == n
             assert f"({n} of {limit})" in message_of(app)
         await act(pilot, how, "recall")
         assert "no-show" in message_of(app)
         assert app.screen.query_one("#message").has_class("-trouble")
-        assert site.ticket("A001")["recalls"] == limit
+        assert site.ticket("A001").recalls == limit
 
     run_app(app, scenario)
     assert len(site.events("recalled")) == limit
@@ -221,7 +221,7 @@ def test_x_marks_a_no_show(site, how):
         assert "no-show" in message_of(app)
 
     run_app(app, scenario)
-    assert site.ticket("A001")["state"] == "no_show"
+    assert site.ticket("A001").state == "no_show"
     assert site.events("no_show")[0]["actor"] == NAME
 
 
@@ -262,11 +262,11 @@ def test_t_transfers_to_the_chosen_service_at_the_front_or_back(site, how):
 
     run_app(app, scenario)
     row = site.ticket("A001")
-    assert (row["service"], row["state"], row["counter"]) == ("D", "waiting", None)
+    assert (row.service, row.state, row.counter) == ("D", "waiting", None)
     event = site.events("transferred")[0]
     assert '"position": "back"' in event["detail"] and event["actor"] == NAME
     # At the back: D001, which waited already, is still first in D's queue.
-    assert site.store.call_next(4)["label"] == "D001"
+    assert site.store.call_next(4).label == "D001"
 
 
 def test_the_transfer_dialog_cancels_with_escape_and_the_cancel_button(site):
@@ -287,7 +287,7 @@ def test_the_transfer_dialog_cancels_with_escape_and_the_cancel_button(site):
             await until(pilot, lambda: not app.busy, "the action to end")
 
     run_app(app, scenario)
-    assert site.ticket("A001")["service"] == "A"
+    assert site.ticket("A001").service == "A"
     assert not site.events("transferred")
 
 
@@ -317,10 +317,10 @@ def test_c_reclassifies_to_a_need_and_back_to_regular(site, how):
         await signed_in_console(pilot)
         await act(pilot, how, "next")
         await choose(pilot, 2)  # options: regular, then the needs in config order
-        assert site.ticket("A001")["need"] == needs[1]
+        assert site.ticket("A001").need == needs[1]
         await until(pilot, lambda: "Prioritas / Priority" in screen_text(app), "the class")
         await choose(pilot, 0)
-        assert site.ticket("A001")["need"] is None
+        assert site.ticket("A001").need is None
         await until(pilot, lambda: "Reguler / Regular" in screen_text(app), "the class")
 
     run_app(app, scenario)
@@ -336,15 +336,15 @@ def test_p_pauses_and_resumes_as_counter_events(site, how):
     async def scenario(pilot: Pilot) -> None:
         await signed_in_console(pilot)
         await act(pilot, how, "pause")
-        assert site.store.counter_states()[1]["state"] == "paused"
+        assert site.store.counter_states()[1].state == "paused"
         await until(pilot, lambda: "Lanjutkan" in str(app.screen.query_one("#key-pause")
                                                       .label), "the resume label")
         await act(pilot, how, "next")  # a paused counter calls nobody
-        assert "paused" in message_of(app) and site.ticket("A001")["state"] == "waiting"
+        assert "paused" in message_of(app) and site.ticket("A001").state == "waiting"
         await act(pilot, how, "pause")
-        assert site.store.counter_states()[1]["state"] == "open"
+        assert site.store.counter_states()[1].state == "open"
         await act(pilot, how, "next")
-        assert site.ticket("A001")["state"] == "called"
+        assert site.ticket("A001").state == "called"
 
     run_app(app, scenario)
     kinds = [(e["kind"], e["actor"]) for e in site.events("counter_paused", "counter_resumed")]
@@ -383,7 +383,7 @@ def test_sign_out_with_a_patron_called_is_refused_in_plain_words(site):
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the sign-in screen")
 
     run_app(app, scenario)
-    assert site.store.counter_states()[1]["state"] == "closed"
+    assert site.store.counter_states()[1].state == "closed"
 
 
 def test_every_action_has_a_key_and_a_button():

@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from kiosk import config as cfg
 from kiosk.clock import ManualClock, iso
+from kiosk.rows import Ticket
 from kiosk.store import Store
 from kiosk.ui.board import BoardApp
 from kiosk.ui.staff import ConsoleScreen, StaffApp
@@ -59,7 +60,7 @@ class Site:
         return self.store._rows(f"SELECT * FROM events WHERE kind IN ({marks}) ORDER BY id",
                                 kinds)
 
-    def ticket(self, label: str) -> dict[str, Any]:
+    def ticket(self, label: str) -> Ticket:
         return self.store.find(label)
 
     def heartbeat(self, state: str = "ok") -> None:
@@ -147,7 +148,7 @@ def now_iso(site: Site) -> str:
 def flood_reads(app: App[Any], data: Callable[[], Any]) -> None:
     """Start posting `Fresh(data())` to `app` every millisecond from a thread, as a busy
     follower would, until the app's loop is gone: for closing an app with reads in flight."""
-    from kiosk.ui.status_widgets import Fresh
+    from kiosk.ui.store_thread import Fresh
 
     def run() -> None:
         deadline = time.monotonic() + 5

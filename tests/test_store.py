@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kiosk import config as cfg
+from kiosk import views
 from kiosk.clock import ManualClock
 from kiosk.exceptions import IssueRefused, NotAllowed, PinError, UsageError
 from kiosk.store import MEDIAN_DAYS, SCHEMA_VERSION, Store
@@ -57,7 +58,7 @@ def test_reopening_keeps_everything(settings: cfg.Settings, clock: ManualClock):
     with Store(settings, clock=clock) as s:
         s.issue("A")
     with Store(settings, clock=clock) as s:
-        assert s.issue("A").ticket["label"] == "A002"
+        assert s.issue("A").ticket.label == "A002"
 
 
 def test_newer_schema_is_refused(settings: cfg.Settings, clock: ManualClock):
@@ -75,7 +76,7 @@ def test_a_first_release_store_is_migrated_and_keeps_its_data(
     with schema 4's partial indexes in place of the two it replaced."""
     import sqlite_utils
 
-    from kiosk.store import _DROPPED_IN_V3, _PARTIAL_INDEXES_V4, MIGRATIONS
+    from kiosk.store.schema import _DROPPED_IN_V3, _PARTIAL_INDEXES_V4, MIGRATIONS
 
     path = Path(settings.store.path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -103,11 +104,11 @@ def test_a_first_release_store_is_migrated_and_keeps_its_data(
         ).fetchall()
         assert {n for (n,) in partial} == set(_PARTIAL_INDEXES_V4)
         assert {"serve_times", "daily_summary"} <= set(s.db.view_names())
-        assert s.find("A001")["state"] == "waiting"
-        assert s.issue("A").ticket["label"] == "A002"  # numbering continues
-        assert [e["kind"] for e in s.events_after(0)] == ["issued", "issued"]
+        assert s.find("A001").state == "waiting"
+        assert s.issue("A").ticket.label == "A002"  # numbering continues
+        assert [e.kind for e in s.events_after(0)] == ["issued", "issued"]
         # The old row is in the queue the new index holds: it is called first.
-        assert s.call_next(1)["label"] == "A001"
+        assert s.call_next(1).label == "A001"
     assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
@@ -115,8 +116,8 @@ def test_hot_queries_use_their_index(store: Store):
     """Guard for schema 3's fewer indexes and schema 4's partial ones: each query a verb, a
     screen or a report runs often goes through the index meant for it, never through a
     whole table (a partial index is only taken when the query repeats its WHERE)."""
-    from kiosk.reports import COUNTER_KINDS
-    from kiosk.store import INDEXED_KINDS_SQL
+    from kiosk.rows import Event, Ticket
+    from kiosk.store import COUNTER_KINDS, INDEXED_KINDS_SQL
 
     day = "2026-11-27"
     unique = "idx_tickets_day_prefix_number"
@@ -124,10 +125,10 @@ def test_hot_queries_use_their_index(store: Store):
     marks = ", ".join("?" for _ in COUNTER_KINDS)
     queries = [
         (unique, "SELECT MAX(number) FROM tickets WHERE day = ? AND prefix = ?", (day, "A")),
-        (unique, "SELECT * FROM tickets WHERE day = ? AND prefix = ? AND number = ?",
-         (day, "A", 1)),
-        (open_, "SELECT * FROM tickets WHERE state IN ('called', 'serving') AND counter = ?",
-         (1,)),
+        (unique, f"SELECT {Ticket.COLUMNS} FROM tickets WHERE day = ? AND prefix = ?"
+         " AND number = ?", (day, "A", 1)),
+        (open_, f"SELECT {Ticket.COLUMNS} FROM tickets WHERE state IN ('called', 'serving')"
+         " AND counter = ?", (1,)),
         ("COVERING INDEX " + waiting, "SELECT id, service, need, order_at FROM tickets"
          " WHERE state = 'waiting' AND day = ?", (day,)),
         (open_, "SELECT counter, service, called_at FROM tickets"
@@ -137,14 +138,11 @@ def test_hot_queries_use_their_index(store: Store):
         (waiting, "SELECT id FROM tickets WHERE state = 'waiting' AND day < ?", (day,)),
         (open_, "SELECT id, state, counter FROM tickets WHERE state IN ('called', 'serving')"
          " AND +day < ?", (day,)),
-        (waiting, "SELECT service, need IS NOT NULL AS priority, COUNT(*) AS n,"
-         " MIN(queued_at) AS oldest FROM tickets WHERE state = 'waiting' AND day = ?"
-         " GROUP BY service, need IS NOT NULL", (day,)),
-        (waiting, "SELECT need IS NOT NULL, COUNT(*), MIN(queued_at) FROM tickets"
-         " WHERE state = 'waiting' AND day = ? GROUP BY need IS NOT NULL", (day,)),
+        (waiting, "SELECT service, need IS NOT NULL, COUNT(*), MIN(queued_at) FROM tickets"
+         " WHERE state = 'waiting' AND day = ? GROUP BY service, need IS NOT NULL", (day,)),
         ("idx_events_at", "SELECT MAX(at) FROM events", ()),
-        ("PRIMARY KEY", "SELECT * FROM events WHERE id > ? AND +kind IN (?, ?) ORDER BY id"
-         " LIMIT ?", (0, "called", "recalled", 10)),
+        ("PRIMARY KEY", f"SELECT {Event.COLUMNS} FROM events WHERE id > ?"
+         " AND +kind IN (?, ?) ORDER BY id LIMIT ?", (0, "called", "recalled", 10)),
         (kinds, "SELECT MAX(id) FROM events WHERE kind IN (?, ?) AND at >= ?"
          f" AND {INDEXED_KINDS_SQL} GROUP BY ticket_id", ("called", "recalled", day)),
         (kinds, f"SELECT counter, kind, at FROM events WHERE kind IN ({marks})"
@@ -169,8 +167,8 @@ def test_hot_queries_use_their_index(store: Store):
 def test_a_label_is_found_by_prefix_and_number(store: Store):
     store.issue("A")
     store.issue("A")
-    assert store.find("A002")["number"] == 2
-    assert store.find(" a2 ")["label"] == "A002"  # as staff may type it
+    assert store.find("A002").number == 2
+    assert store.find(" a2 ").label == "A002"  # as staff may type it
     for wrong in ("A003", "A", "2", "AB2", "A-2", ""):
         with pytest.raises(UsageError, match="no ticket"):
             store.find(wrong)
@@ -212,17 +210,17 @@ def test_medians_read_earlier_days_once_an_hour(store: Store, clock: ManualClock
 
 
 def test_numbers_per_prefix_per_day_from_one(store: Store, clock: ManualClock):
-    labels = [store.issue(p).ticket["label"] for p in "AABAC"]
+    labels = [store.issue(p).ticket.label for p in "AABAC"]
     assert labels == ["A001", "A002", "B001", "A003", "C001"]
     t = store.find("A002")
-    assert t["day"] == "2026-11-27" and t["issued_at"] == "2026-11-27T02:00:00.000Z"
-    assert t["queued_at"] == t["issued_at"] and t["state"] == "waiting"
+    assert t.day == "2026-11-27" and t.issued_at == "2026-11-27T02:00:00.000Z"
+    assert t.queued_at == t.issued_at and t.state == "waiting"
     clock.set(local(8, 5, day=28))
-    assert store.issue("A").ticket["label"] == "A001"
-    assert store.find("A001")["day"] == "2026-11-28"
+    assert store.issue("A").ticket.label == "A001"
+    assert store.find("A001").day == "2026-11-28"
     # yesterday's waiting tickets expired with events when the new day began
-    assert store.find("A002", day="2026-11-27")["state"] == "expired"
-    assert events(store, store.find("A002", day="2026-11-27")["id"]) == ["issued", "expired"]
+    assert store.find("A002", day="2026-11-27").state == "expired"
+    assert events(store, store.find("A002", day="2026-11-27").id) == ["issued", "expired"]
 
 
 def test_issue_event_and_outlook(store: Store):
@@ -230,9 +228,9 @@ def test_issue_event_and_outlook(store: Store):
     assert first.people_ahead == 0 and first.estimated_wait_min == 0
     second = store.issue("A")
     assert second.people_ahead == 1
-    assert second.ticket["lang"] == "id" and first.ticket["kiosk"] == "lobby"
+    assert second.ticket.lang == "id" and first.ticket.kiosk == "lobby"
     row = store.db.query("SELECT * FROM events WHERE kind = 'issued' LIMIT 1").__next__()
-    assert row["ticket_id"] == first.ticket["id"] and row["actor"] == "kiosk:lobby"
+    assert row["ticket_id"] == first.ticket.id and row["actor"] == "kiosk:lobby"
     assert json.loads(row["detail"])["label"] == "A001"
 
 
@@ -277,7 +275,7 @@ def test_quota(tmp_path: Path, clock: ManualClock):
         with pytest.raises(IssueRefused) as info:
             s.issue("A")
         assert info.value.reason == "quota"
-        assert s.issue("B").ticket["label"] == "B001"  # other services unaffected
+        assert s.issue("B").ticket.label == "B001"  # other services unaffected
 
 
 def test_clock_jump_stops_issuing(store: Store, clock: ManualClock):
@@ -290,9 +288,9 @@ def test_clock_jump_stops_issuing(store: Store, clock: ManualClock):
     with pytest.raises(IssueRefused):
         store.issue("A")
     assert events(store).count("clock_jump") == 1  # logged once, not per attempt
-    assert store.status()["clock_problem"]
+    assert views.status(store).clock_problem
     clock.set(local(8, 59))  # one minute behind is normal drift between machines
-    assert store.issue("A").ticket["label"] == "A002"
+    assert store.issue("A").ticket.label == "A002"
     assert [r["label"] for r in store.db.query("SELECT label FROM tickets")] == ["A001", "A002"]
 
 
@@ -304,21 +302,21 @@ def test_call_next_follows_the_policy(store: Store, clock: ManualClock):
     store.issue("A", need="lansia")    # A002 priority 09:02
     clock.advance(60)
     store.issue("C")                   # C001 (counter 1 does not serve C)
-    called = [store.call_next(1)["label"] for _ in range(3)]
+    called = [store.call_next(1).label for _ in range(3)]
     assert called == ["A002", "A001", "B001"]
     assert store.call_next(1) is None  # nothing left for counter 1; B001 finished
-    assert store.find("B001")["state"] == "done"
-    assert store.find("C001")["state"] == "waiting"
+    assert store.find("B001").state == "done"
+    assert store.find("C001").state == "waiting"
     t = store.find("A002")
-    assert t["state"] == "done" and t["counter"] == 1
-    assert events(store, t["id"]) == ["issued", "called", "finished"]
+    assert t.state == "done" and t.counter == 1
+    assert events(store, t.id) == ["issued", "called", "finished"]
 
 
 def test_call_opens_a_closed_counter_and_refuses_a_paused_one(store: Store):
     store.issue("A")
-    assert store.counter_states()[1]["state"] == "closed"
+    assert store.counter_states()[1].state == "closed"
     store.call_next(1)
-    assert store.counter_states()[1]["state"] == "open"
+    assert store.counter_states()[1].state == "open"
     store.counter(1, "pause")
     with pytest.raises(NotAllowed, match="paused"):
         store.call_next(1)
@@ -332,25 +330,25 @@ def test_recall_start_finish_no_show(store: Store, clock: ManualClock):
     for _ in range(3):
         store.issue("A")
     store.call_next(1)
-    assert store.recall(1)["recalls"] == 1
-    assert store.recall(1)["recalls"] == 2
+    assert store.recall(1).recalls == 1
+    assert store.recall(1).recalls == 2
     with pytest.raises(NotAllowed, match="no-show"):
         store.recall(1)
     gone = store.no_show(1)
-    assert gone["state"] == "no_show" and gone["finished_at"]
+    assert gone.state == "no_show" and gone.finished_at
     with pytest.raises(NotAllowed, match="no ticket called"):
         store.finish(1)
     store.call_next(1)
     clock.advance(30)
     started = store.start(1)
-    assert started["state"] == "serving" and started["started_at"]
+    assert started.state == "serving" and started.started_at
     with pytest.raises(NotAllowed, match="serving"):
         store.recall(1)
     clock.advance(240)
     done = store.finish(1)
-    assert done["state"] == "done"
-    assert events(store, done["id"]) == ["issued", "called", "started", "finished"]
-    assert events(store, gone["id"]) == ["issued", "called", "recalled", "recalled", "no_show"]
+    assert done.state == "done"
+    assert events(store, done.id) == ["issued", "called", "started", "finished"]
+    assert events(store, gone.id) == ["issued", "called", "recalled", "recalled", "no_show"]
 
 
 def test_transfer_keeps_the_label_front_and_back(store: Store, clock: ManualClock):
@@ -360,14 +358,14 @@ def test_transfer_keeps_the_label_front_and_back(store: Store, clock: ManualCloc
     clock.advance(600)
     store.call_next(1)                       # A001 at counter 1
     moved = store.transfer("A001", "C")      # config: front
-    assert moved["label"] == "A001" and moved["service"] == "C" and moved["prefix"] == "A"
-    assert moved["state"] == "waiting" and moved["counter"] is None
-    assert moved["queued_at"] == "2026-11-27T02:10:00.000Z"
-    assert store.call_next(3)["label"] == "A001"   # at the front of C
+    assert moved.label == "A001" and moved.service == "C" and moved.prefix == "A"
+    assert moved.state == "waiting" and moved.counter is None
+    assert moved.queued_at == "2026-11-27T02:10:00.000Z"
+    assert store.call_next(3).label == "A001"   # at the front of C
     store.issue("A")
     store.call_next(1)                       # A002
     store.transfer("A002", "C", position="back")
-    assert [store.call_next(3)["label"] for _ in range(4)] == ["C001", "C002", "C003", "A002"]
+    assert [store.call_next(3).label for _ in range(4)] == ["C001", "C002", "C003", "A002"]
     detail = json.loads(next(store.db.query(
         "SELECT detail FROM events WHERE kind = 'transferred' ORDER BY id LIMIT 1"))["detail"])
     assert detail == {"label": "A001", "from": "A", "to": "C", "position": "front",
@@ -379,9 +377,9 @@ def test_transfer_keeps_the_label_front_and_back(store: Store, clock: ManualCloc
 def test_reclassify_and_cancel(store: Store):
     store.issue("A")
     store.issue("A", need="hamil")
-    assert store.reclassify("A002", None)["need"] is None
-    assert store.call_next(1)["label"] == "A001"  # no longer ahead
-    assert store.cancel("A002")["state"] == "cancelled"
+    assert store.reclassify("A002", None).need is None
+    assert store.call_next(1).label == "A001"  # no longer ahead
+    assert store.cancel("A002").state == "cancelled"
     with pytest.raises(NotAllowed):
         store.cancel("A002")
     with pytest.raises(UsageError, match='unknown need "vip"'):
@@ -423,8 +421,8 @@ def test_staff_pins_and_lockout(settings: cfg.Settings, clock: ManualClock):
         s.staff_add("Sari", "staff", "4821")
         stored = s.db.query("SELECT pin_hash FROM staff").__next__()["pin_hash"]
         assert stored.startswith("scrypt$") and "4821" not in stored
-        assert s.sign_in("Sari", "4821", 1)["role"] == "staff"
-        assert s.counter_states()[1]["state"] == "open"
+        assert s.sign_in("Sari", "4821", 1).role == "staff"
+        assert s.counter_states()[1].state == "open"
         for _ in range(4):
             with pytest.raises(PinError, match="wrong name or PIN"):
                 s.verify_pin("Sari", "0000", counter=1)
@@ -435,14 +433,14 @@ def test_staff_pins_and_lockout(settings: cfg.Settings, clock: ManualClock):
         with pytest.raises(PinError, match="try again in"):
             s.verify_pin("Sari", "4821")
         clock.advance(61)
-        assert s.verify_pin("Sari", "4821")["name"] == "Sari"
+        assert s.verify_pin("Sari", "4821").name == "Sari"
         with pytest.raises(PinError, match="not an admin"):
             s.verify_pin("Sari", "4821", need_role="admin")
         s.sign_out("Sari", 1)
         kinds = events(s)
         assert kinds.count("pin_failed") == 5
         assert "signed_in" in kinds and "signed_out" in kinds
-        assert s.counter_states()[1]["state"] == "closed"
+        assert s.counter_states()[1].state == "closed"
         with pytest.raises(UsageError, match="4 to 12 digits"):
             s.staff_add("Budi", "staff", "12")
 
@@ -456,13 +454,13 @@ def test_commit_failure_leaves_no_ticket(store: Store, monkeypatch: pytest.Monke
         store.issue("A")
     monkeypatch.undo()
     assert store.db["tickets"].count == 0 and store.db["events"].count == 0
-    assert store.issue("A").ticket["label"] == "A001"
+    assert store.issue("A").ticket.label == "A001"
 
 
 def test_devices_and_cursors(store: Store):
     store.set_device("main", "printer", "paper_low", "near end")
     store.set_device("main", "printer", "ok")
-    assert store.devices()["main"]["state"] == "ok"
+    assert store.devices()["main"].state == "ok"
     assert store.get_cursor("announcer") == 0
     store.set_cursor("announcer", 42)
     assert store.get_cursor("announcer") == 42
@@ -473,10 +471,14 @@ def test_status_counts_per_service_and_class(store: Store, clock: ManualClock):
     store.issue("A", need="anak")
     clock.advance(600)
     store.issue("B")
-    status = store.status()
-    a = next(s for s in status["services"] if s["service"] == "A")
-    assert (a["waiting"], a["priority"], a["regular"], a["oldest_wait_min"]) == (2, 1, 1, 10.0)
-    assert status["counters"][0]["counter"] == 1 and status["clock_problem"] is None
+    status = views.status(store)
+    a = next(s for s in status.services if s.service == "A")
+    assert (a.waiting, a.priority, a.regular, a.oldest_wait_min) == (2, 1, 1, 10.0)
+    assert status.counters[0].counter == 1 and status.clock_problem is None
+    # The admin's per-class figures come from the same rows.
+    now = store.now()
+    assert views.by_class(status.waiting, now)["priority"] == views.WaitingNow(1, 10.0)
+    assert views.everyone(status.waiting, now) == views.WaitingNow(3, 10.0)
 
 
 def test_a_refused_issue_does_not_skip_the_day_roll(store: Store, clock: ManualClock,
@@ -490,7 +492,7 @@ def test_a_refused_issue_does_not_skip_the_day_roll(store: Store, clock: ManualC
         store.issue("A")               # refused: closed
     clock.set(local(9, 0, day=28))
     assert store.call_next(3) is None  # the first real verb of the day rolls it
-    assert store.find("A001", day="2026-11-27")["state"] == "expired"
+    assert store.find("A001", day="2026-11-27").state == "expired"
 
 
 def test_a_ticket_left_open_overnight_is_expired_not_finished(store: Store, clock: ManualClock):
@@ -498,10 +500,10 @@ def test_a_ticket_left_open_overnight_is_expired_not_finished(store: Store, cloc
     store.call_next(1)                      # A001 called, never finished
     clock.set(local(8, 30, day=28))
     store.issue("A")
-    assert store.call_next(1)["label"] == "A001"
+    assert store.call_next(1).label == "A001"
     old = store.find("A001", day="2026-11-27")
-    assert old["state"] == "expired"
-    assert events(store, old["id"]) == ["issued", "called", "expired"]
+    assert old.state == "expired"
+    assert events(store, old.id) == ["issued", "called", "expired"]
 
 
 def test_sign_out_is_refused_while_a_patron_is_called(store: Store):
@@ -513,7 +515,7 @@ def test_sign_out_is_refused_while_a_patron_is_called(store: Store):
         store.sign_out("Sari", 1)
     store.finish(1)
     store.sign_out("Sari", 1)
-    assert store.counter_states()[1]["state"] == "closed"
+    assert store.counter_states()[1].state == "closed"
 
 
 def test_a_store_held_locked_too_long_is_a_plain_error(store: Store):
@@ -528,4 +530,4 @@ def test_a_store_held_locked_too_long_is_a_plain_error(store: Store):
     finally:
         other.execute("ROLLBACK")
         other.close()
-    assert store.issue("A").ticket["label"] == "A001"
+    assert store.issue("A").ticket.label == "A001"

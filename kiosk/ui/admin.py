@@ -33,8 +33,8 @@ import json
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -59,13 +59,14 @@ from textual.widgets import (
 from textual.worker import Worker
 
 from kiosk import clock as clk
-from kiosk import reports
+from kiosk import reports, views
 from kiosk.config import Settings
 from kiosk.exceptions import KioskError
-from kiosk.store import Row, Store
+from kiosk.rows import Person
+from kiosk.store import Store
 from kiosk.ui import themes
 from kiosk.ui.charts import Chart, HoursChart, UtilisationChart, WaitChart, WithinChart
-from kiosk.ui.status_widgets import Follower, Fresh, StoreThread
+from kiosk.ui.store_thread import Fresh, StoreThread, follow
 
 # -- words ---------------------------------------------------------------------------------
 
@@ -193,43 +194,6 @@ class Range:
 def default_range(today: str, days: int = 30) -> Range:
     last = date.fromisoformat(today)
     return Range((last - timedelta(days=days - 1)).isoformat(), last.isoformat())
-
-
-@dataclass(frozen=True)
-class TodayData:
-    """What the Today view shows, read in one snapshot on the follower's thread."""
-
-    now: datetime
-    day: str
-    status: Row
-    report: dict[str, Any]
-    waiting: dict[str, Row]
-    """Per class: waiting now and the oldest wait in minutes."""
-    announcers: list[Row] = field(default_factory=list)
-
-
-def read_today(store: Store) -> TodayData:
-    from kiosk.announcer import DEVICE_KIND, announcer_state
-
-    day = store.today()
-    now = store.now()
-    status = store.status()
-    rep = reports.report(store, store.settings, date_from=day, date_to=day)
-    waiting: dict[str, Row] = {cls: {"waiting": 0, "oldest_wait_min": None}
-                               for cls in reports.CLASSES}
-    for priority, count, oldest in store.conn.execute(
-        "SELECT need IS NOT NULL, COUNT(*), MIN(queued_at) FROM tickets"
-        " WHERE state = 'waiting' AND day = ? GROUP BY need IS NOT NULL", (day,)
-    ):
-        waiting[reports.CLASSES[0] if priority else reports.CLASSES[1]] = {
-            "waiting": int(count),
-            "oldest_wait_min": round((now.timestamp() - clk.epoch(oldest)) / 60.0, 1),
-        }
-    prefix = DEVICE_KIND + ":"
-    names = [d["name"][len(prefix):] for d in status["devices"]
-             if d["kind"] == DEVICE_KIND and d["name"].startswith(prefix)]
-    announcers = [{"name": n, **announcer_state(store, n)} for n in names or ["main"]]
-    return TodayData(now, day, status, rep, waiting, announcers)
 
 
 # -- formatting ------------------------------------------------------------------------------
@@ -591,7 +555,7 @@ class AdminScreen(Screen[None]):
 
     # Today -------------------------------------------------------------------------------
 
-    def show_today(self, data: TodayData) -> None:
+    def show_today(self, data: views.TodayView) -> None:
         settings = self.kiosk_app.settings
         lang = settings.default_language
         local = data.now.astimezone(settings.site.tz)
@@ -600,10 +564,8 @@ class AdminScreen(Screen[None]):
         rep = data.report
         rows = []
         overall = rep["overall"]
-        waiting_all = sum(v["waiting"] for v in data.waiting.values())
-        oldest_all = max((v["oldest_wait_min"] for v in data.waiting.values()
-                          if v["oldest_wait_min"] is not None), default=None)
-        rows.append(["overall", NONE, fmt(waiting_all), fmt(oldest_all, "min"),
+        rows.append(["overall", NONE, fmt(data.everyone.waiting),
+                     fmt(data.everyone.oldest_wait_min, "min"),
                      fmt(overall["issued"]), fmt(overall["served"]), fmt(overall["no_show"]),
                      fmt(overall["wait_min"]["median"], "min"),
                      fmt(overall["wait_min"]["p90"], "min"),
@@ -611,10 +573,10 @@ class AdminScreen(Screen[None]):
                      fmt(overall["target_met"], "bool")])
         for group in rep["by_class"]:
             now = data.waiting[group["class"]]
-            oldest = now["oldest_wait_min"]
+            oldest = now.oldest_wait_min
             late = oldest is not None and oldest > group["target_wait_min"]
             rows.append([group["class"], f"{group['target_wait_min']:g} min",
-                         fmt(now["waiting"]), fmt(oldest, "min") + (" ⚠ over" if late else ""),
+                         fmt(now.waiting), fmt(oldest, "min") + (" ⚠ over" if late else ""),
                          fmt(group["issued"]), fmt(group["served"]), fmt(group["no_show"]),
                          fmt(group["wait_min"]["median"], "min"),
                          fmt(group["wait_min"]["p90"], "min"),
@@ -625,51 +587,51 @@ class AdminScreen(Screen[None]):
                      "no-show", "wait med.", "p90", "within", "standard", "met"],
                     rows, right=range(1, 12))
         services = []
-        for s in data.status["services"]:
+        for s in data.status.services:
             try:
-                name = settings.service(s["service"]).name[lang]
+                name = settings.service(s.service).name[lang]
             except KeyError:
-                name = s["service"]
-            services.append([f"{s['service']} {short(name)}", fmt(s["waiting"]), fmt(s["priority"]),
-                             fmt(s["regular"]), fmt(s["oldest_wait_min"], "min")])
+                name = s.service
+            services.append([f"{s.service} {short(name)}", fmt(s.waiting), fmt(s.priority),
+                             fmt(s.regular), fmt(s.oldest_wait_min, "min")])
         plain_table(self.query_one("#today-services", DataTable),
                     ["service", "waiting", "priority", "regular", "oldest min"], services,
                     right=range(1, 5))
         counters = []
-        for c in data.status["counters"]:
-            current = f"{c['label']} ({c['ticket_state']})" if c["label"] else NONE
-            staff = c["staff"] if c["staff"] and c["state"] != "closed" else NONE
-            counters.append([str(c["counter"]), c["state"], staff, current])
+        for c in data.status.counters:
+            current = f"{c.label} ({c.ticket_state})" if c.label else NONE
+            staff = c.staff if c.staff and c.state != "closed" else NONE
+            counters.append([str(c.counter), c.state, staff, current])
         plain_table(self.query_one("#today-counters", DataTable),
                     ["counter", "state", "staff", "now"], counters)
         self.query_one("#today-devices", Static).update(self._devices(data))
 
-    def _devices(self, data: TodayData) -> Text:
+    def _devices(self, data: views.TodayView) -> Text:
         text = Text()
-        printers = [d for d in data.status["devices"] if d["kind"] == "printer"]
+        printers = views.printers(data.status.devices)
         configured = {k.printer for k in self.kiosk_app.settings.kiosks if k.printer}
-        seen = {p["name"] for p in printers}
+        seen = {p.name for p in printers}
         lines: list[tuple[str, str, bool]] = []
         for p in printers:
-            ok = p["state"] == "ok"
-            detail = f" ({p['detail']})" if p["detail"] else ""
-            state = p["state"].replace("_", " ")  # paper_low -> paper low
-            lines.append((f"printer {p['name']}", f"{state}{detail}", not ok))
+            ok = p.state == "ok"
+            detail = f" ({p.detail})" if p.detail else ""
+            state = p.state.replace("_", " ")  # paper_low -> paper low
+            lines.append((f"printer {p.name}", f"{state}{detail}", not ok))
         for name in sorted(configured - seen):
             lines.append((f"printer {name}", "not reported yet", True))
         if not lines:
             lines.append(("printer", w("no_printer"), False))
         for a in data.announcers:
-            if a["on"]:
+            if a.on:
                 state, alert = "on", False
             else:
-                age = a["age_s"]
+                age = a.age_s
                 since = "" if age is None else f", last heartbeat {_age(age)} ago"
-                state = f"{'error' if a['state'] == 'error' else 'off'}"
-                state += f" ({a['detail']}{since})" if a["detail"] else (
+                state = f"{'error' if a.state == 'error' else 'off'}"
+                state += f" ({a.detail}{since})" if a.detail else (
                     f" ({since[2:]})" if since else "")
                 alert = True
-            lines.append((f"announcer {a['name']}", state, alert))
+            lines.append((f"announcer {a.name}", state, alert))
         for i, (what, state, alert) in enumerate(lines):
             text.append(("\n" if i else "") + ("⚠ " if alert else "✔ ") + what + ": ")
             text.append(state, "bold" if alert else "")
@@ -902,10 +864,12 @@ def chart_series(settings: Settings, data: dict[str, Any]) -> list[tuple[str, st
         ("c-hours", "hours", {"arrivals": {g["hour"]: g["issued"] for g in rep["by_hour"]},
                               "calls": dict(data["calls_by_hour"])}),
     ]
+    groups = {g["class"]: g for g in rep["by_class"]}
     for cls in reports.CLASSES:
         out.append((f"c-wait-{cls}", f"wait-{cls}", {
             "minutes": dict(data["wait_hist"][cls]),
-            "target_min": targets[cls].wait_min, "target_share": targets[cls].share}))
+            "target_min": targets[cls].wait_min, "target_share": targets[cls].share,
+            "within_target": groups[cls]["within_target"], "judged": groups[cls]["judged"]}))
     out.append(("c-within", "within", {
         "days": data["days"],
         "shares": [targets["priority"].share, targets["regular"].share]}))
@@ -1021,9 +985,9 @@ def _write_series(series: dict[str, Any], out: Any, ext: str) -> None:
             writer.writerow(["wait_minutes", cls, minute, n])
     for day in series["days"]:
         for i, cls in enumerate(reports.CLASSES):
-            share = day["within"][i] / day["judged"][i] if day["judged"][i] else ""
+            share = day["within_target"][i]
             writer.writerow(["within_target_by_day", cls, day["day"],
-                             "" if share == "" else round(share, 4)])
+                             "" if share is None else share])
     for counter, share in series["utilisation"].items():
         writer.writerow(["utilisation", "counter", counter, "" if share is None else share])
 
@@ -1145,7 +1109,7 @@ class PurgeScreen(ModalScreen[dict[str, Any] | None]):
         assert isinstance(app, AdminApp)
         summary = self.query_one("#purge-summary", Static)
         try:
-            preview = await app.store.run(_purge_preview, before)
+            preview = await app.store.run(Store.purge_preview, before)
         except KioskError as exc:
             summary.update(w("error", error=exc))
             return
@@ -1184,10 +1148,6 @@ class PurgeScreen(ModalScreen[dict[str, Any] | None]):
         self.dismiss(getattr(self, "result", None))
 
 
-def _purge_preview(store: Store, before: str) -> dict[str, Any]:
-    return reports.purge_preview(store, store.settings, before)
-
-
 # -- the app -------------------------------------------------------------------------------
 
 
@@ -1221,11 +1181,10 @@ class AdminApp(App[None]):
             self.register_theme(theme)
         self.theme = themes.BY_SETTING[settings.patron.theme]
         self.store = StoreThread(settings, self.clock, name="kiosk-admin-store")
-        self.follower: Follower[TodayData] = Follower(
-            self, settings, self.clock, read_today, poll_s=poll_s, every_s=every_s,
-            name="kiosk-admin-follower")
+        self.follower = follow(self, settings, self.clock, views.today, poll_s=poll_s,
+                               every_s=every_s, name="kiosk-admin-follower")
         self.admin: str | None = None
-        self.today: TodayData | None = None
+        self.today: views.TodayView | None = None
         self.closing = threading.Event()
         """Set when the app closes: long reads on the store thread stop at their next day."""
         self.timings: dict[str, float] = {}
@@ -1250,11 +1209,11 @@ class AdminApp(App[None]):
         except KioskError as exc:
             screen.refused(str(exc))
             return
-        self.admin = person["name"]
+        self.admin = person.name
         self.follower.start()  # nothing is read for an admin view before the PIN
-        await self.switch_screen(AdminScreen(person["name"]))
+        await self.switch_screen(AdminScreen(person.name))
 
-    def on_fresh(self, message: Fresh[TodayData]) -> None:
+    def on_fresh(self, message: Fresh[views.TodayView]) -> None:
         if not self.is_running:
             # Shutting down: the screens' widgets may already be gone (a read posted just
             # before the app began to close would otherwise fail to find them).
@@ -1298,9 +1257,9 @@ class AdminApp(App[None]):
         return update
 
 
-def _verify_admin(store: Store, name: str, pin: str) -> Row:
+def _verify_admin(store: Store, name: str, pin: str) -> Person:
     person = store.verify_pin(name, pin, need_role="admin")
-    _log_admin(store, "signed_in", person["name"])
+    _log_admin(store, "signed_in", person.name)
     return person
 
 
@@ -1315,4 +1274,4 @@ def run(settings: Settings, *, clock: clk.Clock | None = None) -> None:
     AdminApp(settings, clock=clock).run()
 
 
-__all__ = ["AdminApp", "AdminScreen", "LoginScreen", "Range", "read_today", "run"]
+__all__ = ["AdminApp", "AdminScreen", "LoginScreen", "Range", "run"]

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.table import Table
@@ -31,26 +30,15 @@ from textual.widget import Widget
 from textual.widgets import Digits, Static
 
 from kiosk import clock as clk
+from kiosk import views
 from kiosk.announcer import Announcer
 from kiosk.config import Settings
+from kiosk.i18n import board_languages, both, localized
+from kiosk.rows import Call, ServiceOutlook
 from kiosk.store import Store
 from kiosk.ui import themes
-from kiosk.ui.status_widgets import (
-    ARROW,
-    NONE,
-    Follower,
-    Fresh,
-    Scale,
-    announcers,
-    bitmap,
-    bitmap_size,
-    board_languages,
-    both,
-    draw,
-    fit,
-    join_bitmaps,
-    localized,
-)
+from kiosk.ui.blocks import ARROW, NONE, Scale, bitmap, bitmap_size, draw, fit, join_bitmaps
+from kiosk.ui.store_thread import Fresh, follow
 
 RECENT = 8
 """How many of the last calls the plain-text list shows."""
@@ -60,46 +48,10 @@ POLL_S = 0.05
 EVERY_S = 2.0
 
 
-# -- what the board shows ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Call:
-    event_id: int
-    label: str
-    counter: int
-    recall: bool
-    open: bool
-    """Still called or being served at that counter."""
-
-
-@dataclass(frozen=True)
-class ServiceLine:
-    service: str
-    waiting: int
-    estimated_wait_min: int | None
-
-
-@dataclass(frozen=True)
-class BoardData:
-    calls: tuple[Call, ...]
-    """Today's calls, newest first, one per ticket."""
-    services: tuple[ServiceLine, ...]
-    announcements_on: bool
-
-
-def read_board(store: Store, recent: int = RECENT) -> BoardData:
-    """Everything the board shows, in one read (runs on the follower's thread)."""
-    calls = tuple(
-        Call(int(r["event_id"]), str(r["label"]), int(r["counter"]), r["kind"] == "recalled",
-             bool(r["open"]))
-        for r in store.recent_calls(max(recent, ALSO + 1) * 2)
-    )
-    services = tuple(
-        ServiceLine(r["service"], int(r["waiting"]), r["estimated_wait_min"])
-        for r in store.waiting_outlook()
-    )
-    return BoardData(calls, services, any(a["on"] for a in announcers(store)))
+def read_board(store: Store) -> views.BoardView:
+    """What the board shows (on the follower's thread): enough calls for the last-calls
+    list and the other open calls."""
+    return views.board(store, max(RECENT, ALSO + 1))
 
 
 # -- widgets -----------------------------------------------------------------------------
@@ -266,13 +218,10 @@ class BoardApp(App[None]):
         for theme in themes.THEMES:
             self.register_theme(theme)
         self.theme = themes.HIGH_CONTRAST
-        self.data: BoardData | None = None
+        self.data: views.BoardView | None = None
         self.error: str | None = None
-        self.follower = Follower(
-            self, settings, self.clock,
-            read_board,
-            poll_s=poll_s, every_s=every_s, name="kiosk-board-follower",
-        )
+        self.follower = follow(self, settings, self.clock, read_board, poll_s=poll_s,
+                               every_s=every_s, name="kiosk-board-follower")
         self._speech_stop = threading.Event()
         self._speech: threading.Thread | None = None
         self.on_call_shown: Callable[[Call], None] | None = None
@@ -321,7 +270,7 @@ class BoardApp(App[None]):
 
     # -- what the follower read ------------------------------------------------------------
 
-    def on_fresh(self, message: Fresh[BoardData]) -> None:
+    def on_fresh(self, message: Fresh[views.BoardView]) -> None:
         if not self.is_running:
             # Shutting down: the screens' widgets may already be gone (a read posted just
             # before the app began to close would otherwise fail to find them).
@@ -333,7 +282,7 @@ class BoardApp(App[None]):
         self.error = None
         self.show(message.data)
 
-    def show(self, data: BoardData) -> None:
+    def show(self, data: views.BoardView) -> None:
         previous = self.data
         self.data = data
         newest = data.calls[0] if data.calls else None
@@ -371,7 +320,7 @@ class BoardApp(App[None]):
             text.append(("▶ " if n == 0 else "  ") + line, "bold" if n == 0 else "")
         return text
 
-    def _services(self, lines: Sequence[ServiceLine]) -> Table:
+    def _services(self, lines: Sequence[ServiceOutlook]) -> Table:
         table = Table(expand=True, box=None, show_edge=False, pad_edge=False,
                       header_style="bold underline")
         table.add_column(both(self.languages, "board.service"), ratio=1, no_wrap=True,

@@ -146,11 +146,13 @@ class WaitChart(Chart):
         count_ticks(self.plt, max(bins.values(), default=0))
 
     def describe(self, data: dict[str, Any]) -> str:
-        total = sum(data["minutes"].values())
-        if not total:
+        # The report's own share (the Statistics view's "within"), not one counted again
+        # from the bars: those are whole minutes of called patrons only, while the report
+        # also judges the expired (never called) and counts no-shows as not within.
+        if not data["judged"]:
             return f"no {self.cls} patron was called"
-        within = sum(n for m, n in data["minutes"].items() if int(m) < data["target_min"])
-        return f"{within / total:.0%} of {total:,} within; standard {data['target_share']:.0%}"
+        return (f"{data['within_target']:.0%} of {data['judged']:,} within;"
+                f" standard {data['target_share']:.0%}")
 
 
 class WithinChart(Chart):
@@ -167,9 +169,10 @@ class WithinChart(Chart):
         for i, cls in enumerate(("priority", "regular")):
             xs, ys = [], []
             for x, day in enumerate(days):
-                if day["judged"][i]:
+                share = day["within_target"][i]
+                if share is not None:
                     xs.append(x)
-                    ys.append(round(100.0 * day["within"][i] / day["judged"][i], 1))
+                    ys.append(round(100.0 * share, 1))
             if xs:
                 self.plt.plot(xs, ys, marker=markers[cls], color=colours[cls],
                               label=f"{cls} {markers[cls]}")
@@ -180,17 +183,10 @@ class WithinChart(Chart):
         self.plt.xticks([x for x, _ in ticks], [label for _, label in ticks])
 
     def describe(self, data: dict[str, Any]) -> str:
-        days = data["days"]
-        met = 0
-        judged = 0
-        for day in days:
-            shares = [day["within"][i] / day["judged"][i] for i in (0, 1) if day["judged"][i]]
-            if shares:
-                judged += 1
-                met += all(s >= data["shares"][i] - 1e-9 for i, s in enumerate(shares))
+        judged = [day["target_met"] for day in data["days"] if day["target_met"] is not None]
         if not judged:
             return "no day with calls"
-        return f"standard met on {met} of {judged} days"
+        return f"standard met on {sum(judged)} of {len(judged)} days"
 
 
 class UtilisationChart(Chart):

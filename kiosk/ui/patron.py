@@ -30,7 +30,6 @@ import gc
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from textual import events
@@ -41,14 +40,16 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from kiosk import clock as clk
+from kiosk import views
 from kiosk.config import Service, Settings
 from kiosk.exceptions import IssueRefused, KioskError, PinError
 from kiosk.i18n import other_language, t
+from kiosk.rows import Issued
 from kiosk.ui import themes
 from kiosk.ui.widgets import Banner, BigNumber, Choice, block_letters
 
 if TYPE_CHECKING:
-    from kiosk.store import Issued, Store
+    from kiosk.store import Store
 
 T = TypeVar("T")
 
@@ -97,8 +98,8 @@ class Printer(Protocol):
     def start(self) -> None: ...
     def stop(self) -> None: ...
     def state(self) -> str: ...
-    def submit(self, ticket_id: int, people_ahead: int, estimated_wait_min: int | None, *,
-               on_done: Callable[[bool, str | None], None]) -> None: ...
+    def submit(self, issued: Issued, *, on_done: Callable[[bool, str | None], None]) -> None:
+        ...
 
 
 class SilentVoice:
@@ -147,41 +148,6 @@ def default_printer(settings: Settings, kiosk_id: str) -> Any:
     except ImportError:
         return None
     return PrintWorker(settings, kiosk_id)
-
-
-# -- what the welcome screen must say before anyone chooses --------------------------------
-
-
-@dataclass(frozen=True)
-class Trouble:
-    issuing: str | None = None
-    """closed | after_last_ticket | clock: no ticket can be had at all."""
-    printer: str | None = None
-    """paper_out | offline: tickets are issued, shown and spoken, not printed."""
-    sold_out: frozenset[str] = field(default_factory=frozenset)
-    """Service prefixes whose daily quota is reached."""
-
-    def messages(self, settings: Settings, lang: str) -> list[str]:
-        hours = settings.hours
-        out = []
-        if self.issuing is not None:
-            out.append(t(lang, f"trouble.{self.issuing}", open=f"{hours.open:%H:%M}",
-                         close=f"{hours.close:%H:%M}", last=f"{hours.last_ticket:%H:%M}")
-                       if self.issuing != "clock" else t(lang, "trouble.clock"))
-        if self.printer == "paper_out":
-            out.append(t(lang, "trouble.paper_out"))
-        elif self.printer == "offline":
-            out.append(t(lang, "trouble.printer_offline"))
-        return out
-
-
-def read_trouble(store: Store, printer_state: str | None) -> Trouble:
-    """Ask the store what stands in the way of a ticket now (runs on the store thread)."""
-    refusal = store.issue_refusal()
-    issuing = refusal.reason if refusal is not None else None
-    sold_out = store.sold_out()
-    printer = printer_state if printer_state in ("paper_out", "offline") else None
-    return Trouble(issuing, printer, sold_out)
 
 
 # -- screens -----------------------------------------------------------------------------
@@ -532,7 +498,7 @@ class TicketScreen(KioskScreen):
 
     @property
     def label(self) -> str:
-        return "" if self.issued is None else str(self.issued.ticket["label"])
+        return "" if self.issued is None else self.issued.ticket.label
 
     def _texts(self) -> dict[str, str]:
         """Static id -> its words for this ticket, in the language on screen."""
@@ -856,7 +822,7 @@ class PatronApp(App[None], inherit_bindings=False):
         for theme in themes.THEMES:
             self.register_theme(theme)
         self.theme = self.default_theme
-        self.trouble = Trouble()
+        self.trouble = views.Trouble()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-store")
         self._shown_at = monotonic()
         self._guard_until = 0.0
@@ -1012,7 +978,7 @@ class PatronApp(App[None], inherit_bindings=False):
         """Re-read what stands in the way of a ticket; show (and say) what changed."""
         state = self.printer.state() if self.printer is not None else None
         try:
-            trouble = await self.in_store(read_trouble, self.store, state)
+            trouble = await self.in_store(views.trouble, self.store, state)
         except Exception as exc:  # a locked or broken store must not take the screen down
             self.log.error(f"trouble check failed: {exc}")
             return
@@ -1133,21 +1099,20 @@ class PatronApp(App[None], inherit_bindings=False):
         screen.printing = "printing"
         screen.show_print_state()
         loop = self._loop
-        ticket_id = int(issued.ticket["id"])
+        ticket_id = issued.ticket.id
 
         def done(ok: bool, reason: str | None) -> None:
             # The worker calls back on its own thread; hop onto the UI loop.
             if loop is not None and not loop.is_closed():
                 loop.call_soon_threadsafe(self._printed, screen, ticket_id, ok)
 
-        self.printer.submit(ticket_id, issued.people_ahead, issued.estimated_wait_min,
-                            on_done=done)
+        self.printer.submit(issued, on_done=done)
 
     def _printed(self, screen: TicketScreen, ticket_id: int, ok: bool) -> None:
         # The screen is reused: an answer about an earlier patron's slip is not this one's.
         issued = screen.issued
         if (screen.is_attached and self._top() is screen and issued is not None
-                and int(issued.ticket["id"]) == ticket_id):
+                and issued.ticket.id == ticket_id):
             screen.print_done(ok)
 
     # staff -----------------------------------------------------------------------------
@@ -1175,7 +1140,7 @@ class PatronApp(App[None], inherit_bindings=False):
         except PinError:
             screen.refused()
             return
-        await self.in_store(self.store.log, "kiosk_stopped", actor=person["name"],
+        await self.in_store(self.store.log, "kiosk_stopped", actor=person.name,
                             detail={"kiosk": self.kiosk_id})
         self.exit()
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.table import Table
@@ -42,20 +41,15 @@ from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kiosk import clock as clk
+from kiosk import views
 from kiosk.config import Settings
 from kiosk.exceptions import KioskError
-from kiosk.store import Row, Store
+from kiosk.i18n import both, localized, staff_languages
+from kiosk.rows import Ticket
+from kiosk.store import Store
 from kiosk.ui import themes
-from kiosk.ui.status_widgets import (
-    BigText,
-    Follower,
-    Fresh,
-    StoreThread,
-    announcers,
-    both,
-    localized,
-    staff_languages,
-)
+from kiosk.ui.blocks import BigText
+from kiosk.ui.store_thread import Fresh, StoreThread, follow
 
 ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("n", "next", "staff.key_next"),
@@ -74,48 +68,6 @@ REPEAT_GUARD_S = 1.0
 """The same action again within this long is ignored: a double tap on `n` must not finish
 the patron just called and call the next one."""
 ALERT_PRINTER_STATES = ("paper_low", "paper_out", "offline")
-
-
-# -- what the console shows --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Current:
-    label: str
-    state: str
-    service: str
-    priority: bool
-    """The class only: the need itself is never shown on this screen."""
-    recalls: int
-    called_at: str | None
-
-
-@dataclass(frozen=True)
-class CounterView:
-    now: datetime
-    state: str
-    """The counter: open, paused or closed."""
-    staff: str | None
-    current: Current | None
-    services: tuple[Row, ...]
-    """Per service: waiting, priority, regular, oldest_wait_min (Store.status)."""
-    printers: tuple[Row, ...]
-    announcers: tuple[Row, ...]
-    """Each announcer's heartbeat (none: never started)."""
-
-
-def read_counter(store: Store, counter: int) -> CounterView:
-    """Everything the console shows, in one read (runs on the follower's thread)."""
-    status = store.status()
-    mine = next(c for c in status["counters"] if c["counter"] == counter)
-    row = store.current(counter)
-    current = None if row is None else Current(
-        row["label"], row["state"], row["service"], row["need"] is not None,
-        int(row["recalls"]), row["called_at"])
-    printers = tuple(d for d in status["devices"] if d["kind"] == "printer")
-    return CounterView(store.now(), mine["state"], mine["staff"], current,
-                       tuple(status["services"]), printers, tuple(announcers(store)))
-
 
 # -- dialogs -----------------------------------------------------------------------------
 
@@ -354,7 +306,7 @@ class ConsoleScreen(Screen[None]):
         line.update(("⚠ " if trouble else "✔ ") + message)
         line.set_class(trouble, "-trouble")
 
-    def show(self, view: CounterView) -> None:
+    def show(self, view: views.CounterView) -> None:
         if not self.ready:  # switched to but not composed yet: on_mount shows the view
             return
         app = self.app
@@ -379,7 +331,7 @@ class ConsoleScreen(Screen[None]):
         self.query_one("#waiting", Static).update(self.waiting_table(view))
         self.query_one("#devices", Static).update(self.devices_text(view))
 
-    def current_text(self, view: CounterView, current: Current) -> Text:
+    def current_text(self, view: views.CounterView, current: views.Current) -> Text:
         langs = self.app.languages
         text = Text()
         text.append(current.label + "  ", "bold")
@@ -397,7 +349,7 @@ class ConsoleScreen(Screen[None]):
             text.append("\n" + both(langs, "staff.recalls", n=current.recalls, max=limit))
         return text
 
-    def waiting_table(self, view: CounterView) -> Table:
+    def waiting_table(self, view: views.CounterView) -> Table:
         langs = self.app.languages
         mine = set(self.app.counter.services)
         table = Table(expand=True, box=None, pad_edge=False, header_style="bold")
@@ -405,28 +357,28 @@ class ConsoleScreen(Screen[None]):
                          overflow="ellipsis")
         for key in ("staff.waiting", "priority.word", "staff.regular", "staff.oldest"):
             table.add_column(both(langs, key, sep="\n"), justify="right", no_wrap=True)
-        rows = sorted(view.services, key=lambda s: s["service"] not in mine)
+        rows = sorted(view.services, key=lambda s: s.service not in mine)
         for s in rows:
             try:
-                name = self.app.settings.service(s["service"]).name[langs[0]]
+                name = self.app.settings.service(s.service).name[langs[0]]
             except KeyError:
                 name = ""
-            oldest = s["oldest_wait_min"]
+            oldest = s.oldest_wait_min
             table.add_row(
-                ("▶ " if s["service"] in mine else "  ") + f"{s['service']}  {name}",
-                str(s["waiting"]), str(s["priority"]), str(s["regular"]),
+                ("▶ " if s.service in mine else "  ") + f"{s.service}  {name}",
+                str(s.waiting), str(s.priority), str(s.regular),
                 "-" if oldest is None else both(langs, "staff.minutes", minutes=int(oldest)),
-                style="bold" if s["service"] in mine else "",
+                style="bold" if s.service in mine else "",
             )
         return table
 
-    def devices_text(self, view: CounterView) -> Text:
+    def devices_text(self, view: views.CounterView) -> Text:
         langs = self.app.languages
         text = Text()
         if not view.printers:
             text.append(both(langs, "staff.no_printer"))
         for n, printer in enumerate(view.printers):
-            state = printer["state"]
+            state = printer.state
             key = f"staff.printer_{state}"
             try:
                 words = both(langs, key)
@@ -434,17 +386,17 @@ class ConsoleScreen(Screen[None]):
                 words = state
             alert = state in ALERT_PRINTER_STATES
             text.append(("\n" if n else "") + ("⚠ " if alert else "✔ " if state == "ok" else "  "))
-            text.append(both(langs, "staff.printer", name=printer["name"]) + ": ")
+            text.append(both(langs, "staff.printer", name=printer.name) + ": ")
             text.append(words, "bold" if alert else "")
-        for announcer in view.announcers or ({"name": "", "on": False, "state": "off"},):
-            if announcer["on"]:
+        for announcer in view.announcers:
+            if announcer.on:
                 words, mark = both(langs, "staff.announcer_on"), "✔ "
-            elif announcer["state"] == "error":
-                words = both(langs, "staff.announcer_error", detail=announcer["detail"] or "")
+            elif announcer.state == "error":
+                words = both(langs, "staff.announcer_error", detail=announcer.detail or "")
                 mark = "⚠ "
             else:
                 words, mark = both(langs, "staff.announcer_off"), "⚠ "
-            name = f" {announcer['name']}" if len(view.announcers) > 1 else ""
+            name = f" {announcer.name}" if len(view.announcers) > 1 else ""
             text.append("\n" + mark + both(langs, "staff.announcer") + name + ": ")
             text.append(words, "bold" if mark == "⚠ " else "")
         return text
@@ -492,10 +444,10 @@ class StaffApp(App[None]):
             self.register_theme(theme)
         self.theme = themes.CONTRAST
         self.store = StoreThread(settings, self.clock, name="kiosk-staff-store")
-        self.follower = Follower(self, settings, self.clock,
-                                 lambda store: read_counter(store, self.counter.id),
-                                 poll_s=poll_s, every_s=every_s, name="kiosk-staff-follower")
-        self.view: CounterView | None = None
+        self.follower = follow(self, settings, self.clock,
+                               lambda store: views.counter(store, self.counter.id),
+                               poll_s=poll_s, every_s=every_s, name="kiosk-staff-follower")
+        self.view: views.CounterView | None = None
         self.busy = False
         self._last: tuple[str, float] = ("", -1e9)
 
@@ -523,7 +475,7 @@ class StaffApp(App[None]):
         self.follower.stop()
         self.store.close()
 
-    def on_fresh(self, message: Fresh[CounterView]) -> None:
+    def on_fresh(self, message: Fresh[views.CounterView]) -> None:
         if not self.is_running:
             # Shutting down: the screens' widgets may already be gone (a read posted just
             # before the app began to close would otherwise fail to find them).
@@ -548,7 +500,7 @@ class StaffApp(App[None]):
             screen.refused(f"{type(exc).__name__}: {exc}")
             return
         self.follower.poke()
-        await self.switch_screen(ConsoleScreen(person["name"]))
+        await self.switch_screen(ConsoleScreen(person.name))
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -585,26 +537,26 @@ class StaffApp(App[None]):
             ticket = await run(Store.call_next, counter, actor=actor)
             if ticket is None:
                 return both(langs, "staff.done_nothing")
-            return both(langs, "staff.done_called", label=ticket["label"])
+            return both(langs, "staff.done_called", label=ticket.label)
         if action == "recall":
             ticket = await run(Store.recall, counter, actor=actor)
-            return both(langs, "staff.done_recalled", label=ticket["label"],
-                        n=ticket["recalls"], max=self.settings.queue.max_recalls)
+            return both(langs, "staff.done_recalled", label=ticket.label,
+                        n=ticket.recalls, max=self.settings.queue.max_recalls)
         if action == "start":
             ticket = await run(Store.start, counter, actor=actor)
-            return both(langs, "staff.done_started", label=ticket["label"])
+            return both(langs, "staff.done_started", label=ticket.label)
         if action == "finish":
             ticket = await run(Store.finish, counter, actor=actor)
-            return both(langs, "staff.done_finished", label=ticket["label"])
+            return both(langs, "staff.done_finished", label=ticket.label)
         if action == "no_show":
             ticket = await run(Store.no_show, counter, actor=actor)
-            return both(langs, "staff.done_no_show", label=ticket["label"])
+            return both(langs, "staff.done_no_show", label=ticket.label)
         if action == "transfer":
             return await self._transfer(actor)
         if action == "reclassify":
             return await self._reclassify(actor)
         if action == "pause":
-            state = (await run(Store.counter_states))[counter]["state"]
+            state = (await run(Store.counter_states))[counter].state
             move = "resume" if state == "paused" else "pause"
             await run(Store.counter, counter, move, actor=actor)
             return both(langs, "staff.done_resumed" if move == "resume" else "staff.done_paused")
@@ -615,7 +567,7 @@ class StaffApp(App[None]):
             return None
         raise KioskError(f"unknown action {action}")
 
-    async def _current(self) -> Row:
+    async def _current(self) -> Ticket:
         current = await self.store.run(Store.current, self.counter.id)
         if current is None:
             raise KioskError(both(self.languages, "staff.no_current"))
@@ -623,27 +575,27 @@ class StaffApp(App[None]):
 
     async def _transfer(self, actor: str) -> str | None:
         current = await self._current()
-        dialog = TransferDialog(self.settings, self.languages, current["label"],
-                                current["service"])
+        dialog = TransferDialog(self.settings, self.languages, current.label,
+                                current.service)
         choice = await self.push_screen_wait(dialog)
         if not isinstance(choice, TransferTo):
             return None
-        ticket = await self.store.run(Store.transfer, current["label"], choice.service,
+        ticket = await self.store.run(Store.transfer, current.label, choice.service,
                                       position=choice.position, actor=actor)
-        return both(self.languages, "staff.done_transferred", label=ticket["label"],
-                    service=ticket["service"],
+        return both(self.languages, "staff.done_transferred", label=ticket.label,
+                    service=ticket.service,
                     position=both(self.languages, f"staff.{choice.position}"))
 
     async def _reclassify(self, actor: str) -> str | None:
         current = await self._current()
         choice = await self.push_screen_wait(
-            ReclassifyDialog(self.settings, self.languages, current["label"]))
+            ReclassifyDialog(self.settings, self.languages, current.label))
         if not isinstance(choice, Reclass):
             return None
-        ticket = await self.store.run(Store.reclassify, current["label"], choice.need,
+        ticket = await self.store.run(Store.reclassify, current.label, choice.need,
                                       actor=actor)
-        klass = "priority.word" if ticket["need"] else "staff.regular"
-        return both(self.languages, "staff.done_reclassified", label=ticket["label"],
+        klass = "priority.word" if ticket.priority else "staff.regular"
+        return both(self.languages, "staff.done_reclassified", label=ticket.label,
                     klass=both(self.languages, klass))
 
 

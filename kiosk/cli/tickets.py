@@ -1,8 +1,5 @@
-"""The `kiosk` command. Its verbs mirror the store's verbs one to one (design §5).
-
-Exit codes: 0 success, 2 bad usage or configuration, 1 a runtime failure. Errors are one
-line on stderr (`kiosk: ...`) with no traceback unless --debug. `--json` prints one object.
-"""
+"""The verbs that mirror the store's: issue, the counter verbs, transfer, reclassify,
+cancel, counters and the day, status, staff accounts; and check-config."""
 
 from __future__ import annotations
 
@@ -10,99 +7,20 @@ import argparse
 import getpass
 import json
 import sys
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any, NoReturn
+from collections.abc import Callable
 
-from kiosk import clock as clk
-from kiosk import config as cfg
-from kiosk.exceptions import ConfigError, IssueRefused, KioskError, UsageError
-
-JSON_KEYS = (
-    "label",
-    "service",
-    "need",
-    "state",
-    "counter",
-    "kiosk",
-    "people_ahead",
-    "estimated_wait_min",
-    "printed",
-    "issued_at",
-    "called_at",
-    "finished_at",
+from kiosk import views
+from kiosk.cli.common import (
+    actor_of,
+    emit,
+    open_store,
+    settings_of,
+    ticket_json,
 )
+from kiosk.exceptions import IssueRefused, KioskError, UsageError
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that exits 2 with one line, as every other usage error does."""
-
-    def error(self, message: str) -> NoReturn:
-        print(f"kiosk: {message} (see `{self.prog} --help`)", file=sys.stderr)
-        raise SystemExit(2)
-
-
-# -- shared helpers ------------------------------------------------------------------------
-
-
-def settings_of(args: argparse.Namespace) -> cfg.Settings:
-    return cfg.load(args.config, db=args.db)
-
-
-def open_store(args: argparse.Namespace) -> Any:
-    from kiosk.store import Store
-
-    try:
-        clock = clk.from_environment()
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    return Store(settings_of(args), clock=clock)
-
-
-def log_to_file(settings: cfg.Settings, screen: str) -> Path:
-    """Send log records to `logs/SCREEN.log` beside the store while a screen runs.
-
-    Anything written to stderr lands on top of a full-screen app (python-escpos even installs
-    a stderr handler on import), so a screen process logs to a file staff can read instead."""
-    import logging
-    import logging.handlers
-
-    folder = settings.store.path.parent / "logs"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{screen}.log"
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3,
-                                                   encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    return path
-
-
-def ticket_json(ticket: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {key: None for key in ("label", "service", "state", "counter")}
-    if ticket is not None:
-        out.update({k: ticket.get(k) for k in JSON_KEYS if k in ticket})
-    out.update(extra)
-    return out
-
-
-def emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
-    if getattr(args, "json", False):
-        print(json.dumps(payload, ensure_ascii=False))
-    else:
-        print(text)
-
-
-def actor_of(args: argparse.Namespace) -> str:
-    return getattr(args, "actor", None) or "cli"
-
-
-# -- verbs ---------------------------------------------------------------------------------
+Verb = Callable[..., argparse.ArgumentParser]
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -156,12 +74,12 @@ def cmd_issue(args: argparse.Namespace) -> int:
             raise KioskError(f"not issued: {exc}") from None
         printed: bool | None = None
         if not args.no_print:
-            printed = print_ticket(store, issued, args.kiosk)
-            if printed is False:  # the ticket stays valid: warn, still exit 0
-                from printers.worker import failure_reason
+            from printers.worker import print_issued
 
-                reason = failure_reason(store, issued.ticket["id"])
-                print(f"kiosk: warning: {issued.ticket['label']} is issued but its slip was "
+            printed = print_issued(store, issued, args.kiosk)
+            if printed is False:  # the ticket stays valid: warn, still exit 0
+                reason = store.print_failure(issued.ticket.id)
+                print(f"kiosk: warning: {issued.ticket.label} is issued but its slip was "
                       f"not printed: {reason}", file=sys.stderr)
         payload = ticket_json(
             issued.ticket,
@@ -174,20 +92,9 @@ def cmd_issue(args: argparse.Namespace) -> int:
         emit(
             args,
             payload,
-            f"{issued.ticket['label']}  {issued.people_ahead} ahead, wait {wait_text}",
+            f"{issued.ticket.label}  {issued.people_ahead} ahead, wait {wait_text}",
         )
     return 0
-
-
-def print_ticket(store: Any, issued: Any, kiosk: str | None) -> bool | None:
-    """Print the slip at the kiosk's printer; None when no printer is configured.
-
-    Replaced by the printing module once it exists; until then nothing is printed."""
-    try:
-        from printers.worker import print_issued
-    except ImportError:
-        return None
-    return print_issued(store, issued, kiosk)
 
 
 def _counter_verb(verb: str) -> Handler:
@@ -197,12 +104,12 @@ def _counter_verb(verb: str) -> Handler:
             ticket = method(args.counter, actor=actor_of(args))
             if verb == "call_next":
                 text = (
-                    f"{ticket['label']} -> counter {args.counter}"
+                    f"{ticket.label} -> counter {args.counter}"
                     if ticket
                     else f"nothing waiting for counter {args.counter}"
                 )
             else:
-                text = f"{ticket['label']}: {ticket['state']}"
+                text = f"{ticket.label}: {ticket.state}"
             emit(args, ticket_json(ticket), text)
         return 0
 
@@ -214,7 +121,7 @@ def cmd_transfer(args: argparse.Namespace) -> int:
         ticket = store.transfer(
             args.label, args.service.upper(), position=args.position, actor=actor_of(args)
         )
-        emit(args, ticket_json(ticket), f"{ticket['label']} -> queue {ticket['service']}")
+        emit(args, ticket_json(ticket), f"{ticket.label} -> queue {ticket.service}")
     return 0
 
 
@@ -222,14 +129,14 @@ def cmd_reclassify(args: argparse.Namespace) -> int:
     need = None if args.need == "none" else args.need
     with open_store(args) as store:
         ticket = store.reclassify(args.label, need, actor=actor_of(args))
-        emit(args, ticket_json(ticket), f"{ticket['label']}: need {ticket['need'] or 'none'}")
+        emit(args, ticket_json(ticket), f"{ticket.label}: need {ticket.need or 'none'}")
     return 0
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         ticket = store.cancel(args.label, actor=actor_of(args))
-        emit(args, ticket_json(ticket), f"{ticket['label']}: cancelled")
+        emit(args, ticket_json(ticket), f"{ticket.label}: cancelled")
     return 0
 
 
@@ -254,7 +161,7 @@ def cmd_day(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     with open_store(args) as store:
-        status = store.status()
+        status = views.status(store).as_json()
     if args.json:
         print(json.dumps(status, ensure_ascii=False))
         return 0
@@ -293,36 +200,8 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- the parser ----------------------------------------------------------------------------
-
-
-def build_parser() -> argparse.ArgumentParser:
-    def globals_parser(default: Any) -> argparse.ArgumentParser:
-        # The global options work before and after the verb; after it, SUPPRESS keeps an
-        # absent option from overwriting one given before it.
-        p = argparse.ArgumentParser(add_help=False)
-        p.add_argument("--config", metavar="PATH", default=default,
-                       help="config.toml (else $KIOSK_CONFIG, ./config.toml, embedded default)")
-        p.add_argument("--db", metavar="PATH", default=default,
-                       help="the store file, overriding [store].path")
-        p.add_argument("--debug", action="store_true",
-                       default=False if default is None else default, help="show tracebacks")
-        return p
-
-    common = globals_parser(argparse.SUPPRESS)
-    as_json = argparse.ArgumentParser(add_help=False)
-    as_json.add_argument("--json", action="store_true", help="print one JSON object")
-
-    parser = _Parser(prog="kiosk", description=__doc__, parents=[globals_parser(None)])
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    def verb(name: str, handler: Handler, help_text: str, *parents: argparse.ArgumentParser,
-             ) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, parents=[common, *parents],
-                           description=help_text)
-        p.set_defaults(handler=handler)
-        return p
-
+def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
+    """Add these verbs to the `kiosk` parser."""
     verb("check-config", cmd_check_config, "validate config.toml and print a summary", as_json)
 
     p = verb("issue", cmd_issue, "issue a ticket", as_json)
@@ -373,62 +252,3 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("staff-add", cmd_staff_add, "add a staff or admin account (asks for the PIN)")
     p.add_argument("name")
     p.add_argument("--role", choices=["staff", "admin"], required=True)
-
-    for register in EXTENSIONS:
-        register(sub, verb, common, as_json)
-    return parser
-
-
-Register = Callable[..., None]
-EXTENSIONS: list[Register] = []
-"""Feature modules add their verbs here when imported (see EXTENSION_MODULES)."""
-
-EXTENSION_MODULES: tuple[str, ...] = ("kiosk.announcer", "kiosk.cli_screens", "printers.cli",
-                                      "kiosk.cli_reports", "kiosk.cli_counter",
-                                      "kiosk.cli_admin")
-"""Modules that register more verbs: screens, printing, speech, reports."""
-
-
-def _load_extensions() -> None:
-    import importlib
-
-    for module in EXTENSION_MODULES:
-        importlib.import_module(module)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    _load_extensions()
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
-        # `kiosk` alone starts the patron kiosk (or, before it exists, checks the config).
-        default = "patron" if _has_verb(parser, "patron") else "check-config"
-        args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), default])
-    try:
-        return int(args.handler(args))
-    except KioskError as exc:
-        if args.debug:
-            raise
-        print(f"kiosk: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:  # `kiosk export ... | head`: the reader has had enough
-        sys.stderr.close()
-        return 0
-    except Exception as exc:  # the last line of defence: one line, not a traceback
-        if args.debug:
-            raise
-        print(f"kiosk: unexpected {type(exc).__name__}: {exc} (run with --debug for details)",
-              file=sys.stderr)
-        return 1
-
-
-def _has_verb(parser: argparse.ArgumentParser, name: str) -> bool:
-    for action in parser._actions:  # argparse keeps subparsers here
-        if isinstance(action, argparse._SubParsersAction):
-            return name in action.choices
-    return False
-
-
-__all__ = ["main", "build_parser", "EXTENSIONS", "ConfigError"]

@@ -1,8 +1,13 @@
-"""Verbs that start screens: `kiosk patron [--kiosk ID]` and `kiosk web SCREEN` (textual-serve).
+"""Verbs that start a screen: `kiosk patron [--kiosk ID]`, `kiosk staff --counter N`,
+`kiosk board [--speak]`, `kiosk admin`, and `kiosk web SCREEN` (textual-serve).
 
 `kiosk web SCREEN` serves any screen verb to browsers: each browser tab gets its own app
 process, started as `python -m kiosk SCREEN ...` with this command's --config and --db, so
 every tab works on the same store file. It listens on 127.0.0.1 unless --host says otherwise.
+A served board does not speak: each tab is its own process, and the voice belongs to the
+host, so the host runs `kiosk announcer` (or one `kiosk board --speak` on its own screen).
+
+Each screen logs to logs/SCREEN.log beside the store (stderr would draw over the screen).
 """
 
 from __future__ import annotations
@@ -11,31 +16,64 @@ import argparse
 import os
 import shlex
 import sys
-from typing import Any
+from collections.abc import Callable
 
-from kiosk import cli
-from kiosk import clock as clk
+from kiosk.cli.common import clock_of, log_to_file, settings_of
 from kiosk.exceptions import UsageError
 
 SCREENS = ("patron", "staff", "board", "admin")
-"""Screens `kiosk web` can serve (each is also a verb of its own, once its module exists)."""
+"""Screens `kiosk web` can serve (each is also a verb of its own)."""
+
+Verb = Callable[..., argparse.ArgumentParser]
 
 
 def cmd_patron(args: argparse.Namespace) -> int:
-    settings = cli.settings_of(args)
+    settings = settings_of(args)
     try:
         settings.kiosk(args.kiosk)
     except KeyError:
         known = ", ".join(k.id for k in settings.kiosks)
         raise UsageError(f'unknown kiosk "{args.kiosk}" (configured: {known})') from None
-    try:
-        clk.from_environment()
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    clock_of()  # a wrong $KIOSK_NOW fails here, before the screen takes the terminal
     from kiosk.ui.patron import run
 
-    cli.log_to_file(settings, f"patron-{settings.kiosk(args.kiosk).id}")
+    log_to_file(settings, f"patron-{settings.kiosk(args.kiosk).id}")
     run(settings, args.kiosk)
+    return 0
+
+
+def cmd_staff(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    try:
+        settings.counter(args.counter)
+    except KeyError:
+        known = ", ".join(str(c.id) for c in settings.counters)
+        raise UsageError(f"unknown counter {args.counter} (configured: {known})") from None
+    clock = clock_of()
+    from kiosk.ui.staff import run
+
+    log_to_file(settings, f"staff-{args.counter}")
+    run(settings, args.counter, clock=clock)
+    return 0
+
+
+def cmd_board(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    clock = clock_of()
+    from kiosk.ui.board import run
+
+    log_to_file(settings, "board")
+    run(settings, speak=args.speak, clock=clock)
+    return 0
+
+
+def cmd_admin(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    clock = clock_of()
+    from kiosk.ui.admin import run
+
+    log_to_file(settings, "admin")
+    run(settings, clock=clock)
     return 0
 
 
@@ -54,11 +92,9 @@ def served_command(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_web(args: argparse.Namespace) -> int:
-    if not cli._has_verb(cli.build_parser(), args.screen):
-        raise UsageError(f'screen "{args.screen}" is not available in this installation')
     if args.screen == "staff" and args.counter is None:
         raise UsageError("kiosk web staff needs --counter N")
-    settings = cli.settings_of(args)  # a bad config fails here, once, with its key
+    settings = settings_of(args)  # a bad config fails here, once, with its key
     if args.kiosk is not None and args.kiosk not in {k.id for k in settings.kiosks}:
         raise UsageError(f'unknown kiosk "{args.kiosk}"')
     from textual_serve.server import Server
@@ -71,10 +107,20 @@ def cmd_web(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any, verb: Any, common: argparse.ArgumentParser,
-             as_json: argparse.ArgumentParser) -> None:
+def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
+    """Add the screens' verbs to the `kiosk` parser."""
     p = verb("patron", cmd_patron, "the patron kiosk in this terminal (the default verb)")
     p.add_argument("--kiosk", metavar="ID", help="kiosk id from config (default: the first)")
+
+    p = verb("staff", cmd_staff, "the counter console for staff (sign in with a PIN)")
+    p.add_argument("--counter", type=int, required=True, metavar="N", help="this counter")
+
+    p = verb("board", cmd_board, "the lobby board: calls now, last calls, waiting, estimates")
+    p.add_argument("--speak", action="store_true",
+                   help="also announce the calls from this process (the announcer in a thread)")
+
+    verb("admin", cmd_admin,
+         "the admin screen: today live, statistics, charts, the serve-time log, exports")
 
     p = verb("web", cmd_web, "serve a screen to browsers (textual-serve)")
     p.add_argument("screen", choices=SCREENS, help="which screen")
@@ -84,6 +130,3 @@ def register(sub: Any, verb: Any, common: argparse.ArgumentParser,
     p.add_argument("--kiosk", metavar="ID", help="the kiosk (patron screen)")
     p.add_argument("--public-url", metavar="URL",
                    help="address browsers use when --host is 0.0.0.0 (e.g. http://10.0.0.5:8000)")
-
-
-cli.EXTENSIONS.append(register)

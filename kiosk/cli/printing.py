@@ -9,23 +9,28 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
-from kiosk import cli
+from kiosk.cli.common import emit, open_store, ticket_json
+from kiosk.config import Settings
 from kiosk.exceptions import NotAllowed, PrinterError
+from kiosk.rows import Issued, Ticket
+
+Verb = Callable[..., argparse.ArgumentParser]
 
 
-def _kiosk_for(settings: Any, wanted: str | None, ticket: dict[str, Any] | None) -> str | None:
+def _kiosk_for(settings: Settings, wanted: str | None, ticket: Ticket | None) -> str | None:
     """--kiosk, else the kiosk that issued the ticket (if still configured), else the first."""
     if wanted:
         return wanted
-    issued_at = ticket.get("kiosk") if ticket else None
+    issued_at = ticket.kiosk if ticket else None
     if issued_at and any(k.id == issued_at for k in settings.kiosks):
         return str(issued_at)
     return None
 
 
-def _no_printer(settings: Any, kiosk_id: str | None) -> PrinterError:
+def _no_printer(settings: Settings, kiosk_id: str | None) -> PrinterError:
     kiosk = settings.kiosk(kiosk_id).id
     return PrinterError(f'kiosk "{kiosk}" has no printer (printer absent or connection "none")')
 
@@ -33,10 +38,10 @@ def _no_printer(settings: Any, kiosk_id: str | None) -> PrinterError:
 def _finish(args: argparse.Namespace, payload: dict[str, Any], ok: bool, text: str,
             failure: str) -> int:
     if ok:
-        cli.emit(args, payload, text)
+        emit(args, payload, text)
         return 0
     if getattr(args, "json", False):
-        cli.emit(args, payload, text)
+        emit(args, payload, text)
     print(f"kiosk: {failure}", file=sys.stderr)
     return PrinterError.exit_code
 
@@ -44,10 +49,10 @@ def _finish(args: argparse.Namespace, payload: dict[str, Any], ok: bool, text: s
 def cmd_reprint(args: argparse.Namespace) -> int:
     from printers.worker import print_ticket, printer_of
 
-    with cli.open_store(args) as store:
+    with open_store(args) as store:
         ticket = store.find(args.label)
-        if ticket["state"] != "waiting":
-            raise NotAllowed(f"{ticket['label']} is {ticket['state']}; only a waiting "
+        if ticket.state != "waiting":
+            raise NotAllowed(f"{ticket.label} is {ticket.state}; only a waiting "
                              "ticket's slip is printed again")
         kiosk_id = _kiosk_for(store.settings, args.kiosk, ticket)
         target = printer_of(store.settings, kiosk_id)
@@ -55,13 +60,13 @@ def cmd_reprint(args: argparse.Namespace) -> int:
             raise _no_printer(store.settings, kiosk_id)
         name, printer = target
         ahead, wait = store.outlook(ticket)  # the outlook now, not at issue time
-        outcome = print_ticket(store, name, printer, ticket, ahead, wait, copy=True)
-        payload = cli.ticket_json(ticket, people_ahead=ahead, estimated_wait_min=wait,
+        outcome = print_ticket(store, name, printer, Issued(ticket, ahead, wait), copy=True)
+        payload = ticket_json(ticket, people_ahead=ahead, estimated_wait_min=wait,
                                   printed=outcome.ok, printer=name)
         return _finish(
             args, payload, outcome.ok,
-            f"{ticket['label']}: slip printed again on {name} ({outcome.elapsed_ms:.0f} ms)",
-            f"{ticket['label']}: slip not printed on {name}: {outcome.reason}",
+            f"{ticket.label}: slip printed again on {name} ({outcome.elapsed_ms:.0f} ms)",
+            f"{ticket.label}: slip not printed on {name}: {outcome.reason}",
         )
 
 
@@ -70,7 +75,7 @@ def cmd_printer_test(args: argparse.Namespace) -> int:
     from printers.slip import build_test_slip
     from printers.worker import print_slip, printer_of
 
-    with cli.open_store(args) as store:
+    with open_store(args) as store:
         settings = store.settings
         target = printer_of(settings, args.kiosk)
         if target is None:
@@ -97,8 +102,8 @@ def cmd_printer_test(args: argparse.Namespace) -> int:
         )
 
 
-def register(sub: Any, verb: Any, common: argparse.ArgumentParser,
-             as_json: argparse.ArgumentParser) -> None:
+def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
+    """Add the printing verbs to the `kiosk` parser."""
     p = verb("reprint", cmd_reprint, "print a waiting ticket's slip again (marked as a copy)",
              as_json)
     p.add_argument("label", help="today's ticket label, e.g. A012")
@@ -107,5 +112,3 @@ def register(sub: Any, verb: Any, common: argparse.ArgumentParser,
              "check a kiosk's printer and print a test slip", as_json)
     p.add_argument("--kiosk", help="kiosk id from config (default: the first)")
 
-
-cli.EXTENSIONS.append(register)

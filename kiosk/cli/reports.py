@@ -1,26 +1,25 @@
-"""Verbs for reports and history: `report`, `export events`, `demo-data`, `purge` (issue 4)."""
+"""Verbs for reports and history: `report`, `export events`, `demo-data`, `purge`."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from kiosk import cli
 from kiosk import clock as clk
+from kiosk.cli.common import actor_of, clock_of, emit, open_store, settings_of
 from kiosk.exceptions import UsageError
+
+Verb = Callable[..., argparse.ArgumentParser]
 
 
 def _today(args: argparse.Namespace) -> str:
-    settings = cli.settings_of(args)
-    try:
-        now = clk.from_environment().now()
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    return clk.local_day(now, settings.site.tz)
+    settings = settings_of(args)
+    return clk.local_day(clock_of().now(), settings.site.tz)
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
@@ -70,11 +69,11 @@ def table(rep: dict[str, Any]) -> str:
 def cmd_report(args: argparse.Namespace) -> int:
     from kiosk import reports
 
-    settings = cli.settings_of(args)
+    settings = settings_of(args)
     date_to = args.to or _today(args)
     date_from = args.date_from or date_to
     priority = {"priority": True, "regular": False, None: None}[args.cls]
-    with cli.open_store(args) as store:
+    with open_store(args) as store:
         rep = reports.report(store, settings, date_from=date_from, date_to=date_to,
                              service=args.service, counter=args.counter, priority=priority)
     fmt = "json" if args.json else args.format
@@ -90,10 +89,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from kiosk import reports
 
-    settings = cli.settings_of(args)
+    settings = settings_of(args)
     date_to = args.to or _today(args)
     date_from = args.date_from or date_to
-    with cli.open_store(args) as store:
+    with open_store(args) as store:
         if args.output:
             with open(args.output, "w", encoding="utf-8", newline="") as out:
                 reports.export_events(store, settings, date_from=date_from, date_to=date_to,
@@ -115,7 +114,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
     if args.days < 1:
         raise UsageError("--days must be at least 1")
-    settings = cli.settings_of(args)
+    settings = settings_of(args)
     tz = settings.site.tz
     end = (datetime.strptime(args.end, "%Y-%m-%d").date() if args.end
            else datetime.fromisoformat(_today(args)).date() - timedelta(days=1))
@@ -130,22 +129,21 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
                              progress=lambda done: progress.update(task, completed=done))
     payload = {"days": args.days, "from": (end - timedelta(days=args.days - 1)).isoformat(),
                "to": end.isoformat(), "tickets": made}
-    cli.emit(args, payload, f"{made} tickets over {args.days} simulated day(s), "
+    emit(args, payload, f"{made} tickets over {args.days} simulated day(s), "
              f"{payload['from']} .. {payload['to']}")
     return 0
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    with cli.open_store(args) as store:
-        result = store.purge(args.before, actor=cli.actor_of(args))
-    cli.emit(args, result, f"purged {result['tickets']} ticket(s) and {result['events']}"
+    with open_store(args) as store:
+        result = store.purge(args.before, actor=actor_of(args))
+    emit(args, result, f"purged {result['tickets']} ticket(s) and {result['events']}"
              f" event(s) before {result['before']}")
     return 0
 
 
-def register(sub: Any, verb: Any, common: argparse.ArgumentParser,
-             as_json: argparse.ArgumentParser) -> None:
-    """Add this module's verbs to the `kiosk` parser (see kiosk.cli.EXTENSIONS)."""
+def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
+    """Add the reports' verbs to the `kiosk` parser."""
     dates = argparse.ArgumentParser(add_help=False)
     dates.add_argument("--from", dest="date_from", metavar="DATE",
                        help="first local date, YYYY-MM-DD (default: --to)")
@@ -178,5 +176,3 @@ def register(sub: Any, verb: Any, common: argparse.ArgumentParser,
     p.add_argument("--before", required=True, metavar="DATE")
     p.add_argument("--actor", help=argparse.SUPPRESS)
 
-
-cli.EXTENSIONS.append(register)

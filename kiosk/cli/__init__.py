@@ -1,0 +1,86 @@
+"""The `kiosk` command. Its verbs mirror the store's verbs one to one (design §5).
+
+Exit codes: 0 success, 2 bad usage or configuration, 1 a runtime failure. Errors are one
+line on stderr (`kiosk: ...`) with no traceback unless --debug. `--json` prints one object.
+"""
+
+# The command line is a face, like the screens: it imports the features (the store, the
+# read side, the devices, the reports) and registers their verbs here; no feature imports
+# it. One module per group of verbs: tickets.py (the store's verbs), screens.py,
+# announcer.py, printing.py, reports.py; common.py holds what they share.
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kiosk.cli import announcer, printing, reports, screens, tickets
+from kiosk.cli.common import Parser
+from kiosk.exceptions import KioskError
+
+Handler = Callable[[argparse.Namespace], int]
+
+DEFAULT_VERB = "patron"
+"""`kiosk` alone starts the patron kiosk."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    def globals_parser(default: Any) -> argparse.ArgumentParser:
+        # The global options work before and after the verb; after it, SUPPRESS keeps an
+        # absent option from overwriting one given before it.
+        p = argparse.ArgumentParser(add_help=False)
+        p.add_argument("--config", metavar="PATH", default=default,
+                       help="config.toml (else $KIOSK_CONFIG, ./config.toml, embedded default)")
+        p.add_argument("--db", metavar="PATH", default=default,
+                       help="the store file, overriding [store].path")
+        p.add_argument("--debug", action="store_true",
+                       default=False if default is None else default, help="show tracebacks")
+        return p
+
+    common = globals_parser(argparse.SUPPRESS)
+    as_json = argparse.ArgumentParser(add_help=False)
+    as_json.add_argument("--json", action="store_true", help="print one JSON object")
+
+    parser = Parser(prog="kiosk", description=__doc__, parents=[globals_parser(None)])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    def verb(name: str, handler: Handler, help_text: str, *parents: argparse.ArgumentParser,
+             ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, parents=[common, *parents],
+                           description=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    for group in (tickets, screens, announcer, printing, reports):
+        group.register(verb, as_json)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), DEFAULT_VERB])
+    try:
+        return int(args.handler(args))
+    except KioskError as exc:
+        if args.debug:
+            raise
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `kiosk export ... | head`: the reader has had enough
+        sys.stderr.close()
+        return 0
+    except Exception as exc:  # the last line of defence: one line, not a traceback
+        if args.debug:
+            raise
+        print(f"kiosk: unexpected {type(exc).__name__}: {exc} (run with --debug for details)",
+              file=sys.stderr)
+        return 1
+
+
+__all__ = ["build_parser", "main"]

@@ -1,0 +1,70 @@
+"""`kiosk announcer [--once] [--name NAME]`: the speech worker as its own process.
+
+Runs until SIGTERM or SIGINT (a second one stops at once); a stop takes effect after the
+call being played, so a clean stop never cuts a call short nor says it twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from types import FrameType
+
+from kiosk.cli.common import clock_of, emit, settings_of
+
+Verb = Callable[..., argparse.ArgumentParser]
+
+
+def cmd_announcer(args: argparse.Namespace) -> int:
+    from kiosk.announcer import Announcer, log  # speech: imported only for this verb
+
+    settings = settings_of(args)
+    clock = clock_of()
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO, stream=sys.stderr,
+        format="%(asctime)s %(name)s %(levelname)s: %(message)s",
+        force=True,  # a library's root-level logging call may have configured it already
+    )
+    announcer = Announcer(settings, name=args.name, output=args.output, clock=clock,
+                          kiosk=args.kiosk)
+    if args.once:
+        try:
+            spoken = announcer.run_once()
+        except BaseException:
+            announcer.close(state=None)  # the heartbeat keeps saying "error"
+            raise
+        announcer.close(detail="ran once")
+        emit(args, {"announced": spoken, "name": announcer.name, "output": announcer.output},
+             f"announced {spoken} call(s)")
+        return 0
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        log.info("stopping after the current call (signal %s)", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log.info("announcer %s started (output %s, store %s)", announcer.name, announcer.output,
+             settings.store.path)
+    announcer.run_forever(stop)
+    return 0
+
+
+def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
+    """Add `announcer` to the `kiosk` parser."""
+    p = verb("announcer", cmd_announcer,
+             "speech worker: announces new calls from the event log", as_json)
+    p.add_argument("--once", action="store_true", help="announce what is pending, then exit")
+    p.add_argument("--name", default="main",
+                   help="announcer name: its own cursor and heartbeat (default: main)")
+    p.add_argument("--output", choices=["speaker", "wav", "none"],
+                   help="overrides [speech].output")
+    p.add_argument("--kiosk", metavar="ID",
+                   help="the kiosk whose player to use (default: the first in config)")

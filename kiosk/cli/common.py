@@ -1,0 +1,102 @@
+"""What every verb of the `kiosk` command shares: its settings, its store, its clock, its
+one-line output and its log file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import logging.handlers
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, NoReturn
+
+from kiosk import clock as clk
+from kiosk import config as cfg
+from kiosk.exceptions import UsageError
+from kiosk.rows import Ticket
+
+JSON_KEYS = (
+    "label",
+    "service",
+    "need",
+    "state",
+    "counter",
+    "kiosk",
+    "people_ahead",
+    "estimated_wait_min",
+    "printed",
+    "issued_at",
+    "called_at",
+    "finished_at",
+)
+"""The keys `--json` prints where they apply (design §5)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with one line, as every other usage error does."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"kiosk: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def settings_of(args: argparse.Namespace) -> cfg.Settings:
+    return cfg.load(args.config, db=args.db)
+
+
+def clock_of() -> clk.Clock:
+    """The command line's clock: the system's, or $KIOSK_NOW standing still (tests)."""
+    try:
+        return clk.from_environment()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def open_store(args: argparse.Namespace) -> Any:
+    """The store of --config/--db (imported here: `kiosk check-config` needs no store)."""
+    from kiosk.store import Store
+
+    clock = clock_of()
+    return Store(settings_of(args), clock=clock)
+
+
+def log_to_file(settings: cfg.Settings, screen: str) -> Path:
+    """Send log records to `logs/SCREEN.log` beside the store while a screen runs.
+
+    Anything written to stderr lands on top of a full-screen app (python-escpos even installs
+    a stderr handler on import), so a screen process logs to a file staff can read instead."""
+    folder = settings.store.path.parent / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{screen}.log"
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3,
+                                                   encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return path
+
+
+def ticket_json(ticket: Ticket | None, **extra: Any) -> dict[str, Any]:
+    """A ticket as `--json` prints it: the JSON_KEYS it has, then `extra`."""
+    out: dict[str, Any] = {key: None for key in ("label", "service", "state", "counter")}
+    if ticket is not None:
+        row = asdict(ticket)
+        out.update({k: row[k] for k in JSON_KEYS if k in row})
+    out.update(extra)
+    return out
+
+
+def emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        print(text)
+
+
+def actor_of(args: argparse.Namespace) -> str:
+    return getattr(args, "actor", None) or "cli"

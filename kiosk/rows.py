@@ -1,0 +1,180 @@
+"""Typed rows: what crosses from the store to the read side, the devices and the faces.
+
+Frozen dataclasses, built straight from SQLite's tuples (the column order of each row is
+its fields' order, `Ticket.COLUMNS` and friends, so a `SELECT` names them and `Ticket(*row)`
+builds one). They are read-only snapshots: a verb returns the row as it committed it.
+
+A priority ticket carries its `need` here because reports and the staff's reclassify need
+it; every face that shows, prints, speaks or streams a ticket uses `priority` (the class)
+instead. Nothing here names a person: tickets carry no names, phone or ID numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
+
+CLASSES = ("priority", "regular")
+"""The two classes every figure is split by: a ticket with a need is priority."""
+OPEN_STATES = ("called", "serving")
+"""A ticket in these states is at a counter: called, or being served."""
+ACTIVE_STATES = ("waiting", *OPEN_STATES)
+"""States a ticket can still leave by a staff verb (transfer, reclassify, cancel)."""
+
+
+def _columns(cls: type) -> str:
+    return ", ".join(f.name for f in fields(cls))
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """One ticket as stored (design §3)."""
+
+    id: int
+    day: str
+    """The local day it was issued on (YYYY-MM-DD, the site's time zone)."""
+    prefix: str
+    """The issuing service: the label's letter."""
+    number: int
+    label: str
+    service: str
+    """The queue it is in now (differs from `prefix` after a transfer)."""
+    need: str | None
+    """A priority need's code, or None. Health data: never shown, printed or spoken."""
+    lang: str | None
+    kiosk: str | None
+    state: str
+    """waiting, called, serving, done, no_show, cancelled or expired."""
+    counter: int | None
+    issued_at: str
+    queued_at: str
+    """When it joined its current queue (ISO UTC)."""
+    order_at: float
+    """Its place in the queue: epoch seconds, before any need's head start."""
+    called_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    recalls: int
+
+    COLUMNS: ClassVar[str]
+
+    @property
+    def priority(self) -> bool:
+        """The class a face may show: priority or regular (never the need itself)."""
+        return self.need is not None
+
+    @property
+    def is_open(self) -> bool:
+        """Called or being served at a counter."""
+        return self.state in OPEN_STATES
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    """A new ticket with what the kiosk shows and prints beside it."""
+
+    ticket: Ticket
+    people_ahead: int
+    estimated_wait_min: int | None
+    """Rounded: 0 = "less than 5 minutes", else a multiple of 5; None = not known."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One entry of the append-only log (design §3)."""
+
+    id: int
+    ticket_id: int | None
+    kind: str
+    at: str
+    counter: int | None
+    actor: str | None
+    detail: dict[str, Any]
+    """The event's JSON detail, parsed ({} when it has none)."""
+
+    COLUMNS: ClassVar[str]
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> Event:
+        *head, detail = row
+        return cls(*head, json.loads(detail) if detail else {})
+
+
+@dataclass(frozen=True, slots=True)
+class CounterState:
+    """A counter as the `counters` table keeps it."""
+
+    id: int
+    state: str
+    """open, paused or closed."""
+    staff: str | None
+    """Who opened, paused or closed it last."""
+    since: str | None
+
+    COLUMNS: ClassVar[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A printer's or an announcer's last word about itself (the `devices` table)."""
+
+    name: str
+    kind: str
+    """printer or announcer."""
+    state: str
+    detail: str | None
+    updated_at: str
+
+    COLUMNS: ClassVar[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "state": self.state,
+                "detail": self.detail, "updated_at": self.updated_at}
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A staff account that has just proved its PIN (no PIN, no hash)."""
+
+    name: str
+    role: str
+    """staff or admin."""
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A call as the board and the read side see it: today's latest call of one ticket."""
+
+    event_id: int
+    label: str
+    counter: int
+    recall: bool
+    """A `recalled` event rather than the first call."""
+    open: bool
+    """The ticket is still called or being served at that counter."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceOutlook:
+    """One service now: how many wait, and the wait a regular ticket taken now can expect."""
+
+    service: str
+    waiting: int
+    estimated_wait_min: int | None
+    """Rounded as the kiosk says it (0 = under 5 minutes); None = no open counter serves it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """How many of one service and class wait now, and since when the oldest has."""
+
+    service: str
+    priority: bool
+    count: int
+    oldest_queued_at: str
+
+
+for _cls in (Ticket, Event, CounterState, Device):
+    _cls.COLUMNS = _columns(_cls)
+del _cls

@@ -1,0 +1,51 @@
+"""The SQLite store: the write side, the one way to the site's single source of truth.
+
+One file holds everything (design §3). Every screen and worker is its own process with its
+own `Store`; every change is one short `BEGIN IMMEDIATE` transaction that updates the
+ticket and appends its event. Rooms, each a mixin of `Store`, each on `StoreBase`:
+
+- `schema.py`: the tables, views and indexes, and the migrations between versions;
+- `base.py`: the connection, transactions, snapshots, migration on open;
+- `estimate.py`: people ahead and the estimated wait, with the service-time medians' cache;
+- `tickets.py`: issue, find, transfer, reclassify, cancel, the day's roll-over;
+- `counters.py`: call next, recall, start, finish, no-show, counter states, sign-in/out;
+- `accounts.py`: staff accounts, PIN hashes and the lockout;
+- `log.py`: events, devices, cursors, the report cache, the retention purge;
+- `reads.py`: the queries the read side (kiosk/views.py) builds on.
+
+Verbs return typed rows (kiosk.rows) and raise named errors (kiosk.exceptions) with one
+plain sentence. The rules themselves are pure functions in kiosk.queue.
+"""
+
+from __future__ import annotations
+
+from kiosk.rows import Issued
+from kiosk.store.accounts import PIN_LOCK_S, PIN_MAX_FAILURES
+from kiosk.store.base import BUSY_TIMEOUT_MS, Row
+from kiosk.store.counters import Counters
+from kiosk.store.estimate import MEDIAN_DAYS
+from kiosk.store.log import Log
+from kiosk.store.reads import Reads
+from kiosk.store.schema import CALL_KINDS, COUNTER_KINDS, INDEXED_KINDS_SQL, SCHEMA_VERSION
+
+
+class Store(Counters, Log, Reads):
+    """One process's handle on the shared SQLite file, speaking the domain's verbs."""
+
+    def __enter__(self) -> Store:
+        return self
+
+
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "CALL_KINDS",
+    "COUNTER_KINDS",
+    "INDEXED_KINDS_SQL",
+    "MEDIAN_DAYS",
+    "PIN_LOCK_S",
+    "PIN_MAX_FAILURES",
+    "SCHEMA_VERSION",
+    "Issued",
+    "Row",
+    "Store",
+]

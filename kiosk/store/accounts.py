@@ -1,0 +1,111 @@
+"""Staff accounts: PIN hashes by a slow KDF (scrypt), failed attempts and the lockout.
+
+The lockout lives in the store, not in an app, so restarting a console does not reset it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from kiosk import clock as clk
+from kiosk.exceptions import PinError, UsageError
+from kiosk.rows import Person
+from kiosk.store.base import StoreBase
+
+PIN_MAX_FAILURES = 5
+PIN_LOCK_S = 60
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_pin(pin: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${_SCRYPT['n']}${salt.hex()}${digest.hex()}"
+
+
+def check_pin(pin: str, stored: str) -> bool:
+    scheme, n, salt, digest = stored.split("$")
+    if scheme != "scrypt":
+        return False
+    got = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), dklen=32, n=int(n), r=8, p=1)
+    return hmac.compare_digest(got.hex(), digest)
+
+
+def valid_pin(pin: str) -> bool:
+    return pin.isdigit() and 4 <= len(pin) <= 12
+
+
+class Accounts(StoreBase):
+    """Adding staff and checking their PINs."""
+
+    def staff_add(self, name: str, role: str, pin: str) -> None:
+        name = name.strip()
+        if not name:
+            raise UsageError("a staff name cannot be empty")
+        if role not in ("staff", "admin"):
+            raise UsageError(f'role must be "staff" or "admin", got "{role}"')
+        if not valid_pin(pin):
+            raise UsageError("a PIN is 4 to 12 digits")
+        pin_hash = hash_pin(pin)
+        with self.transaction():
+            if self._one("SELECT id FROM staff WHERE name = ?", (name,)):
+                self.conn.execute(
+                    "UPDATE staff SET role = ?, pin_hash = ?, failed = 0, locked_until = NULL"
+                    " WHERE name = ?",
+                    (role, pin_hash, name),
+                )
+            else:
+                self.conn.execute(
+                    "INSERT INTO staff (name, role, pin_hash, failed, created_at)"
+                    " VALUES (?, ?, ?, 0, ?)",
+                    (name, role, pin_hash, clk.iso(self.now())),
+                )
+
+    def verify_pin(
+        self, name: str, pin: str, *, counter: int | None = None, need_role: str = "staff"
+    ) -> Person:
+        """Check a PIN; 5 failures lock the account for 60 s (kept here, not in an app)."""
+        now = self.now()
+        at = clk.iso(now)
+        row = self._one("SELECT * FROM staff WHERE name = ?", (name.strip(),))
+        if row is None:
+            with self.transaction():
+                self._event("pin_failed", at, counter=counter, actor=name,
+                            detail={"reason": "unknown name"})
+            raise PinError("wrong name or PIN")
+        if row["locked_until"] and clk.parse(row["locked_until"]) > now:
+            wait = int((clk.parse(row["locked_until"]) - now).total_seconds()) + 1
+            raise PinError(f"too many wrong PINs; try again in {wait} s")
+        ok = check_pin(pin, row["pin_hash"])  # slow on purpose; outside the write lock
+        failure = ""
+        with self.transaction():
+            if ok:
+                self.conn.execute(
+                    "UPDATE staff SET failed = 0, locked_until = NULL WHERE id = ?", (row["id"],)
+                )
+            else:
+                failed = int(row["failed"]) + 1
+                locked = None
+                failure = "wrong name or PIN"
+                if failed >= PIN_MAX_FAILURES:
+                    locked = clk.iso(now + timedelta(seconds=PIN_LOCK_S))
+                    failed = 0
+                    failure = f"too many wrong PINs; try again in {PIN_LOCK_S} s"
+                self.conn.execute(
+                    "UPDATE staff SET failed = ?, locked_until = ? WHERE id = ?",
+                    (failed, locked, row["id"]),
+                )
+                self._event("pin_failed", at, counter=counter, actor=row["name"],
+                            detail={"locked": locked is not None})
+        if failure:  # raised after COMMIT so the failure count is kept
+            raise PinError(failure)
+        if need_role == "admin" and row["role"] != "admin":
+            raise PinError(f"{row['name']} is not an admin")
+        return Person(row["name"], row["role"])
+
+    def staff_names(self) -> list[str]:
+        return [row["name"] for row in self._rows("SELECT name FROM staff ORDER BY name")]

@@ -1,0 +1,159 @@
+"""The outlook: how many are ahead of a ticket and how long it will wait (design §4).
+
+The estimate is the call policy itself (`kiosk.queue`) played over the waiting list and the
+counters that will serve it, each service taking its recent median service time. The
+medians are cached per process: today's finished tickets are read again each minute, the
+earlier days of the window (which no longer change) once an hour or on a new day.
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import date, timedelta
+
+from kiosk import clock as clk
+from kiosk import queue
+from kiosk.rows import ServiceOutlook, Ticket
+from kiosk.store.base import StoreBase
+
+MEDIAN_WINDOW = 100
+"""Service-time medians use this many of a service's most recent finished tickets."""
+MEDIAN_TTL_S = 60.0
+MEDIAN_DAYS = 31
+"""...looked for within this many days back (a service unused for a month has no median)."""
+MEDIAN_HISTORY_TTL_S = 3600.0
+"""The earlier days' part of the window is read again after this long (and each new day)."""
+
+
+class Estimate(StoreBase):
+    """People ahead and the estimated wait, for a ticket and for each service."""
+
+    def _setup_caches(self) -> None:
+        super()._setup_caches()
+        self._medians: tuple[float, dict[str, float]] = (-1e18, {})
+        self._median_history: tuple[date | None, float, dict[str, list[tuple[str, str]]]] = (
+            None, 0.0, {})
+
+    def _waiting(self, day: str) -> list[queue.Waiting]:
+        # Plain tuples, not _rows' dicts: this runs under the write lock in call_next.
+        return [
+            queue.Waiting(*row)
+            for row in self.conn.execute(
+                "SELECT id, service, need, order_at FROM tickets"
+                " WHERE state = 'waiting' AND day = ?",
+                (day,),
+            )
+        ]
+
+    def service_times(self) -> dict[str, float]:
+        """Each service's median service time (seconds) over its recent finished tickets."""
+        stamp, cached = self._medians
+        moment = self.now()
+        now = moment.timestamp()
+        if 0 <= now - stamp < MEDIAN_TTL_S:
+            return cached
+        today = moment.astimezone(self.tz).date()
+        recent = self._finished_on(today.isoformat())
+        day, at, history = self._median_history
+        if day != today or not 0 <= now - at < MEDIAN_HISTORY_TTL_S:
+            history = self._finished_before(today)
+            self._median_history = (today, now, history)
+        medians: dict[str, float] = {}
+        for service in self.settings.services:
+            pairs = recent.get(service.prefix, []) + history.get(service.prefix, [])
+            durations = [clk.epoch(finished) - clk.epoch(called)
+                         for finished, called in pairs[:MEDIAN_WINDOW]]
+            if durations:
+                medians[service.prefix] = max(30.0, statistics.median(durations))
+        self._medians = (now, medians)
+        return medians
+
+    def _finished_on(self, day: str) -> dict[str, list[tuple[str, str]]]:
+        """A day's finished tickets per service as (finished_at, called_at), newest first.
+
+        Read through the unique index's day (finished tickets have no index of their own:
+        it would be written on every finish), so a day costs one pass over its tickets."""
+        rows = self.conn.execute(
+            "SELECT service, finished_at, called_at FROM tickets WHERE day = ?"
+            " AND state = 'done' AND finished_at IS NOT NULL AND called_at IS NOT NULL",
+            (day,),
+        ).fetchall()
+        out: dict[str, list[tuple[str, str]]] = {}
+        for service, finished_at, called_at in sorted(rows, reverse=True):
+            out.setdefault(service, []).append((finished_at, called_at))
+        return out
+
+    def _finished_before(self, today: date) -> dict[str, list[tuple[str, str]]]:
+        """The earlier days' part of each service's window, newest day first, up to
+        MEDIAN_DAYS back. Past days no longer change, so this is kept for an hour, and
+        the once-a-minute refresh reads only today."""
+        out: dict[str, list[tuple[str, str]]] = {}
+        wanted = {service.prefix for service in self.settings.services}
+        for back in range(1, MEDIAN_DAYS):
+            if not wanted:
+                break
+            day = (today - timedelta(days=back)).isoformat()
+            for service, pairs in self._finished_on(day).items():
+                if service in wanted:
+                    out[service] = (out.get(service, []) + pairs)[:MEDIAN_WINDOW]
+            wanted = {s for s in wanted if len(out.get(s, [])) < MEDIAN_WINDOW}
+        return out
+
+    def open_counters(self, medians: dict[str, float]) -> list[queue.OpenCounter]:
+        """The counters the estimate may count on, with when each will be free (a busy
+        counter's patron is expected to take the service's median, `service_times()`)."""
+        with self.snapshot():
+            # Tuples rather than _rows' dicts: this runs for every ticket issued.
+            states = dict(self.conn.execute("SELECT id, state FROM counters").fetchall())
+            busy = {
+                counter: (service, called_at)
+                for counter, service, called_at in self.conn.execute(
+                    "SELECT counter, service, called_at FROM tickets"
+                    " WHERE state IN ('called', 'serving') AND counter IS NOT NULL"
+                    " ORDER BY called_at"
+                )
+            }
+        staffed = [c for c in self._counter_services if states.get(c) in ("open", "paused")]
+        # Before anyone signs in (the day is starting) assume every counter will open.
+        now = self.now().timestamp()
+        out = []
+        for counter in staffed or self._counter_services:
+            free_in = 0.0
+            if counter in busy:
+                service, called_at = busy[counter]
+                typical = medians.get(service, queue.DEFAULT_SERVICE_S)
+                free_in = max(0.0, typical - (now - clk.epoch(called_at)))
+            out.append(queue.OpenCounter(counter, self._counter_services[counter], free_in))
+        return out
+
+    def outlook(self, ticket: Ticket) -> tuple[int, int | None]:
+        """(people ahead, rounded estimated wait in minutes) for a waiting ticket."""
+        with self.snapshot():
+            waiting = self._waiting(ticket.day)
+            medians = self.service_times()
+            counters = self.open_counters(medians)
+        me = queue.Waiting(ticket.id, ticket.service, ticket.need, ticket.order_at)
+        others = [w for w in waiting if w.id != me.id]
+        ahead = queue.people_ahead(others, me, [me.service], self._head_start)
+        seconds = queue.estimate_wait_s(others, me, counters, medians, self._head_start)
+        return ahead, queue.rounded_wait_minutes(seconds)
+
+    def waiting_outlook(self) -> list[ServiceOutlook]:
+        """Per service, in config order: how many wait now, and `estimated_wait_min` for a
+        regular ticket taken now (rounded as the kiosk says it: 0 = under 5 minutes; None =
+        no open counter serves the service)."""
+        now = self.now().timestamp()
+        waiting = self._waiting(self.today())
+        medians = self.service_times()
+        counters = self.open_counters(medians)
+        out = []
+        for service in self.settings.services:
+            # Last among equals: a probe id above every real id loses each tie.
+            probe = queue.Waiting(2**62, service.prefix, None, now)
+            seconds = queue.estimate_wait_s(waiting, probe, counters, medians, self._head_start)
+            out.append(ServiceOutlook(
+                service.prefix,
+                sum(1 for w in waiting if w.service == service.prefix),
+                queue.rounded_wait_minutes(seconds),
+            ))
+        return out

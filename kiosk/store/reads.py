@@ -1,0 +1,51 @@
+"""Reads the read side (kiosk/views.py) builds on: today's calls and who waits now.
+
+Reads only: they change nothing, and no verb depends on them. They return typed rows
+(kiosk.rows); what the board reads never includes a need.
+"""
+
+from __future__ import annotations
+
+from kiosk import clock as clk
+from kiosk.rows import OPEN_STATES, Call, Waiting
+from kiosk.store.base import StoreBase
+from kiosk.store.schema import CALL_KINDS, INDEXED_KINDS_SQL
+
+
+class Reads(StoreBase):
+    """The queries behind what screens, pages and the command line show."""
+
+    def recent_calls(self, limit: int = 8) -> list[Call]:
+        """Today's calls, newest first, one per ticket (its latest `called` or `recalled`
+        event), `open` while the ticket is still called or being served at that counter."""
+        start, _ = clk.day_bounds_utc(self.now().astimezone(self.tz).date(), self.tz)
+        rows = self.conn.execute(
+            "SELECT e.id, e.kind, e.counter, t.label, t.state, t.counter FROM events e"
+            " JOIN tickets t ON t.id = e.ticket_id"
+            " WHERE e.id IN (SELECT MAX(id) FROM events WHERE kind IN (?, ?) AND at >= ?"
+            f"   AND {INDEXED_KINDS_SQL} GROUP BY ticket_id)"
+            " ORDER BY e.id DESC LIMIT ?",
+            (*CALL_KINDS, start, limit),
+        ).fetchall()
+        return [
+            Call(int(event_id), str(label), int(counter), kind == "recalled",
+                 state in OPEN_STATES and now_counter == counter)
+            for event_id, kind, counter, label, state, now_counter in rows
+        ]
+
+    def waiting(self, day: str | None = None) -> list[Waiting]:
+        """Who waits now (today, or `day`): one row per service and class with a count and
+        the oldest queue time. The only place the waiting counts are read: every screen's
+        "waiting" and "oldest wait" figures derive from these rows (kiosk.views)."""
+        rows = self.conn.execute(
+            "SELECT service, need IS NOT NULL, COUNT(*), MIN(queued_at) FROM tickets"
+            " WHERE state = 'waiting' AND day = ? GROUP BY service, need IS NOT NULL",
+            (day or self.today(),),
+        ).fetchall()
+        return [Waiting(service, bool(priority), int(count), oldest)
+                for service, priority, count, oldest in rows]
+
+    def ticket_days(self) -> tuple[int, str | None]:
+        """(how many tickets the store holds, the newest local day among them)."""
+        count, newest = self.conn.execute("SELECT COUNT(*), MAX(day) FROM tickets").fetchone()
+        return int(count), newest

@@ -1,0 +1,238 @@
+"""The store's schema and its migrations: what the SQLite file holds, version by version.
+
+`PRAGMA user_version` is the schema version; `MIGRATIONS[n]` brings a file at n - 1 to n.
+Append a step, never edit one: files made by every earlier version must open (the tests
+migrate a schema-1 file). sqlite-utils creates the tables; views and partial indexes are
+plain SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+SCHEMA_VERSION = 4
+
+# -- schema --------------------------------------------------------------------------------
+
+
+def _create_v1(db: sqlite_utils.Database) -> None:
+    db["tickets"].create(
+        {
+            "id": int,
+            "day": str,
+            "prefix": str,
+            "number": int,
+            "label": str,
+            "service": str,
+            "need": str,
+            "lang": str,
+            "kiosk": str,
+            "state": str,
+            "counter": int,
+            "issued_at": str,
+            "queued_at": str,
+            "order_at": float,
+            "called_at": str,
+            "started_at": str,
+            "finished_at": str,
+            "recalls": int,
+        },
+        pk="id",
+        not_null={"day", "prefix", "number", "label", "service", "state", "issued_at",
+                  "queued_at", "order_at", "recalls"},
+        defaults={"recalls": 0, "state": "waiting"},
+    )
+    db["tickets"].create_index(["day", "prefix", "number"], unique=True)
+    db["tickets"].create_index(["state", "day", "service"])
+    db["tickets"].create_index(["counter", "state"])
+    db["tickets"].create_index(["day", "label"])
+    db["tickets"].create_index(["service", "finished_at"])
+    db["events"].create(
+        {
+            "id": int,
+            "ticket_id": int,
+            "kind": str,
+            "at": str,
+            "counter": int,
+            "actor": str,
+            "detail": str,
+        },
+        pk="id",
+        not_null={"kind", "at"},
+        foreign_keys=[("ticket_id", "tickets", "id")],
+    )
+    db["events"].create_index(["ticket_id"])
+    db["events"].create_index(["at"])
+    db["events"].create_index(["kind", "id"])
+    db["counters"].create(
+        {"id": int, "state": str, "staff": str, "since": str},
+        pk="id",
+        not_null={"state"},
+        defaults={"state": "closed"},
+    )
+    db["staff"].create(
+        {
+            "id": int,
+            "name": str,
+            "role": str,
+            "pin_hash": str,
+            "failed": int,
+            "locked_until": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"name", "role", "pin_hash", "failed"},
+        defaults={"failed": 0},
+    )
+    db["staff"].create_index(["name"], unique=True)
+    db["devices"].create(
+        {"name": str, "kind": str, "state": str, "detail": str, "updated_at": str},
+        pk="name",
+        not_null={"kind", "state", "updated_at"},
+    )
+    db["cursors"].create({"name": str, "event_id": int, "updated_at": str}, pk="name")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _create_v1}
+"""Schema version -> the step that brings the previous version to it. Append, never edit."""
+
+
+# -- schema 2: read-only views for reports and other tools (issue 4) -----------------------
+
+_SERVE_TIMES_SQL = """
+CREATE VIEW serve_times AS
+-- One row per ticket and queue segment. A transfer ends a segment (outcome 'transferred')
+-- and starts the next one in the other service's queue; each is measured on its own.
+-- Times are UTC text as stored; wait_s = queued -> called, service_s = called -> finished.
+-- (`+x.kind` keeps SQLite on the ticket_id index: the (kind, at) index would scan a year.)
+SELECT t.id AS ticket_id, t.day, t.label, t.prefix AS issued_service,
+  1 + (SELECT COUNT(*) FROM events x WHERE x.ticket_id = t.id AND +x.kind = 'transferred')
+    AS segment,
+  t.service, t.need, t.need IS NOT NULL AS priority, t.counter, t.state AS outcome,
+  t.queued_at, t.called_at, t.started_at,
+  CASE WHEN t.state IN ('done', 'no_show', 'cancelled', 'expired') THEN t.finished_at END
+    AS ended_at,
+  ROUND((julianday(t.called_at) - julianday(t.queued_at)) * 86400.0, 3) AS wait_s,
+  CASE WHEN t.state = 'done'
+    THEN ROUND((julianday(t.finished_at) - julianday(t.called_at)) * 86400.0, 3) END
+    AS service_s
+FROM tickets t
+UNION ALL
+SELECT ticket_id, day, label, issued_service, segment, service, need, priority, counter,
+  'transferred', queued_at, called_at, started_at, ended_at,
+  ROUND((julianday(called_at) - julianday(queued_at)) * 86400.0, 3), NULL
+FROM (
+  SELECT e.ticket_id, t.day, t.label, t.prefix AS issued_service,
+    (SELECT COUNT(*) FROM events x WHERE x.ticket_id = e.ticket_id
+       AND +x.kind = 'transferred' AND x.id <= e.id) AS segment,
+    json_extract(e.detail, '$.from') AS service, t.need, t.need IS NOT NULL AS priority,
+    e.counter,
+    COALESCE((SELECT MAX(p.at) FROM events p WHERE p.ticket_id = e.ticket_id
+               AND +p.kind = 'transferred' AND p.id < e.id), t.issued_at) AS queued_at,
+    CASE WHEN json_extract(e.detail, '$.state') IN ('called', 'serving')
+      THEN (SELECT MAX(c.at) FROM events c WHERE c.ticket_id = e.ticket_id
+              AND +c.kind = 'called' AND c.id < e.id) END AS called_at,
+    CASE WHEN json_extract(e.detail, '$.state') = 'serving'
+      THEN (SELECT MAX(c.at) FROM events c WHERE c.ticket_id = e.ticket_id
+              AND +c.kind = 'started' AND c.id < e.id) END AS started_at,
+    e.at AS ended_at
+  FROM tickets t JOIN events e ON e.ticket_id = t.id
+  WHERE +e.kind = 'transferred'
+)
+"""
+
+_DAILY_SUMMARY_SQL = """
+CREATE VIEW daily_summary AS
+-- Per local day, service and class: the counts and mean waits an admin looks at first.
+SELECT day, service, CASE WHEN priority THEN 'priority' ELSE 'regular' END AS class,
+  SUM(segment = 1) AS issued, SUM(outcome = 'done') AS served,
+  SUM(outcome = 'no_show') AS no_show, SUM(outcome = 'expired') AS expired,
+  SUM(outcome = 'cancelled') AS cancelled, SUM(outcome = 'transferred') AS transferred,
+  ROUND(AVG(wait_s) / 60.0, 1) AS mean_wait_min,
+  ROUND(MAX(wait_s) / 60.0, 1) AS max_wait_min,
+  ROUND(AVG(service_s) / 60.0, 1) AS mean_service_min
+FROM serve_times GROUP BY day, service, priority
+"""
+
+
+def _create_v2(db: sqlite_utils.Database) -> None:
+    """Views for reports and for `datasette kiosk.db` / the sqlite3 shell, the index the
+    counter-utilisation query needs, and the report cache (derived data: safe to delete)."""
+    db.execute(_SERVE_TIMES_SQL)
+    db.execute(_DAILY_SUMMARY_SQL)
+    db["events"].create_index(["kind", "at"])
+    db["tickets"].create_index(["day", "state"])
+    db["report_cache"].create(
+        {"period": str, "fingerprint": str, "built_at": str, "data": str},
+        pk="period",
+        not_null={"fingerprint", "built_at", "data"},
+    )
+
+
+MIGRATIONS[2] = _create_v2
+
+
+# -- schema 3: fewer indexes, so each commit writes fewer pages (issue 3) ------------------
+
+_DROPPED_IN_V3 = (
+    # find() looks a label up as (day, prefix, number) on the unique index instead.
+    "idx_tickets_day_label",
+    # current() reads the few called/serving tickets through (state, day, service).
+    "idx_tickets_counter_state",
+    # service_times() reads (state='done', day, service) day by day, newest day first.
+    "idx_tickets_service_finished_at",
+    # Day ranges use (day, prefix, number); day + state use (state, day, service).
+    "idx_tickets_day_state",
+    # Cursors read new events by rowid; today's calls use (kind, at).
+    "idx_events_kind_id",
+)
+
+
+def _drop_write_indexes_v3(db: sqlite_utils.Database) -> None:
+    """Every index is another page written, in the WAL and through its fsync, on every
+    verb that touches its columns: with these five a lifecycle (issue, call, finish) wrote
+    ~40 WAL pages, without them ~23, for queries that the remaining indexes answer as
+    fast (`benchmarks/report_bench.py`: the same times on a 1.5 M-ticket year)."""
+    for name in _DROPPED_IN_V3:
+        db.execute(f"DROP INDEX IF EXISTS {name}")
+
+
+MIGRATIONS[3] = _drop_write_indexes_v3
+
+
+# -- schema 4: partial indexes that hold only what the hot queries look for (issue 3) ------
+
+CALL_KINDS = ("called", "recalled")
+COUNTER_KINDS = ("counter_opened", "counter_paused", "counter_resumed", "counter_closed")
+INDEXED_KINDS_SQL = f"kind IN ({', '.join(repr(k) for k in CALL_KINDS + COUNTER_KINDS)})"
+"""The events in the (kind, at) index: the calls and the counter changes, the only kinds a
+query looks up by time. A query must repeat this term word for word to use the index
+(SQLite takes a partial index only when the query's WHERE contains the index's own)."""
+
+_PARTIAL_INDEXES_V4 = {
+    # The queue itself: added when a ticket is issued, gone when it is called. Covering,
+    # so the policy's list is read from the index alone (`state` too: SQLite 3.40 does not
+    # count a column as covered because the index's WHERE fixes it).
+    "idx_tickets_waiting":
+        "tickets (day, service, need, order_at, state) WHERE state = 'waiting'",
+    # What each counter has called or is serving: a handful of rows at any moment.
+    "idx_tickets_open": "tickets (counter) WHERE state IN ('called', 'serving')",
+    # Calls and counter changes by time (the board's recent calls, reports), not the
+    # issued/started/finished events that make up most of the log.
+    "idx_events_kind_at": f"events (kind, at) WHERE {INDEXED_KINDS_SQL}",
+}
+
+
+def _partial_indexes_v4(db: sqlite_utils.Database) -> None:
+    """(state, day, service) changed on every step of a ticket and (kind, at) took every
+    event: two entries moved or added per commit. The partial indexes get an entry only on
+    the steps their queries care about (a lifecycle writes ~19 WAL pages instead of ~22)."""
+    db.execute("DROP INDEX IF EXISTS idx_tickets_state_day_service")
+    db.execute("DROP INDEX IF EXISTS idx_events_kind_at")
+    for name, target in _PARTIAL_INDEXES_V4.items():
+        db.execute(f"CREATE INDEX {name} ON {target}")
+
+
+MIGRATIONS[4] = _partial_indexes_v4

@@ -1,0 +1,299 @@
+"""The ticket verbs: issue, and what staff do to a ticket by its label (transfer,
+reclassify, cancel); the day's roll-over that expires what earlier days left waiting.
+
+Each verb is one short transaction that changes the ticket and appends its event; a
+refusal is a named error with one plain sentence (kiosk.exceptions).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kiosk import clock as clk
+from kiosk import queue
+from kiosk.exceptions import IssueRefused, NotAllowed, UsageError
+from kiosk.rows import ACTIVE_STATES, Issued, Ticket
+from kiosk.store.estimate import Estimate
+
+CLOCK_JUMP_S = 120
+"""A wall clock this many seconds behind the newest event stops issuing (design §3)."""
+
+
+class Tickets(Estimate):
+    """Issuing, finding and moving tickets."""
+
+    def ticket(self, ticket_id: int) -> Ticket:
+        found = self._tickets("id = ?", (ticket_id,))
+        if not found:
+            raise UsageError(f"no ticket with id {ticket_id}")
+        return found[0]
+
+    def find(self, label: str, day: str | None = None) -> Ticket:
+        """Today's ticket with this label (labels repeat every day)."""
+        day = day or self.today()
+        text = label.strip().upper()
+        # A label is its prefix and its number ("A012" = A, 12): look it up on the unique
+        # (day, prefix, number) index. "A12" finds A012 too, as staff would expect.
+        found: list[Ticket] = []
+        if len(text) >= 2 and text[0].isalpha() and text[1:].isdigit():
+            found = self._tickets("day = ? AND prefix = ? AND number = ?",
+                                  (day, text[0], int(text[1:])))
+        if not found:
+            raise UsageError(f'no ticket "{label}" today ({day})')
+        return found[0]
+
+    def current(self, counter: int) -> Ticket | None:
+        """The ticket a counter has called or is serving, if any."""
+        # Through the partial index of open tickets: only a few are called or being served
+        # at any moment, about one per counter (the newest wins, chosen here rather than
+        # sorted in a temporary B-tree).
+        rows = self._tickets("state IN ('called', 'serving') AND counter = ?", (counter,))
+        return max(rows, key=lambda r: r.called_at or "") if rows else None
+
+    def _roll_day(self, day: str, at: str) -> None:
+        """At the first verb of a new day, expire what still waits from earlier days.
+
+        Remembered per process: once a day has begun no process can add to an earlier one
+        (all share the host's clock), so later verbs skip the query."""
+        if self._rolled_day != day:
+            self._expire_before(day, at, actor="day-roll")
+            # A ticket still called or being served from an earlier day was never finished
+            # (the counter closed with it open): close it as expired rather than let the
+            # next call finish it with an overnight service time.
+            for row in self._rows(
+                "SELECT id, state, counter FROM tickets"
+                " WHERE state IN ('called', 'serving') AND +day < ?",  # the few open ones
+                (day,),
+            ):
+                self.conn.execute(
+                    "UPDATE tickets SET state = 'expired', finished_at = ? WHERE id = ?",
+                    (at, row["id"]),
+                )
+                self._event("expired", at, ticket_id=row["id"], counter=row["counter"],
+                            actor="day-roll", detail={"was": row["state"]})
+            self._rolling = day  # remembered only once the transaction commits
+
+    def _expire_before(self, day: str, at: str, actor: str) -> int:
+        """Expire what still waits from days before `day`; returns how many."""
+        # Expired in the order they were issued (their events too): the queue's index
+        # returns them by day, service and need, and `ORDER BY id` would tempt SQLite into
+        # walking the whole table in rowid order instead.
+        rows = sorted(
+            self._rows("SELECT id FROM tickets WHERE state = 'waiting' AND day < ?", (day,)),
+            key=lambda row: row["id"],
+        )
+        for row in rows:
+            self.conn.execute(
+                "UPDATE tickets SET state = 'expired', finished_at = ? WHERE id = ?",
+                (at, row["id"]),
+            )
+            self._event("expired", at, ticket_id=row["id"], actor=actor)
+        return len(rows)
+
+    # -- issuing ---------------------------------------------------------------------------
+
+    def _refuse_outside_hours(self, now: datetime) -> None:
+        hours = self.settings.hours
+        local = now.astimezone(self.tz).time()
+        fmt = "%H:%M"
+        if local < hours.open or local >= hours.close:
+            raise IssueRefused(
+                "closed",
+                f"closed: tickets are issued {hours.open.strftime(fmt)}–"
+                f"{hours.last_ticket.strftime(fmt)}",
+            )
+        if local >= hours.last_ticket:
+            raise IssueRefused(
+                "after_last_ticket",
+                f"no more tickets today: the last ticket is at {hours.last_ticket.strftime(fmt)}",
+            )
+
+    def issue_refusal(self) -> IssueRefused | None:
+        """Why a ticket could not be issued right now (clock, closed, after the last
+        ticket), or None: the same rule issue() applies, for screens to show beforehand."""
+        problem = self.clock_problem()
+        if problem is not None:
+            return IssueRefused("clock", problem)
+        try:
+            self._refuse_outside_hours(self.now())
+        except IssueRefused as exc:
+            return exc
+        return None
+
+    def sold_out(self) -> frozenset[str]:
+        """Services whose daily quota is used up today."""
+        quotas = {s.prefix: s.quota for s in self.settings.services if s.quota}
+        if not quotas:
+            return frozenset()
+        counts = self._rows(
+            "SELECT prefix, COUNT(*) AS n FROM tickets WHERE day = ? GROUP BY prefix",
+            (self.today(),),
+        )
+        return frozenset(
+            r["prefix"] for r in counts if r["prefix"] in quotas and r["n"] >= quotas[r["prefix"]]
+        )
+
+    def clock_problem(self) -> str | None:
+        """A message for staff when the wall clock runs behind the log, else None."""
+        newest = self.conn.execute("SELECT MAX(at) FROM events").fetchone()[0]
+        if newest is None:
+            return None
+        behind = clk.epoch(newest) - self.now().timestamp()
+        if behind > CLOCK_JUMP_S:
+            return (
+                f"the clock is {behind / 60:.0f} minutes behind the newest event "
+                f"({newest}); issuing is stopped until the clock is fixed"
+            )
+        return None
+
+    def issue(
+        self,
+        service: str,
+        need: str | None = None,
+        *,
+        lang: str | None = None,
+        kiosk: str | None = None,
+        actor: str | None = None,
+    ) -> Issued:
+        """Give a patron a new ticket, or raise IssueRefused with the reason."""
+        self._check_service(service)
+        self._check_need(need)
+        lang = lang or self.settings.default_language
+        if lang not in self.settings.site.languages:
+            raise UsageError(f'language "{lang}" is not one of the site\'s languages')
+        if kiosk is not None:
+            try:
+                self.settings.kiosk(kiosk)
+            except KeyError:
+                raise UsageError(f'unknown kiosk "{kiosk}"') from None
+        clock_trouble: str | None = None
+        with self.transaction():
+            now = self.now()
+            at = clk.iso(now)
+            clock_trouble = self.clock_problem()
+            if clock_trouble is None:
+                self._refuse_outside_hours(now)
+                day = clk.local_day(now, self.tz)
+                self._roll_day(day, at)
+                quota = self.settings.service(service).quota
+                # Numbers run 1, 2, 3... without gaps and nothing of today is ever deleted,
+                # so the highest number is also the count. MAX() is one step down the
+                # unique index; COUNT(*) would walk the whole day under the write lock.
+                top = self.conn.execute(
+                    "SELECT MAX(number) FROM tickets WHERE day = ? AND prefix = ?",
+                    (day, service),
+                ).fetchone()[0] or 0
+                if quota and top >= quota:
+                    raise IssueRefused("quota", f'today\'s quota for "{service}" is reached')
+                number = int(top) + 1
+                label = f"{service}{number:03d}"
+                ticket = self._returning(
+                    "INSERT INTO tickets (day, prefix, number, label, service, need, lang,"
+                    " kiosk, state, issued_at, queued_at, order_at, recalls)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, 0)",
+                    (day, service, number, label, service, need, lang, kiosk, at, at,
+                     now.timestamp()),
+                )
+                self._event(
+                    "issued",
+                    at,
+                    ticket_id=ticket.id,
+                    actor=actor or (f"kiosk:{kiosk}" if kiosk else None),
+                    detail={"label": label, "service": service, "need": need, "lang": lang},
+                )
+            else:
+                last = self._one("SELECT kind FROM events ORDER BY id DESC LIMIT 1")
+                if last is None or last["kind"] != "clock_jump":
+                    self._event("clock_jump", at, actor=actor, detail={"message": clock_trouble})
+        if clock_trouble is not None:
+            raise IssueRefused("clock", clock_trouble)
+        ahead, wait = self.outlook(ticket)
+        return Issued(ticket, ahead, wait)
+
+    # -- ticket verbs ----------------------------------------------------------------------
+
+    def _active(self, label: str, verb: str) -> Ticket:
+        """Today's ticket with this label, if a staff verb can still move it."""
+        ticket = self.find(label)
+        if ticket.state not in ACTIVE_STATES:
+            raise NotAllowed(f"{ticket.label} is {ticket.state}; cannot {verb} it")
+        return ticket
+
+    def transfer(
+        self,
+        label: str,
+        service: str,
+        *,
+        position: str | None = None,
+        actor: str | None = None,
+    ) -> Ticket:
+        """Move a ticket to another service's queue; it keeps its label (the patron's slip)."""
+        self._check_service(service)
+        position = position or self.settings.queue.transfer_position
+        if position not in ("front", "back"):
+            raise UsageError(f'position must be "front" or "back", got "{position}"')
+        with self.transaction():
+            ticket = self._active(label, "transfer")
+            now = self.now()
+            at = clk.iso(now)
+            order_at = now.timestamp()
+            if position == "front":
+                others = [w for w in self._waiting(ticket.day) if w.service == service]
+                finite = [
+                    queue.virtual_arrival(w, self._head_start)
+                    for w in others
+                    if w.id != ticket.id
+                ]
+                finite = [v for v in finite if v != float("-inf")]
+                if finite:
+                    lead = self._head_start(ticket.need) or 0.0
+                    order_at = min(order_at, min(finite) - 0.001 + lead)
+            moved = self._returning(
+                "UPDATE tickets SET service = ?, state = 'waiting', counter = NULL,"
+                " queued_at = ?, order_at = ?, called_at = NULL, started_at = NULL,"
+                " recalls = 0 WHERE id = ?",
+                (service, at, order_at, ticket.id),
+            )
+            self._event(
+                "transferred",
+                at,
+                ticket_id=ticket.id,
+                counter=ticket.counter,
+                actor=actor,
+                detail={
+                    "label": ticket.label,
+                    "from": ticket.service,
+                    "to": service,
+                    "position": position,
+                    "state": ticket.state,
+                },
+            )
+            return moved
+
+    def reclassify(self, label: str, need: str | None, *, actor: str | None = None) -> Ticket:
+        """Change a ticket's priority need (staff's answer to misuse); logged."""
+        self._check_need(need)
+        with self.transaction():
+            ticket = self._active(label, "reclassify")
+            at = clk.iso(self.now())
+            changed = self._returning("UPDATE tickets SET need = ? WHERE id = ?",
+                                      (need, ticket.id))
+            self._event(
+                "reclassified",
+                at,
+                ticket_id=ticket.id,
+                actor=actor,
+                detail={"label": ticket.label, "from": ticket.need, "to": need},
+            )
+            return changed
+
+    def cancel(self, label: str, *, actor: str | None = None) -> Ticket:
+        with self.transaction():
+            ticket = self._active(label, "cancel")
+            at = clk.iso(self.now())
+            cancelled = self._returning(
+                "UPDATE tickets SET state = 'cancelled', finished_at = ? WHERE id = ?",
+                (at, ticket.id),
+            )
+            self._event("cancelled", at, ticket_id=ticket.id, actor=actor)
+            return cancelled

@@ -1,0 +1,81 @@
+"""The store, off the UI's event loop: how a Textual app reads and writes.
+
+Store access never runs on the event loop, and one `Store` (one sqlite connection) is only
+ever used by the thread that opened it:
+
+- `follow()` starts a `kiosk.follow.Follower` (a thread with its own Store) whose reads
+  arrive in the app as `Fresh` messages;
+- `StoreThread` is one worker thread with its own Store for a screen's actions; its commits
+  move every follower's data_version like anyone else's, so screens refresh themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Generic, TypeVar
+
+from textual.app import App
+from textual.message import Message
+
+from kiosk import clock as clk
+from kiosk.config import Settings
+from kiosk.follow import Follower
+from kiosk.store import Store
+
+T = TypeVar("T")
+
+
+class Fresh(Message, Generic[T]):
+    """What the follower read after a change; `error` when the read failed."""
+
+    def __init__(self, data: T | None, error: str | None = None) -> None:
+        super().__init__()
+        self.data = data
+        self.error = error
+
+
+def follow(app: App[Any], settings: Settings, clock: clk.Clock, read: Callable[[Store], T],
+           *, poll_s: float = 0.05, every_s: float = 2.0,
+           name: str = "kiosk-follower") -> Follower[T]:
+    """A follower whose reads are posted to `app` as `Fresh` (not started yet)."""
+
+    def deliver(data: T | None, error: str | None) -> bool:
+        try:
+            app.post_message(Fresh(data, error))
+        except RuntimeError:  # the app's loop has closed: we are stopping anyway
+            return False
+        return True
+
+    return Follower(settings, clock, read, deliver, poll_s=poll_s, every_s=every_s,
+                    name=name)
+
+
+class StoreThread:
+    """One worker thread that owns one Store; `await run(fn, ...)` calls fn(store, ...) there,
+    one call at a time, in order."""
+
+    def __init__(self, settings: Settings, clock: clk.Clock, name: str = "kiosk-store") -> None:
+        self.settings = settings
+        self.clock = clock
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._store: Store | None = None
+
+    def _call(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        if self._store is None:
+            self._store = Store(self.settings, clock=self.clock)
+        return fn(self._store, *args, **kwargs)
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._call, fn, args, kwargs)
+
+    def close(self) -> None:
+        def shut() -> None:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+        self._pool.submit(shut).result(timeout=10)
+        self._pool.shutdown(wait=True)

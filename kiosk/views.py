@@ -1,0 +1,337 @@
+"""The read side: what every screen, page and command shows, computed once, without Textual.
+
+Each view is a function of a `Store` that returns a frozen dataclass: `status` (`kiosk
+status`, every screen's overview), `board` (the lobby board), `counter` (a staff console),
+`today` (the admin's Today), `trouble` (what the patron kiosk must say before anyone
+chooses) and `announcers` (whether calls are being spoken). The terminal screens, the
+command line and the web server all read through here, so a figure (how many wait, the
+oldest wait, whether announcements are on) has one definition.
+
+A view reads several queries; callers that need them consistent run it inside
+`store.snapshot()` (kiosk.follow does). Nothing here writes, and nothing here names a
+patron's need: only the class (priority or regular).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from kiosk import clock as clk
+from kiosk.config import Settings
+from kiosk.i18n import t
+from kiosk.rows import CLASSES, Call, Device, ServiceOutlook, Ticket, Waiting
+
+if TYPE_CHECKING:  # the patron kiosk reads its trouble here before the store is imported
+    from kiosk.store import Store
+
+# -- the announcers' heartbeats ------------------------------------------------------------
+
+ANNOUNCER_KIND = "announcer"
+"""The `devices` kind an announcer's heartbeat row has."""
+HEARTBEAT_STALE_S = 20.0
+"""A heartbeat older than this means the announcer is not running (screens: "off"). The
+announcer writes one at least every kiosk.announcer.HEARTBEAT_S seconds."""
+
+
+def announcer_device(name: str) -> str:
+    """The `devices` row of announcer NAME. Prefixed because devices are keyed by name alone
+    and printers have names too (the default printer and the default announcer are both
+    "main")."""
+    return f"{ANNOUNCER_KIND}:{name}"
+
+
+@dataclass(frozen=True)
+class AnnouncerState:
+    """An announcer as screens need it."""
+
+    name: str
+    on: bool
+    """Speaking: its heartbeat is fresh and says ok."""
+    state: str
+    """ok, error or off (as it last said, or off when it never said anything)."""
+    detail: str | None
+    updated_at: str | None
+    age_s: float | None
+    """Seconds since its last heartbeat (None: never started)."""
+
+
+def announcer_state(store: Store, name: str = "main") -> AnnouncerState:
+    """One announcer's heartbeat, read now."""
+    return _announcer(store.devices().get(announcer_device(name)), name, store.now())
+
+
+def announcements_off(store: Store, name: str = "main") -> bool:
+    """True when screens should say "announcements off": stale heartbeat or state not ok."""
+    return not announcer_state(store, name).on
+
+
+def _announcer(row: Device | None, name: str, now: datetime) -> AnnouncerState:
+    if row is None:
+        return AnnouncerState(name, False, "off", "never started", None, None)
+    age = now.timestamp() - clk.epoch(row.updated_at)
+    on = row.state == "ok" and age <= HEARTBEAT_STALE_S
+    return AnnouncerState(name, on, row.state, row.detail, row.updated_at, round(age, 1))
+
+
+def _announcers(devices: dict[str, Device], now: datetime) -> tuple[AnnouncerState, ...]:
+    prefix = f"{ANNOUNCER_KIND}:"
+    names = sorted(row.name.removeprefix(prefix) for row in devices.values()
+                   if row.kind == ANNOUNCER_KIND and row.name.startswith(prefix))
+    # No announcer ever reported: the host's default one is off (every screen says so).
+    return tuple(_announcer(devices.get(announcer_device(name)), name, now)
+                 for name in names or ["main"])
+
+
+def announcers(store: Store) -> tuple[AnnouncerState, ...]:
+    """Every announcer's heartbeat, by name ("main", off, when none ever reported). Screens
+    say announcements are on when any of them is."""
+    return _announcers(store.devices(), store.now())
+
+
+# -- who waits -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceWaiting:
+    """One service's queue now."""
+
+    service: str
+    waiting: int
+    priority: int
+    regular: int
+    oldest_wait_min: float | None
+    """Minutes the longest-waiting ticket has waited (0.1), None when nobody waits."""
+
+
+@dataclass(frozen=True)
+class WaitingNow:
+    """How many wait now and the oldest wait, over every service (of one class, or all)."""
+
+    waiting: int
+    oldest_wait_min: float | None
+
+
+def _wait_min(queued_at: str, now: datetime) -> float:
+    return round((now.timestamp() - clk.epoch(queued_at)) / 60.0, 1)
+
+
+def by_service(rows: list[Waiting], settings: Settings, now: datetime,
+               ) -> tuple[ServiceWaiting, ...]:
+    """Per service in config order (then any service no longer configured)."""
+    order = [s.prefix for s in settings.services]
+    order += sorted({r.service for r in rows} - set(order))
+    out = []
+    for service in order:
+        mine = [r for r in rows if r.service == service]
+        oldest = min((r.oldest_queued_at for r in mine), default=None)
+        out.append(ServiceWaiting(
+            service,
+            sum(r.count for r in mine),
+            sum(r.count for r in mine if r.priority),
+            sum(r.count for r in mine if not r.priority),
+            None if oldest is None else _wait_min(oldest, now),
+        ))
+    return tuple(out)
+
+
+def everyone(rows: list[Waiting], now: datetime) -> WaitingNow:
+    """Over every service and class."""
+    oldest = min((r.oldest_queued_at for r in rows), default=None)
+    return WaitingNow(sum(r.count for r in rows),
+                      None if oldest is None else _wait_min(oldest, now))
+
+
+def by_class(rows: list[Waiting], now: datetime) -> dict[str, WaitingNow]:
+    """Per class ("priority", "regular"), over every service."""
+    return {cls: everyone([r for r in rows if r.priority == (cls == "priority")], now)
+            for cls in CLASSES}
+
+
+# -- status: the overview every screen shows and `kiosk status` prints ------------------------
+
+
+@dataclass(frozen=True)
+class CounterLine:
+    counter: int
+    state: str
+    staff: str | None
+    services: list[str]
+    label: str | None
+    """The ticket it has called or is serving."""
+    ticket_state: str | None
+
+
+@dataclass(frozen=True)
+class Status:
+    day: str
+    services: tuple[ServiceWaiting, ...]
+    counters: tuple[CounterLine, ...]
+    devices: tuple[Device, ...]
+    clock_problem: str | None
+    waiting: list[Waiting] = field(repr=False, compare=False, default_factory=list)
+    """The rows the figures above come from (for per-class figures)."""
+
+    def as_json(self) -> dict[str, Any]:
+        """The object of `kiosk status --json` (and, next, `GET /api/v1/status`)."""
+        return {
+            "day": self.day,
+            "services": [asdict(s) for s in self.services],
+            "counters": [asdict(c) for c in self.counters],
+            "devices": [d.as_json() for d in self.devices],
+            "clock_problem": self.clock_problem,
+        }
+
+
+def status(store: Store) -> Status:
+    """Waiting per service and class, counters and what they hold, devices, the clock."""
+    now = store.now()
+    settings = store.settings
+    rows = store.waiting()
+    states = store.counter_states()
+    counters = []
+    for counter in settings.counters:
+        current = store.current(counter.id)
+        state = states.get(counter.id)
+        counters.append(CounterLine(
+            counter.id,
+            state.state if state else "closed",
+            state.staff if state else None,
+            counter.services,
+            current.label if current else None,
+            current.state if current else None,
+        ))
+    return Status(clk.local_day(now, store.tz), by_service(rows, settings, now),
+                  tuple(counters), tuple(store.devices().values()), store.clock_problem(),
+                  rows)
+
+
+def printers(devices: tuple[Device, ...]) -> tuple[Device, ...]:
+    return tuple(d for d in devices if d.kind == "printer")
+
+
+# -- the lobby board ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardView:
+    calls: tuple[Call, ...]
+    """Today's calls, newest first, one per ticket."""
+    services: tuple[ServiceOutlook, ...]
+    announcements_on: bool
+
+
+def board(store: Store, recent: int = 8) -> BoardView:
+    """Everything the board shows: the last `recent` calls (and enough more to find the
+    other open ones), waiting and estimates per service, whether calls are spoken."""
+    return BoardView(tuple(store.recent_calls(recent * 2)), tuple(store.waiting_outlook()),
+                     any(a.on for a in announcers(store)))
+
+
+# -- a staff console ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Current:
+    """The ticket at a counter, as the console shows it."""
+
+    label: str
+    state: str
+    service: str
+    priority: bool
+    """The class only: the need itself is never shown on a console."""
+    recalls: int
+    called_at: str | None
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> Current:
+        return cls(ticket.label, ticket.state, ticket.service, ticket.priority,
+                   ticket.recalls, ticket.called_at)
+
+
+@dataclass(frozen=True)
+class CounterView:
+    now: datetime
+    state: str
+    """The counter: open, paused or closed."""
+    staff: str | None
+    current: Current | None
+    services: tuple[ServiceWaiting, ...]
+    printers: tuple[Device, ...]
+    announcers: tuple[AnnouncerState, ...]
+
+
+def counter(store: Store, counter_id: int) -> CounterView:
+    """Everything a counter's console shows."""
+    overview = status(store)
+    mine = next(c for c in overview.counters if c.counter == counter_id)
+    ticket = store.current(counter_id)
+    return CounterView(store.now(), mine.state, mine.staff,
+                       None if ticket is None else Current.of(ticket), overview.services,
+                       printers(overview.devices),
+                       _announcers({d.name: d for d in overview.devices}, store.now()))
+
+
+# -- the admin's Today ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TodayView:
+    now: datetime
+    day: str
+    status: Status
+    report: dict[str, Any]
+    """Today's `kiosk report` object."""
+    waiting: dict[str, WaitingNow]
+    """Per class: waiting now and the oldest wait."""
+    everyone: WaitingNow
+    """Both classes together."""
+    announcers: tuple[AnnouncerState, ...]
+
+
+def today(store: Store) -> TodayView:
+    from kiosk import reports
+
+    overview = status(store)
+    now = store.now()
+    day = overview.day
+    rep = reports.report(store, store.settings, date_from=day, date_to=day)
+    return TodayView(now, day, overview, rep, by_class(overview.waiting, now),
+                     everyone(overview.waiting, now),
+                     _announcers({d.name: d for d in overview.devices}, now))
+
+
+# -- what stands between a patron and a ticket ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trouble:
+    issuing: str | None = None
+    """closed | after_last_ticket | clock: no ticket can be had at all."""
+    printer: str | None = None
+    """paper_out | offline: tickets are issued, shown and spoken, not printed."""
+    sold_out: frozenset[str] = field(default_factory=frozenset)
+    """Service prefixes whose daily quota is reached."""
+
+    def messages(self, settings: Settings, lang: str) -> list[str]:
+        hours = settings.hours
+        out = []
+        if self.issuing is not None:
+            out.append(t(lang, f"trouble.{self.issuing}", open=f"{hours.open:%H:%M}",
+                         close=f"{hours.close:%H:%M}", last=f"{hours.last_ticket:%H:%M}")
+                       if self.issuing != "clock" else t(lang, "trouble.clock"))
+        if self.printer == "paper_out":
+            out.append(t(lang, "trouble.paper_out"))
+        elif self.printer == "offline":
+            out.append(t(lang, "trouble.printer_offline"))
+        return out
+
+
+def trouble(store: Store, printer_state: str | None) -> Trouble:
+    """What stands in the way of a ticket now: the clock, the hours, quotas, the printer
+    (its state as the kiosk's print worker last saw it)."""
+    refusal = store.issue_refusal()
+    issuing = refusal.reason if refusal is not None else None
+    printer = printer_state if printer_state in ("paper_out", "offline") else None
+    return Trouble(issuing, printer, store.sold_out())
