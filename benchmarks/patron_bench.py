@@ -172,8 +172,8 @@ def touches(count: int) -> tuple[list[float], list[float]]:
 
     from kiosk import config as cfg
     from kiosk.clock import ManualClock
+    from kiosk.speech.voice import KioskVoice
     from kiosk.store import Store
-    from kiosk.tts import KioskVoice
     from kiosk.ui.patron import PatronApp
     from kiosk.ui.widgets import block_letters
     from tests.conftest import local

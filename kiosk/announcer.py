@@ -32,9 +32,11 @@ from kiosk import clock as clk
 from kiosk.config import Settings
 from kiosk.exceptions import SpeechError, UsageError
 from kiosk.rows import Event
-from kiosk.speech import call_phrases
+from kiosk.speech.audio import write_wav
+from kiosk.speech.engine import SpeechEngine, SynthesisRequest, render, shared_engine
+from kiosk.speech.phrases import call_phrases
+from kiosk.speech.player import Player
 from kiosk.store import Store
-from kiosk.tts import Player, SpeechEngine, SynthesisRequest, render, shared_engine, write_wav
 from kiosk.views import ANNOUNCER_KIND, announcer_device
 
 log = logging.getLogger("kiosk.announcer")

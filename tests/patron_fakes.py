@@ -11,8 +11,8 @@ from typing import Any
 from kiosk import config as cfg
 from kiosk.clock import ManualClock
 from kiosk.rows import Issued
+from kiosk.speech.voice import KioskVoice
 from kiosk.store import Store
-from kiosk.tts import KioskVoice
 from kiosk.ui.patron import PatronApp
 
 from .conftest import local, write_config

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import tts
 from kiosk.announcer import Announcer
 from kiosk.clock import ManualClock
 from kiosk.config import Settings
 from kiosk.exceptions import SpeechError
 from kiosk.rows import Ticket
-from kiosk.speech import call_phrases
+from kiosk.speech.audio import AFTER_CHIME_S, chime, duration_s, read_wav
+from kiosk.speech.engine import SpeechEngine
+from kiosk.speech.phrases import call_phrases
 from kiosk.store import Store
 from kiosk.views import HEARTBEAT_STALE_S, announcements_off, announcer_state
 from kiosk.views import announcer_device as device_name
@@ -73,8 +74,8 @@ def test_a_call_becomes_one_wav_chime_then_both_languages_twice(
         assert announcer.run_once() == 1
     (wav,) = announcer.files
     facts = assert_speech_wav(wav)
-    samples = tts.read_wav(wav)
-    assert samples[: len(tts.chime())] == tts.chime()
+    samples = read_wav(wav)
+    assert samples[: len(chime())] == chime()
     phrases = call_phrases(settings, ticket.label, 3)
     assert phrases[0] == ("Nomor antrean C satu, silakan menuju Loket 3.", "id")
     # the voice asked for each part, on the synthesis requests
@@ -100,7 +101,7 @@ def test_repeat_and_pause_come_from_config(espeak: None, tmp_path: Path, clock: 
         with Announcer(settings, clock=clock) as announcer:
             assert announcer.run_once() == 1
         durations[repeat] = wav_facts(announcer.files[0]).seconds
-    speech_once = durations[1] - tts.duration_s(tts.chime()) - tts.AFTER_CHIME_S
+    speech_once = durations[1] - duration_s(chime()) - AFTER_CHIME_S
     assert durations[2] - durations[1] == pytest.approx(speech_once + 1.5, abs=0.05)
 
 
@@ -257,7 +258,7 @@ def test_the_heartbeat_shows_ok_off_and_stale(
 def test_output_none_speaks_nothing_and_says_off(
         settings: Settings, store: Store, clock: ManualClock, tmp_path: Path):
     call(store)
-    missing = tts.SpeechEngine([str(tmp_path / "no-such-engine")])
+    missing = SpeechEngine([str(tmp_path / "no-such-engine")])
     with Announcer(settings, clock=clock, output="none", engine=missing) as announcer:
         assert announcer.run_once() == 0
         assert announcer_state(store).state == "off"
@@ -281,7 +282,7 @@ def test_a_new_announcer_does_not_replay_history(
 def test_a_missing_engine_is_retried_with_backoff_until_it_appears(
         espeak: None, settings: Settings, store: Store, clock: ManualClock, tmp_path: Path):
     engine_path = tmp_path / "engine"
-    engine = tts.SpeechEngine([str(engine_path)])
+    engine = SpeechEngine([str(engine_path)])
     announcer = Announcer(settings, clock=clock, engine=engine)
     stop = threading.Event()
     worker = threading.Thread(target=announcer.run_forever, args=(stop,), daemon=True)
@@ -294,7 +295,7 @@ def test_a_missing_engine_is_retried_with_backoff_until_it_appears(
         assert "cannot start" in announcer_state(store).detail
         time.sleep(1.6)  # a few backoff rounds: the worker keeps running
         assert worker.is_alive() and engine.starts == 0
-        engine_path.write_text(f"#!/bin/sh\nexec {sys.executable} -m kiosk.tts --serve\n")
+        engine_path.write_text(f"#!/bin/sh\nexec {sys.executable} -m kiosk.speech.worker --serve\n")
         engine_path.chmod(0o755)
         while not events(store, "announced") and time.monotonic() < deadline + 10:
             time.sleep(0.05)

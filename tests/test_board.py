@@ -15,9 +15,9 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Digits
 
-from kiosk import tts
 from kiosk.announcer import Announcer
 from kiosk.i18n import t
+from kiosk.speech.engine import shared_engine
 from kiosk.ui.blocks import ARROW, Scale, bitmap, bitmap_size, draw, fit, fit_scale
 from kiosk.ui.board import ALSO, BoardApp, CallTile, read_board
 from kiosk.ui.staff import ConsoleScreen
@@ -365,7 +365,7 @@ class HeldEngine:
     def __init__(self) -> None:
         self.go = threading.Event()
         self.asked = threading.Event()
-        self.real = tts.shared_engine()
+        self.real = shared_engine()
 
     def synthesize(self, *args: Any, **kwargs: Any) -> Any:
         self.asked.set()

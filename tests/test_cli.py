@@ -142,7 +142,7 @@ def test_screens_log_to_a_file_not_over_the_screen(tmp_path: Path, capsys):
     try:
         logging.basicConfig()  # what python-escpos does on import: a stderr handler
         path = log_to_file(settings, "patron-lobby")
-        logging.getLogger("kiosk.tts").warning("player 'aplay' cannot start")
+        logging.getLogger("kiosk.speech.player").warning("player 'aplay' cannot start")
         for handler in root.handlers:
             handler.flush()
         assert path == settings.store.path.parent / "logs" / "patron-lobby.log"

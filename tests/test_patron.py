@@ -20,7 +20,7 @@ from textual.pilot import Pilot
 
 from kiosk.config import Settings
 from kiosk.i18n import t
-from kiosk.speech import spoken_label
+from kiosk.speech.phrases import spoken_label
 from kiosk.ui import themes
 from kiosk.ui.patron import (
     TICKET_DISMISS_S,

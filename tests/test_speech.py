@@ -12,10 +12,22 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import tts
 from kiosk.config import Settings
 from kiosk.i18n import t
-from kiosk.speech import call_phrases, spoken_label, spoken_letters, spoken_number
+from kiosk.speech.audio import (
+    FULL_SCALE,
+    SAMPLE_RATE,
+    chime,
+    compose,
+    duration_s,
+    read_wav,
+    rms,
+    silence,
+    trim_end,
+    with_gain,
+    write_wav,
+)
+from kiosk.speech.phrases import call_phrases, spoken_label, spoken_letters, spoken_number
 from tests.conftest import require_tool
 from tests.test_speech_support import speech_settings
 
@@ -116,48 +128,48 @@ def test_an_unknown_counter_is_an_error_not_a_wrong_call(settings: Settings):
 
 def _zero_crossing_hz(samples: array) -> float:
     crossings = sum(1 for a, b in zip(samples, samples[1:], strict=False) if a < 0 <= b)
-    return crossings / (len(samples) / tts.SAMPLE_RATE)
+    return crossings / (len(samples) / SAMPLE_RATE)
 
 
 def test_the_chime_has_two_tones_high_then_low():
-    chime = tts.chime()
-    assert 0.8 < tts.duration_s(chime) < 2.0
-    rate = tts.SAMPLE_RATE
-    first = chime[int(0.02 * rate): int(0.30 * rate)]
-    second = chime[int(0.45 * rate): int(0.80 * rate)]
+    sound = chime()
+    assert 0.8 < duration_s(sound) < 2.0
+    rate = SAMPLE_RATE
+    first = sound[int(0.02 * rate): int(0.30 * rate)]
+    second = sound[int(0.45 * rate): int(0.80 * rate)]
     high, low = _zero_crossing_hz(first), _zero_crossing_hz(second)
     assert abs(high - 659) < 25, high
     assert abs(low - 523) < 25, low
-    assert tts.rms(chime) > 0.05
-    assert max(abs(s) for s in chime) < tts.FULL_SCALE  # no clipping
+    assert rms(sound) > 0.05
+    assert max(abs(s) for s in sound) < FULL_SCALE  # no clipping
 
 
 def test_gain_scales_the_level_and_clips_at_full_scale():
     tone = array("h", [round(8000 * math.sin(i / 5)) for i in range(5000)])
-    assert tts.rms(tts.with_gain(tone, 2.0)) == pytest.approx(2 * tts.rms(tone), rel=0.01)
-    assert tts.rms(tts.with_gain(tone, 0.5)) == pytest.approx(0.5 * tts.rms(tone), rel=0.01)
-    loud = tts.with_gain(tone, 10.0)
+    assert rms(with_gain(tone, 2.0)) == pytest.approx(2 * rms(tone), rel=0.01)
+    assert rms(with_gain(tone, 0.5)) == pytest.approx(0.5 * rms(tone), rel=0.01)
+    loud = with_gain(tone, 10.0)
     assert max(loud) == 32767 and min(loud) == -32768
 
 
 def test_compose_puts_the_chime_first_then_parts_gaps_and_repeats():
     part = array("h", [1000] * 2205)  # 0.1 s
-    out = tts.compose([part, part], with_chime=True, repeat=2, pause_s=1.5, gap_s=0.5)
-    chime = tts.chime()
-    assert out[: len(chime)] == chime
-    expected = len(chime) + 0.25 * 22050 + 2 * (2 * 2205 + 0.5 * 22050) + 1.5 * 22050
+    out = compose([part, part], with_chime=True, repeat=2, pause_s=1.5, gap_s=0.5)
+    sound = chime()
+    assert out[: len(sound)] == sound
+    expected = len(sound) + 0.25 * 22050 + 2 * (2 * 2205 + 0.5 * 22050) + 1.5 * 22050
     assert len(out) == round(expected)
 
 
 def test_trim_end_keeps_a_short_tail():
-    sound = array("h", [5000] * 1000) + tts.silence(1.0)
-    trimmed = tts.trim_end(sound, keep_s=0.1)
+    sound = array("h", [5000] * 1000) + silence(1.0)
+    trimmed = trim_end(sound, keep_s=0.1)
     assert len(trimmed) == 1000 + 2205
 
 
 def test_write_wav_is_atomic_and_read_wav_round_trips(tmp_path: Path):
-    path = tts.write_wav(tmp_path / "sub" / "c.wav", tts.chime())
-    assert tts.read_wav(path) == tts.chime()
+    path = write_wav(tmp_path / "sub" / "c.wav", chime())
+    assert read_wav(path) == chime()
     assert [p.name for p in path.parent.iterdir()] == ["c.wav"]  # no temporary left
 
 
@@ -166,7 +178,7 @@ def test_other_formats_are_converted_to_22050_hz_mono(tmp_path: Path):
     source = tmp_path / "stereo16k.wav"
     subprocess.run(["sox", "-n", "-r", "16000", "-c", "2", "-b", "16", str(source),
                     "synth", "0.5", "sine", "440"], check=True)
-    samples = tts.read_wav(source)
+    samples = read_wav(source)
     assert len(samples) == pytest.approx(0.5 * 22050, abs=50)
     assert abs(_zero_crossing_hz(samples) - 440) < 10
     with wave.open(str(source)) as wav:

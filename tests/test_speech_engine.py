@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import tts
 from kiosk.exceptions import SpeechError
+from kiosk.speech.audio import chime, rms, write_wav
+from kiosk.speech.engine import SpeechEngine, SynthesisRequest
+from kiosk.speech.player import Player
+from kiosk.speech.voice import KioskVoice
 from tests.conftest import require_tool
 from tests.test_speech_support import (
     RMS_FLOOR,
@@ -34,29 +37,29 @@ def stub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StubPlayer:
 @pytest.fixture(scope="module")
 def engine():
     require_tool("espeak-ng")
-    with tts.SpeechEngine() as eng:
+    with SpeechEngine() as eng:
         yield eng
 
 
-def test_each_part_is_synthesised_in_the_voice_asked_for(engine: tts.SpeechEngine):
+def test_each_part_is_synthesised_in_the_voice_asked_for(engine: SpeechEngine):
     for text, voice in ((ID_TEXT, "id"), (EN_TEXT, "en"), (ID_TEXT, "id")):
         result = engine.synthesize(text, voice, 140, lang=voice)
-        assert result.request == tts.SynthesisRequest(text, voice, 140, voice)
+        assert result.request == SynthesisRequest(text, voice, 140, voice)
         assert result.voice_used.split("/")[-1] == voice  # what espeak-ng says it used
         assert 2.5 < result.duration_s < 8, result.duration_s
-        assert tts.rms(result.samples) > RMS_FLOOR
-    assert engine.requests[-3:] == [tts.SynthesisRequest(ID_TEXT, "id", 140, "id"),
-                                    tts.SynthesisRequest(EN_TEXT, "en", 140, "en"),
-                                    tts.SynthesisRequest(ID_TEXT, "id", 140, "id")]
+        assert rms(result.samples) > RMS_FLOOR
+    assert engine.requests[-3:] == [SynthesisRequest(ID_TEXT, "id", 140, "id"),
+                                    SynthesisRequest(EN_TEXT, "en", 140, "en"),
+                                    SynthesisRequest(ID_TEXT, "id", 140, "id")]
 
 
-def test_the_rate_is_applied(engine: tts.SpeechEngine):
+def test_the_rate_is_applied(engine: SpeechEngine):
     slow = engine.synthesize(EN_TEXT, "en", 100).duration_s
     fast = engine.synthesize(EN_TEXT, "en", 250).duration_s
     assert slow > 1.8 * fast
 
 
-def test_long_text_is_complete_although_run_and_wait_returns_early(engine: tts.SpeechEngine):
+def test_long_text_is_complete_although_run_and_wait_returns_early(engine: SpeechEngine):
     """One long utterance (~35 s): the file must hold all of it, not what was written when
     runAndWait returned; and the same text twice gives (nearly) the same length."""
     text = " ".join([ID_TEXT] * 8)
@@ -67,7 +70,7 @@ def test_long_text_is_complete_although_run_and_wait_returns_early(engine: tts.S
     assert abs(first - again) < 0.1
 
 
-def test_back_to_back_requests_are_never_cancelled_or_cut(engine: tts.SpeechEngine):
+def test_back_to_back_requests_are_never_cancelled_or_cut(engine: SpeechEngine):
     """pyttsx3's runAndWait() calls the driver's stop(), which cancels whatever espeak-ng is
     busy with; right after setProperty that is the next utterance, which then comes back
     "completed" but empty or cut. Alternating long and short requests must all be whole."""
@@ -82,13 +85,13 @@ def test_back_to_back_requests_are_never_cancelled_or_cut(engine: tts.SpeechEngi
 
 
 def test_an_unknown_voice_fails_instead_of_speaking_in_the_wrong_voice(
-        engine: tts.SpeechEngine):
+        engine: SpeechEngine):
     with pytest.raises(SpeechError, match="nosuchvoice"):
         engine.synthesize("halo", "nosuchvoice", 140)
     assert engine.synthesize("halo", "id", 140).voice_used.endswith("/id")
 
 
-def test_a_killed_worker_is_started_again(engine: tts.SpeechEngine):
+def test_a_killed_worker_is_started_again(engine: SpeechEngine):
     engine.start()
     pid, starts = engine.pid, engine.starts
     assert pid is not None
@@ -108,7 +111,7 @@ def test_a_worker_dying_mid_request_is_a_speech_error(tmp_path: Path):
         "print('espeak-ng: segmentation fault (simulated)', file=sys.stderr, flush=True)\n"
         "sys.exit(139)\n"
     )
-    with tts.SpeechEngine([sys.executable, str(script)]) as eng:
+    with SpeechEngine([sys.executable, str(script)]) as eng:
         with pytest.raises(SpeechError, match=r"exit code 139.*segmentation fault"):
             eng.synthesize("halo", "id", 140)
 
@@ -117,7 +120,7 @@ def test_a_hung_worker_is_stopped_after_the_timeout(tmp_path: Path):
     script = tmp_path / "hangs.py"
     script.write_text("import json, time\nprint(json.dumps({'ready': True}), flush=True)\n"
                       "time.sleep(60)\n")
-    with tts.SpeechEngine([sys.executable, str(script)], timeout_s=0.5) as eng:
+    with SpeechEngine([sys.executable, str(script)], timeout_s=0.5) as eng:
         started = time.monotonic()
         with pytest.raises(SpeechError, match="hung"):
             eng.synthesize("halo", "id", 140)
@@ -126,7 +129,7 @@ def test_a_hung_worker_is_stopped_after_the_timeout(tmp_path: Path):
 
 
 def test_a_missing_engine_is_a_speech_error(tmp_path: Path):
-    with tts.SpeechEngine([str(tmp_path / "no-such-engine")]) as eng:
+    with SpeechEngine([str(tmp_path / "no-such-engine")]) as eng:
         with pytest.raises(SpeechError, match="cannot start"):
             eng.synthesize("halo", "id", 140)
 
@@ -135,7 +138,7 @@ def test_an_engine_that_cannot_initialise_says_why(tmp_path: Path):
     script = tmp_path / "noespeak.py"
     script.write_text("import json\nprint(json.dumps({'ready': False, "
                       "'error': 'OSError: libespeak-ng.so.1: cannot open'}), flush=True)\n")
-    with tts.SpeechEngine([sys.executable, str(script)]) as eng:
+    with SpeechEngine([sys.executable, str(script)]) as eng:
         with pytest.raises(SpeechError, match="unavailable: OSError: libespeak-ng"):
             eng.synthesize("halo", "id", 140)
 
@@ -145,22 +148,22 @@ def test_an_engine_that_cannot_initialise_says_why(tmp_path: Path):
 
 def test_the_player_gets_the_wav_last_and_its_exit_code_is_checked(
         tmp_path: Path, stub: StubPlayer):
-    wav = tts.write_wav(tmp_path / "c.wav", tts.chime())
-    assert tts.Player(["aplay", "-q"]).play(wav, audio_s=1.2) is True
+    wav = write_wav(tmp_path / "c.wav", chime())
+    assert Player(["aplay", "-q"]).play(wav, audio_s=1.2) is True
     assert stub.starts() == [f"start 0 -q {wav}"]
     os.environ["STUB_MODE"] = "fail"
     with pytest.raises(SpeechError, match="exit code 1: aplay: .*audio open error"):
-        tts.Player(["aplay", "-q"]).play(wav, audio_s=1.2)
+        Player(["aplay", "-q"]).play(wav, audio_s=1.2)
     with pytest.raises(SpeechError, match="cannot start"):
-        tts.Player([str(tmp_path / "no-player")]).play(wav, audio_s=1.2)
+        Player([str(tmp_path / "no-player")]).play(wav, audio_s=1.2)
 
 
 def test_a_hung_player_is_stopped(tmp_path: Path, stub: StubPlayer):
     os.environ.update(STUB_MODE="sleep", STUB_SLEEP="30")
-    wav = tts.write_wav(tmp_path / "c.wav", tts.chime())
+    wav = write_wav(tmp_path / "c.wav", chime())
     started = time.monotonic()
     with pytest.raises(SpeechError, match="did not finish"):
-        tts.Player(["aplay"], grace_s=0.5).play(wav, audio_s=0.2)
+        Player(["aplay"], grace_s=0.5).play(wav, audio_s=0.2)
     assert time.monotonic() - started < 5
 
 
@@ -169,8 +172,8 @@ def test_a_hung_player_is_stopped(tmp_path: Path, stub: StubPlayer):
 
 def test_output_none_records_without_an_engine(tmp_path: Path):
     settings = speech_settings(tmp_path, output="none")
-    missing = tts.SpeechEngine([str(tmp_path / "no-such-engine")])
-    voice = tts.KioskVoice(settings, "lobby", engine=missing)
+    missing = SpeechEngine([str(tmp_path / "no-such-engine")])
+    voice = KioskVoice(settings, "lobby", engine=missing)
     voice.say("Selamat datang", "id")
     voice.volume_up()
     voice.say_many([("1, Keanggotaan.", "id"), ("Membership", "en")])
@@ -184,9 +187,9 @@ def test_output_none_records_without_an_engine(tmp_path: Path):
 
 
 def test_wav_output_speaks_in_the_language_asked_and_volume_changes_the_level(
-        tmp_path: Path, engine: tts.SpeechEngine):
+        tmp_path: Path, engine: SpeechEngine):
     settings = speech_settings(tmp_path, output="wav")
-    voice = tts.KioskVoice(settings, "lobby", engine=engine)
+    voice = KioskVoice(settings, "lobby", engine=engine)
     try:
         voice.say("Silakan pilih layanan yang Anda butuhkan.", "id")
         assert voice.wait_idle(10)
@@ -211,10 +214,10 @@ def test_wav_output_speaks_in_the_language_asked_and_volume_changes_the_level(
 
 
 def test_saying_something_new_cuts_off_what_is_playing(
-        tmp_path: Path, stub: StubPlayer, engine: tts.SpeechEngine):
+        tmp_path: Path, stub: StubPlayer, engine: SpeechEngine):
     os.environ.update(STUB_MODE="sleep", STUB_SLEEP="20")
     settings = speech_settings(tmp_path, output="speaker")
-    voice = tts.KioskVoice(settings, "lobby", engine=engine)
+    voice = KioskVoice(settings, "lobby", engine=engine)
     try:
         voice.say("Silakan pilih layanan yang Anda butuhkan.", "id")
         deadline = time.monotonic() + 10
@@ -240,9 +243,9 @@ def test_saying_something_new_cuts_off_what_is_playing(
 
 
 def test_a_failing_player_is_kept_as_an_error_not_raised(
-        tmp_path: Path, stub: StubPlayer, engine: tts.SpeechEngine):
+        tmp_path: Path, stub: StubPlayer, engine: SpeechEngine):
     os.environ["STUB_MODE"] = "fail"
-    voice = tts.KioskVoice(speech_settings(tmp_path, output="speaker"), "lobby", engine=engine)
+    voice = KioskVoice(speech_settings(tmp_path, output="speaker"), "lobby", engine=engine)
     try:
         voice.say("Terima kasih.", "id")
         assert voice.wait_idle(10)
@@ -254,8 +257,11 @@ def test_a_failing_player_is_kept_as_an_error_not_raised(
 
 OWNER = """
 import os, sys
-from kiosk import tts
-engine = tts.SpeechEngine()
+from kiosk.speech.audio import chime, rms, write_wav
+from kiosk.speech.engine import SpeechEngine, SynthesisRequest
+from kiosk.speech.player import Player
+from kiosk.speech.voice import KioskVoice
+engine = SpeechEngine()
 engine.synthesize("satu dua", "id", 140)
 print(engine.pid, flush=True)
 os.kill(os.getpid(), 9)

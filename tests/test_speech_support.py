@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kiosk import config as cfg
-from kiosk import tts
+from kiosk.speech.audio import chime, read_wav, rms, write_wav
 from tests.conftest import write_config
 
 RMS_FLOOR = 0.02
@@ -114,7 +114,7 @@ def wav_facts(path: Path) -> WavFacts:
     with wave.open(str(path), "rb") as wav:
         rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()
         seconds = wav.getnframes() / rate
-    return WavFacts(rate, channels, width, seconds, tts.rms(tts.read_wav(path)))
+    return WavFacts(rate, channels, width, seconds, rms(read_wav(path)))
 
 
 def assert_speech_wav(path: Path, low: float = 2.0, high: float = 30.0) -> WavFacts:
@@ -130,7 +130,7 @@ def assert_speech_wav(path: Path, low: float = 2.0, high: float = 30.0) -> WavFa
 
 def test_stub_records_what_would_have_played(tmp_path: Path):
     player = install_stub(tmp_path)
-    wav = tts.write_wav(tmp_path / "x.wav", tts.chime())
+    wav = write_wav(tmp_path / "x.wav", chime())
     env = {**os.environ, **player.env()}
     done = subprocess.run(["aplay", "-q", str(wav)], env=env, capture_output=True, text=True)
     assert done.returncode == 0
@@ -141,7 +141,7 @@ def test_stub_records_what_would_have_played(tmp_path: Path):
 
 def test_stub_fails_like_aplay_without_a_sound_card(tmp_path: Path):
     player = install_stub(tmp_path)
-    wav = tts.write_wav(tmp_path / "x.wav", tts.chime())
+    wav = write_wav(tmp_path / "x.wav", chime())
     env = {**os.environ, **player.env("fail")}
     done = subprocess.run(["aplay", "-q", str(wav)], env=env, capture_output=True, text=True)
     assert done.returncode == 1

@@ -133,8 +133,8 @@ class SilentVoice:
 
 
 def default_voice(settings: Settings, kiosk_id: str) -> Any:
-    """The speech service's KioskVoice (kiosk.tts)."""
-    from kiosk.tts import KioskVoice
+    """The kiosk's voice (kiosk/speech/voice.py)."""
+    from kiosk.speech.voice import KioskVoice
 
     return KioskVoice(settings, kiosk_id)
 
@@ -600,7 +600,7 @@ class TicketScreen(KioskScreen):
         self.app.touched()  # a failed print restarts the (longer) wait before returning
 
     def _spoken_number(self) -> str:
-        from kiosk.speech import spoken_label  # num2words is slow to import: not at start
+        from kiosk.speech.phrases import spoken_label  # num2words is slow to import: not at start
 
         lang = self.app.lang
         words = spoken_label(self.label, lang, self.app.settings.speech.numbers)
@@ -876,7 +876,9 @@ class PatronApp(App[None], inherit_bindings=False):
         """Compose and mount the ticket screen once, unseen (no frame is drawn while it is
         on top), and load what a first ticket would otherwise load on the patron's touch:
         the block-letter font and the spoken-number words."""
-        from kiosk.speech import spoken_label  # num2words: a slow import, kept off the start
+        from kiosk.speech.phrases import (
+            spoken_label,  # num2words: a slow import, kept off the start
+        )
 
         spoken_label("A1", self.lang, self.settings.speech.numbers)
         block_letters("A001")

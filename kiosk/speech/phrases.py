@@ -1,7 +1,7 @@
 """What is said aloud: the words of a call, with ticket labels spoken as a person says them.
 
-Pure text, no audio: the engine, the chime and the player live in `kiosk.tts`, the worker
-that announces calls in `kiosk.announcer`.
+Pure text, no audio: the engine, the chime and the player live beside this module
+(kiosk/speech/), the worker that announces calls in `kiosk.announcer`.
 
 espeak-ng reads "A012" as "a nol dua belas" (id) or "uh twelve" (en), so a label is
 normalised before it reaches the engine: each letter becomes its spoken name from the
