@@ -1,7 +1,7 @@
 """Admin-screen benchmark: a year of history, then the time from opening a year-long range
 (Show pressed) to the statistics tables drawn, and on to the charts drawn, in Textual's pilot.
 
-The year is built by the reports module's fast writer (`kiosk.demo.FastWriter`: the same
+The year is built by the benchmarks' fast writer (`benchmarks/fast_writer.py`: the same
 simulated days as `kiosk demo-data`, written with executemany): the shipped library lobby
 (5 services, 4 counters, load 0.85, every day of 2025), or with `--big` the report
 benchmark's large site (8 services, 60 counters, ~4,100 tickets a day).
@@ -28,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import closing
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
@@ -62,7 +63,7 @@ def build(settings: cfg.Settings, path: Path, days: int) -> tuple[int, float]:
     clock = ManualClock(datetime.combine(YEAR_START, dtime(6), tz))
     started = time.perf_counter()
     with Store(settings, clock=clock, path=path) as store:
-        with FastWriter(store.path, settings, clock) as writer:
+        with closing(FastWriter(store.path, settings, clock)) as writer:
             for i in range(days):
                 demo.simulate_day(writer, clock, settings, YEAR_START + timedelta(days=i),
                                   demo.Plan(load=0.85), seed=1000 + i)

@@ -213,10 +213,6 @@ class FastWriter:
         return Ticket(**ticket)
 
     def close(self) -> None:
+        """Close the connection (callers use `contextlib.closing`): a store copied while
+        it is open would miss what sits in its WAL."""
         self.conn.close()
-
-    def __enter__(self) -> FastWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

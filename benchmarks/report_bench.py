@@ -1,7 +1,7 @@
 """Report benchmark: one year of history (about 1.5 million tickets), then the standard
 report (no filters) for one month and for the whole year.
 
-The year is built by `kiosk.demo.FastWriter`: the same simulated days as `kiosk demo-data`,
+The year is built by `benchmarks/fast_writer.py`: the same simulated days as `kiosk demo-data`,
 written as the same ticket rows and events the store's verbs write (tests/test_demo.py checks
 that parity), but with executemany per day instead of one verb at a time. The site is large:
 8 services and 60 counters, ~4,100 tickets a day, every day of 2025.
@@ -20,6 +20,7 @@ import argparse
 import sys
 import tempfile
 import time
+from contextlib import closing
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -71,7 +72,7 @@ def build(settings: cfg.Settings, path: Path, days: int) -> tuple[int, int, floa
     plan = demo.Plan(load=0.85)
     started = time.perf_counter()
     with Store(settings, clock=clock, path=path) as store:
-        with FastWriter(store.path, settings, clock) as writer:
+        with closing(FastWriter(store.path, settings, clock)) as writer:
             for i in range(days):
                 day = YEAR_START + timedelta(days=i)
                 demo.simulate_day(writer, clock, settings, day, plan, seed=1000 + i)

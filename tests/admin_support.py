@@ -9,6 +9,7 @@ through the store's own verbs, so every number on screen is the same on every ru
 from __future__ import annotations
 
 import shutil
+from contextlib import closing
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ def build_history(settings: cfg.Settings, path: Path, first: date, days: int,
     """`days` simulated days from `first`, by the fast writer (fixed seeds)."""
     clock = ManualClock(datetime.combine(first, time(6), settings.site.tz))
     with Store(settings, clock=clock, path=path) as store:
-        with FastWriter(store.path, settings, clock) as writer:
+        with closing(FastWriter(store.path, settings, clock)) as writer:
             for i in range(days):
                 demo.simulate_day(writer, clock, settings, first + timedelta(days=i),
                                   demo.Plan(load=load), seed=4242 + i)

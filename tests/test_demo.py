@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ def test_fast_writer_writes_what_the_verbs_write(tmp_path: Path,
         ).fetchall()
     clock = ManualClock(local(6, 0, day=2, month=3))
     with Store(settings, clock=clock, path=tmp_path / "fast.db") as fast:
-        with FastWriter(fast.path, settings, clock) as writer:
+        with closing(FastWriter(fast.path, settings, clock)) as writer:
             demo.simulate_day(writer, clock, settings, day, plan, seed=11)
             writer.flush()
         fast_tickets = fast.conn.execute("SELECT * FROM tickets ORDER BY id").fetchall()
@@ -87,7 +88,7 @@ def test_fast_writer_expires_at_day_close_in_the_store_order(tmp_path: Path,
         slow_events = slow.conn.execute(read).fetchall()
     clock = ManualClock(local(9, 0, day=2, month=3))
     with Store(settings, clock=clock, path=tmp_path / "fast.db") as fast:
-        with FastWriter(fast.path, settings, clock) as writer:
+        with closing(FastWriter(fast.path, settings, clock)) as writer:
             day(writer, clock)
             writer.flush()
         fast_events = fast.conn.execute(read).fetchall()

@@ -94,7 +94,7 @@ def export_events(
     `out` and returns None when given, else returns the text."""
     if fmt not in ("csv", "json"):
         raise UsageError(f'--format must be csv or json, got "{fmt}"')
-    first, last, _filters = question(date_from, date_to, None, None, None)
+    first, last, _filters = question({"date_from": date_from, "date_to": date_to})
     tz = settings.site.tz
     start_at = clk.day_bounds_utc(first, tz)[0]
     end_at = clk.day_bounds_utc(last, tz)[1]

@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Required, TypedDict
+
+from typing_extensions import Unpack
 
 from kiosk import clock as clk
 from kiosk.config import Settings
@@ -32,14 +34,34 @@ def parse_day(text: str, what: str = "date") -> date:
         raise UsageError(f'{what} must be a local date YYYY-MM-DD, got "{text}"') from None
 
 
-def question(date_from: str, date_to: str, service: str | None, counter: int | None,
-             priority: bool | None) -> tuple[date, date, Filters]:
-    """The checked dates and the filters, as every report reads its arguments."""
+class Question(TypedDict, total=False):
+    """What every report is asked, as keywords (the options of `kiosk report`)."""
+
+    date_from: Required[str]
+    """The first local date, YYYY-MM-DD (the site's time zone)."""
+    date_to: Required[str]
+    """The last local date, inclusive."""
+    service: str | None
+    """Only the segments in this service's queue (a prefix)."""
+    counter: int | None
+    """Only the segments this counter called."""
+    priority: bool | None
+    """True: the priority class only; False: the regular class only."""
+
+
+def question(q: Question) -> tuple[date, date, Filters]:
+    """The checked dates and the filters, as every report reads its keywords."""
+    unknown = set(q) - set(Question.__annotations__)
+    if unknown:
+        raise TypeError(f"unexpected report keyword(s): {', '.join(sorted(unknown))}")
+    date_from, date_to = q["date_from"], q["date_to"]
     first = parse_day(date_from, "--from")
     last = parse_day(date_to, "--to")
     if last < first:
         raise UsageError(f"--to ({date_to}) is before --from ({date_from})")
-    return first, last, Filters(service.upper() if service else None, counter, priority)
+    service = q.get("service")
+    return first, last, Filters(service.upper() if service else None, q.get("counter"),
+                                q.get("priority"))
 
 
 def head(first: date, last: date, settings: Settings, filters: Filters) -> dict[str, Any]:
@@ -52,21 +74,13 @@ def head(first: date, last: date, settings: Settings, filters: Filters) -> dict[
     }
 
 
-def report(
-    store: Store,
-    settings: Settings,
-    *,
-    date_from: str,
-    date_to: str,
-    service: str | None = None,
-    counter: int | None = None,
-    priority: bool | None = None,
-) -> dict[str, Any]:
+def report(store: Store, settings: Settings, **q: Unpack[Question]) -> dict[str, Any]:
     """The serve-time report for local dates `date_from`..`date_to` (inclusive, YYYY-MM-DD,
     in the site's time zone), exactly the JSON of `kiosk report --format json`.
 
-    Filters: `service` (a prefix: segments in that queue), `counter` (segments that counter
-    called), `priority` (True: priority class only, False: regular only). Returns {"from",
+    Filters (`Question`): `service` (a prefix: segments in that queue), `counter` (segments
+    that counter called), `priority` (True: priority class only, False: regular only).
+    Returns {"from",
     "to", "timezone", "filters", "overall", "by_service", "by_counter", "by_hour",
     "by_class"}; each group has issued, called, served, no_show, expired, cancelled,
     transferred, open, wait_min {n, mean, median, p90, p95, max}, service_min {n, mean,
@@ -75,7 +89,7 @@ def report(
     (percentiles are exact to 0.1). See kiosk.reports for each definition. Settled days are
     cached in `report_cache` (unfiltered only).
     """
-    first, last, filters = question(date_from, date_to, service, counter, priority)
+    first, last, filters = question(q)
     partial = _collect(store, settings, first, last, filters)
     return finish(partial, settings, head(first, last, settings, filters))
 
@@ -168,17 +182,8 @@ def _calls_by_hour(store: Store, settings: Settings, first: date, last: date,
     return calls
 
 
-def overview(
-    store: Store,
-    settings: Settings,
-    *,
-    date_from: str,
-    date_to: str,
-    service: str | None = None,
-    counter: int | None = None,
-    priority: bool | None = None,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
+def overview(store: Store, settings: Settings, *, progress: Progress | None = None,
+             **q: Unpack[Question]) -> dict[str, Any]:
     """`report(...)` for the range (the same object, the same numbers) under "report", plus:
 
     - "days": per local day {"day", "issued", "served", "judged": [priority, regular],
@@ -191,7 +196,7 @@ def overview(
 
     Unfiltered, settled days come from the report cache (and are put there); filtered, each
     day is computed once and the report is merged from those same partials."""
-    first, last, filters = question(date_from, date_to, service, counter, priority)
+    first, last, filters = question(q)
     total_days = (last - first).days + 1
     series: list[dict[str, Any]] = []
     hist: dict[str, Counter[int]] = {cls: Counter() for cls in CLASSES}

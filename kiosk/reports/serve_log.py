@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from typing_extensions import Unpack
+
 from kiosk import clock as clk
 from kiosk.config import Settings
 from kiosk.reports.cache import days
 from kiosk.reports.engine import Filters
-from kiosk.reports.report import Progress, question
+from kiosk.reports.report import Progress, Question, question
 from kiosk.rows import CLASSES
 
 if TYPE_CHECKING:
@@ -86,23 +88,12 @@ def _segments(conn: sqlite3.Connection, ids: list[int]) -> list[dict[str, Any]]:
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
-def log_page(
-    store: Store,
-    settings: Settings,
-    *,
-    date_from: str,
-    date_to: str,
-    service: str | None = None,
-    counter: int | None = None,
-    priority: bool | None = None,
-    label: str | None = None,
-    page: int = 0,
-    per_page: int = 100,
-) -> dict[str, Any]:
+def log_page(store: Store, settings: Settings, *, label: str | None = None, page: int = 0,
+             per_page: int = 100, **q: Unpack[Question]) -> dict[str, Any]:
     """One page of the serve-time log, newest ticket first: {"tickets" (how many match),
     "page", "pages", "rows"} where rows are LOG_COLUMNS dicts, one per queue segment the
     filters keep. `label` matches any part of a ticket label, case-insensitively."""
-    first, last, filters = question(date_from, date_to, service, counter, priority)
+    first, last, filters = question(q)
     where, params = _log_where(first, last, filters, label)
     tz = settings.site.tz
     conn = store.conn
@@ -118,21 +109,12 @@ def log_page(
     return {"tickets": matched, "page": page, "pages": pages, "rows": rows}
 
 
-def log_rows(
-    store: Store,
-    settings: Settings,
-    *,
-    date_from: str,
-    date_to: str,
-    service: str | None = None,
-    counter: int | None = None,
-    priority: bool | None = None,
-    label: str | None = None,
-    progress: Progress | None = None,
-) -> Iterator[dict[str, Any]]:
+def log_rows(store: Store, settings: Settings, *, label: str | None = None,
+             progress: Progress | None = None,
+             **q: Unpack[Question]) -> Iterator[dict[str, Any]]:
     """Every row of the serve-time log in the range, oldest first, one local day at a time
     (for exports: memory stays flat over a year)."""
-    first, last, filters = question(date_from, date_to, service, counter, priority)
+    first, last, filters = question(q)
     pattern = (label or "").strip().upper()
     tz = settings.site.tz
     total = (last - first).days + 1

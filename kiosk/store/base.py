@@ -221,16 +221,9 @@ class StoreBase:
     def today(self) -> str:
         return clk.local_day(self.now(), self.tz)
 
-    def _event(
-        self,
-        kind: str,
-        at: str,
-        *,
-        ticket_id: int | None = None,
-        counter: int | None = None,
-        actor: str | None = None,
-        detail: dict[str, Any] | None = None,
-    ) -> int:
+    def _event(self, kind: str, at: str, *, ticket_id: int | None = None,
+               counter: int | None = None, actor: str | None = None,
+               detail: dict[str, Any] | None = None) -> int:
         cur = self.conn.execute(
             "INSERT INTO events (ticket_id, kind, at, counter, actor, detail)"
             " VALUES (?, ?, ?, ?, ?, ?)",

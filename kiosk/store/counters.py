@@ -103,15 +103,7 @@ class Counters(Tickets, Accounts):
 
     def start(self, counter: int, *, actor: str | None = None) -> Ticket:
         """The called patron has arrived: service starts."""
-        with self.transaction():
-            current = self._require_current(counter, ("called",), "start")
-            at = clk.iso(self.now())
-            started = self._returning(
-                "UPDATE tickets SET state = 'serving', started_at = ? WHERE id = ?",
-                (at, current.id),
-            )
-            self._event("started", at, ticket_id=current.id, counter=counter, actor=actor)
-            return started
+        return self._step(counter, "start", "serving", "started_at", "started", actor)
 
     def finish(self, counter: int, *, actor: str | None = None) -> Ticket:
         self._check_counter(counter)
@@ -123,16 +115,22 @@ class Counters(Tickets, Accounts):
         return done
 
     def no_show(self, counter: int, *, actor: str | None = None) -> Ticket:
-        with self.transaction():
-            current = self._require_current(counter, ("called",), "mark as no-show")
-            at = clk.iso(self.now())
-            missed = self._returning(
-                "UPDATE tickets SET state = 'no_show', finished_at = ? WHERE id = ?",
-                (at, current.id),
-            )
-            self._event("no_show", at, ticket_id=current.id, counter=counter, actor=actor)
-            return missed
+        """The called patron did not come."""
+        return self._step(counter, "mark as no-show", "no_show", "finished_at", "no_show",
+                          actor)
 
+    def _step(self, counter: int, verb: str, state: str, stamp: str, kind: str,
+              actor: str | None) -> Ticket:
+        """The counter's called ticket moves on to `state`, its `stamp` column set now."""
+        with self.transaction():
+            current = self._require_current(counter, ("called",), verb)
+            at = clk.iso(self.now())
+            moved = self._returning(
+                f"UPDATE tickets SET state = ?, {stamp} = ? WHERE id = ?",
+                (state, at, current.id),
+            )
+            self._event(kind, at, ticket_id=current.id, counter=counter, actor=actor)
+            return moved
 
     # -- counters and the day --------------------------------------------------------------
 

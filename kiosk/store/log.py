@@ -33,15 +33,8 @@ class Log(StoreBase):
         rows = self.conn.execute(f"SELECT {Device.COLUMNS} FROM devices ORDER BY name")
         return {row[0]: Device(*row) for row in rows.fetchall()}
 
-    def log(
-        self,
-        kind: str,
-        *,
-        ticket_id: int | None = None,
-        counter: int | None = None,
-        actor: str | None = None,
-        detail: dict[str, Any] | None = None,
-    ) -> int:
+    def log(self, kind: str, *, ticket_id: int | None = None, counter: int | None = None,
+            actor: str | None = None, detail: dict[str, Any] | None = None) -> int:
         """Append one event on its own (printers, the announcer)."""
         with self.transaction():
             return self._event(

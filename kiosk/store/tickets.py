@@ -146,15 +146,8 @@ class Tickets(Estimate):
             )
         return None
 
-    def issue(
-        self,
-        service: str,
-        need: str | None = None,
-        *,
-        lang: str | None = None,
-        kiosk: str | None = None,
-        actor: str | None = None,
-    ) -> Issued:
+    def issue(self, service: str, need: str | None = None, *, lang: str | None = None,
+              kiosk: str | None = None, actor: str | None = None) -> Issued:
         """Give a patron a new ticket, or raise IssueRefused with the reason."""
         self._check_service(service)
         self._check_need(need)
@@ -219,14 +212,8 @@ class Tickets(Estimate):
             raise NotAllowed(f"{ticket.label} is {ticket.state}; cannot {verb} it")
         return ticket
 
-    def transfer(
-        self,
-        label: str,
-        service: str,
-        *,
-        position: str | None = None,
-        actor: str | None = None,
-    ) -> Ticket:
+    def transfer(self, label: str, service: str, *, position: str | None = None,
+                 actor: str | None = None) -> Ticket:
         """Move a ticket to another service's queue; it keeps its label (the patron's slip)."""
         self._check_service(service)
         position = position or self.settings.queue.transfer_position
