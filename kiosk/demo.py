@@ -18,12 +18,12 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk.clock import ManualClock
 from kiosk.config import Settings
 from kiosk.exceptions import NotAllowed
-from kiosk.rows import Ticket
+from kiosk.rows import Issued, Ticket
 
 if TYPE_CHECKING:
     from kiosk.store import Store
@@ -55,10 +55,27 @@ class Plan:
     pauses: bool = True
 
 
+class Verbs(Protocol):
+    """The store's verbs a simulated day uses: a `Store`, or the benchmarks' FastWriter."""
+
+    def issue(self, service: str, need: str | None = None, *, lang: str | None = None,
+              kiosk: str | None = None, actor: str | None = None) -> Issued: ...
+    def call_next(self, counter: int, *, actor: str | None = None) -> Ticket | None: ...
+    def recall(self, counter: int, *, actor: str | None = None) -> Ticket: ...
+    def start(self, counter: int, *, actor: str | None = None) -> Ticket: ...
+    def finish(self, counter: int, *, actor: str | None = None) -> Ticket: ...
+    def no_show(self, counter: int, *, actor: str | None = None) -> Ticket: ...
+    def transfer(self, label: str, service: str, *, position: str | None = None,
+                 actor: str | None = None) -> Ticket: ...
+    def counter(self, counter: int, action: str, *, actor: str | None = None) -> str: ...
+    def day_open(self, *, actor: str | None = None) -> int: ...
+    def day_close(self, *, actor: str | None = None) -> int: ...
+
+
 class Sim:
     """One simulated day; `target` has the Store's verbs, `clock` is what it reads."""
 
-    def __init__(self, target: Any, clock: ManualClock, settings: Settings, plan: Plan,
+    def __init__(self, target: Verbs, clock: ManualClock, settings: Settings, plan: Plan,
                  rng: random.Random,
                  on_issue: Callable[[Any], None] | None = None) -> None:
         self.t = target
@@ -239,7 +256,7 @@ def _poisson(rng: random.Random, mean: float) -> int:
     return count
 
 
-def simulate_day(target: Any, clock: ManualClock, settings: Settings, day: date,
+def simulate_day(target: Verbs, clock: ManualClock, settings: Settings, day: date,
                  plan: Plan | None = None, seed: int | None = None,
                  on_issue: Callable[[Any], None] | None = None) -> None:
     """Play one local day through `target`'s verbs (a Store or a FastWriter)."""

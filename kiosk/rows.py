@@ -97,8 +97,10 @@ class Event:
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> Event:
-        *head, detail = row
-        return cls(*head, json.loads(detail) if detail else {})
+        """From a `SELECT {Event.COLUMNS}` row, its detail parsed."""
+        event_id, ticket_id, kind, at, counter, actor, detail = row
+        return cls(event_id, ticket_id, kind, at, counter, actor,
+                   json.loads(detail) if detail else {})
 
 
 @dataclass(frozen=True, slots=True)

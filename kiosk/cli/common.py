@@ -10,12 +10,15 @@ import logging.handlers
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from kiosk import clock as clk
 from kiosk import config as cfg
 from kiosk.exceptions import UsageError
 from kiosk.rows import Ticket
+
+if TYPE_CHECKING:
+    from kiosk.store import Store
 
 JSON_KEYS = (
     "label",
@@ -54,7 +57,7 @@ def clock_of() -> clk.Clock:
         raise UsageError(str(exc)) from None
 
 
-def open_store(args: argparse.Namespace) -> Any:
+def open_store(args: argparse.Namespace) -> Store:
     """The store of --config/--db (imported here: `kiosk check-config` needs no store)."""
     from kiosk.store import Store
 
