@@ -175,7 +175,7 @@ def touches(count: int) -> tuple[list[float], list[float]]:
     from kiosk.speech.voice import KioskVoice
     from kiosk.store import Store
     from kiosk.ui.patron import PatronApp
-    from kiosk.ui.widgets import block_letters
+    from kiosk.ui.patron.widgets import block_letters
     from tests.conftest import local
     from tests.patron_fakes import FakePrinter, Monotonic
 
@@ -327,7 +327,7 @@ def terminal(count: int) -> tuple[list[float], list[float]]:
 
     from kiosk import config as cfg
     from kiosk.i18n import t
-    from kiosk.ui.widgets import block_letters
+    from kiosk.ui.patron.widgets import block_letters
 
     settings = cfg.load(None)
     lang = settings.default_language

@@ -22,15 +22,13 @@ from kiosk.config import Settings
 from kiosk.i18n import t
 from kiosk.speech.phrases import spoken_label
 from kiosk.ui import themes
-from kiosk.ui.patron import (
-    TICKET_DISMISS_S,
-    MoreTimeScreen,
-    PriorityScreen,
-    StaffScreen,
-    TicketScreen,
-    WelcomeScreen,
-)
-from kiosk.ui.widgets import Banner, BigNumber, Choice
+from kiosk.ui.patron.base import TICKET_DISMISS_S
+from kiosk.ui.patron.more_time import MoreTimeScreen
+from kiosk.ui.patron.priority import PriorityScreen
+from kiosk.ui.patron.staff_exit import StaffScreen
+from kiosk.ui.patron.ticket import TicketScreen
+from kiosk.ui.patron.welcome import WelcomeScreen
+from kiosk.ui.patron.widgets import Banner, BigNumber, Choice
 
 from .conftest import local
 from .patron_fakes import SIZE, FakePrinter, Kit

@@ -13,8 +13,11 @@ from rich.color import Color as RichColor
 from textual.pilot import Pilot
 
 from kiosk.ui import themes
-from kiosk.ui.patron import MoreTimeScreen, PriorityScreen, StaffScreen, TicketScreen
-from kiosk.ui.widgets import Choice
+from kiosk.ui.patron.more_time import MoreTimeScreen
+from kiosk.ui.patron.priority import PriorityScreen
+from kiosk.ui.patron.staff_exit import StaffScreen
+from kiosk.ui.patron.ticket import TicketScreen
+from kiosk.ui.patron.widgets import Choice
 
 from .conftest import local
 from .patron_fakes import SIZE, FakePrinter, Kit

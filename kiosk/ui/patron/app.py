@@ -1,0 +1,402 @@
+"""The patron kiosk's app: start-up, the screens' stack, time and input, speech, printing,
+the staff gesture. What each screen shows is in its own module beside this one."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from textual.app import App, ScreenStackError
+from textual.screen import Screen
+
+from kiosk import clock as clk
+from kiosk import views
+from kiosk.config import Service, Settings
+from kiosk.exceptions import IssueRefused, KioskError, PinError
+from kiosk.i18n import other_language, t
+from kiosk.ui import themes
+from kiosk.ui.latency import GcHold, freeze_startup, thaw, tidy_memory
+from kiosk.ui.patron.base import STAFF_TAPS, STAFF_WINDOW_S, TICK_S, KioskScreen
+from kiosk.ui.patron.devices import default_printer, default_voice
+from kiosk.ui.patron.more_time import MoreTimeScreen
+from kiosk.ui.patron.priority import PriorityScreen
+from kiosk.ui.patron.staff_exit import StaffScreen
+from kiosk.ui.patron.ticket import TicketScreen
+from kiosk.ui.patron.welcome import WelcomeScreen
+from kiosk.ui.patron.widgets import Choice, block_letters
+
+if TYPE_CHECKING:
+    from kiosk.store import Store
+
+T = TypeVar("T")
+
+# -- the app -----------------------------------------------------------------------------
+
+_DEFAULT: Any = object()
+
+
+class PatronApp(App[None], inherit_bindings=False):
+    """The kiosk. Store, printer and voice are arguments so tests can pass fakes."""
+
+    CSS_PATH = "patron.tcss"
+    TITLE = "kiosk"
+    ENABLE_COMMAND_PALETTE = False
+    ALLOW_SELECT = False
+    AUTO_FOCUS = None  # no ring until the patron uses Tab or the arrows
+    BINDINGS: ClassVar[list[Any]] = []  # and inherit_bindings=False: no quit key
+
+    def __init__(
+        self,
+        settings: Settings,
+        kiosk_id: str | None = None,
+        *,
+        store: Store | None = None,
+        printer: Any = _DEFAULT,
+        voice: Any = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        poll_s: float = 2.0,
+    ) -> None:
+        super().__init__()
+        # Lockdown: whatever $TEXTUAL says, no devtools connection and no debug mode.
+        self.features = frozenset(self.features - {"devtools", "debug"})
+        self.devtools = None
+        self._devtools_redirector = None
+        self.settings = settings
+        self.kiosk_id = settings.kiosk(kiosk_id).id
+        self._own_store = store is None
+        self.store: Store = store  # type: ignore[assignment]  # opened in on_mount if None
+        self.printer = default_printer(settings, self.kiosk_id) if printer is _DEFAULT else (
+            printer)
+        self.voice = voice if voice is not None else default_voice(settings, self.kiosk_id)
+        self.monotonic = monotonic
+        self.poll_s = poll_s
+        self.lang = settings.default_language
+        self.default_theme = themes.BY_SETTING[settings.patron.theme]
+        for theme in themes.THEMES:
+            self.register_theme(theme)
+        self.theme = self.default_theme
+        self.trouble = views.Trouble()
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-store")
+        self._shown_at = monotonic()
+        self._guard_until = 0.0
+        self._last_input = monotonic()
+        self._staff_taps: list[float] = []
+        self._starting = True
+        self._adjusted = False
+        """The patron changed language, theme or volume: undo it for the next one."""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.ticket_screen = TicketScreen()
+        """Built once (see `_prepare_ticket_screen`), filled in for each ticket; installed,
+        so leaving it keeps it for the next patron."""
+        self.install_screen(self.ticket_screen, "ticket")
+        self._gc = GcHold()
+        """Held from the final touch to the frame with the number (kiosk.ui.latency)."""
+
+    # lifecycle -------------------------------------------------------------------------
+
+    async def on_mount(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        if self.printer is not None:
+            self.printer.start()
+        # Textual draws nothing until on_mount returns (its start-up is one batch update), so
+        # only the welcome screen is pushed here. Opening the store (its imports and file are
+        # the slow part of a cold start), reading the trouble and building the ticket screen
+        # follow once that frame is out; then the welcome speaks, trouble included, and
+        # input counts.
+        self._starting = True
+        welcome = WelcomeScreen()
+        await self.push_screen(welcome)
+        self.call_after_refresh(self._begin_start_up, welcome)
+
+    def _begin_start_up(self, welcome: WelcomeScreen) -> None:
+        self.run_worker(self._start_up(welcome), group="start")
+
+    async def _start_up(self, welcome: WelcomeScreen) -> None:
+        if self.store is None:
+            self.store = await self.in_store(_open_store, self.settings)
+        await self.refresh_trouble(speak=False)
+        welcome.show_trouble()
+        await self._prepare_ticket_screen(welcome)
+        # What exists now lives as long as the kiosk: keep it out of the collector's walks.
+        freeze_startup()
+        self._starting = False
+        if self.screen is welcome:
+            self.screen_shown(welcome)
+        self.set_interval(TICK_S, self._tick)
+        self.set_interval(self.poll_s, self._poll)
+
+    async def _prepare_ticket_screen(self, welcome: WelcomeScreen) -> None:
+        """Compose and mount the ticket screen once, unseen (no frame is drawn while it is
+        on top), and load what a first ticket would otherwise load on the patron's touch:
+        the block-letter font and the spoken-number words."""
+        from kiosk.speech.phrases import (
+            spoken_label,  # num2words: a slow import, kept off the start
+        )
+
+        spoken_label("A1", self.lang, self.settings.speech.numbers)
+        block_letters("A001")
+        ticket = self.ticket_screen
+        if ticket.is_running or self.screen is not welcome:
+            return  # a patron was quicker: it is built on first use
+        with self.batch_update():
+            await self.push_screen(ticket)
+            await self.pop_screen()
+        # The welcome screen's resume (queued by the pop) is handled before this returns.
+        await welcome.wait_for_refresh()
+
+    async def on_unmount(self) -> None:
+        self._gc.release()
+        thaw()
+        if self.printer is not None:
+            self.printer.stop()
+        self.voice.stop()
+        self.voice.close()
+        self._db.shutdown(wait=True)
+        if self._own_store and self.store is not None:
+            self.store.close()
+
+    async def in_store(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a store call on the store's own thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._db, lambda: fn(*args, **kwargs))
+
+    # time and input --------------------------------------------------------------------
+
+    def screen_shown(self, screen: KioskScreen) -> None:
+        if self._starting:
+            return  # on_mount speaks once the store has been read
+        now = self.monotonic()
+        self._shown_at = now
+        self._guard_until = now + self.settings.patron.input_guard_s
+        self._last_input = now
+        # Speech, printing and tidying wait for the frame: on two cores an espeak-ng
+        # synthesis or a print job started now would delay the screen the patron waits for.
+        self.call_after_refresh(self._screen_drawn, screen)
+
+    def _screen_drawn(self, screen: KioskScreen) -> None:
+        self._gc.release()
+        if self._top() is not screen:
+            return
+        self.speak(screen)
+        if isinstance(screen, WelcomeScreen):
+            tidy_memory()
+        screen.after_drawn()
+
+    def since_shown(self) -> float:
+        return self.monotonic() - self._shown_at
+
+    def accept_input(self) -> bool:
+        """False while starting (no store yet) and during the guard after a screen change;
+        otherwise marks the patron active."""
+        if self._starting or self.monotonic() < self._guard_until:
+            return False
+        self.touched()
+        return True
+
+    def touched(self) -> None:
+        self._last_input = self.monotonic()
+
+    def _top(self) -> Screen[Any] | None:
+        """The screen on top, or None once shutting down has emptied the stack (a timer or a
+        printer's answer may still arrive then)."""
+        try:
+            return self.screen
+        except ScreenStackError:
+            return None
+
+    def _tick(self) -> None:
+        screen = self._top()
+        if not isinstance(screen, KioskScreen):
+            return
+        due = screen.deadline()
+        if due is not None and self.monotonic() - self._last_input >= due[0]:
+            self._last_input = self.monotonic()
+            due[1]()
+
+    async def _poll(self) -> None:
+        if isinstance(self._top(), WelcomeScreen):
+            await self.refresh_trouble(speak=True)
+
+    async def refresh_trouble(self, *, speak: bool = True) -> None:
+        """Re-read what stands in the way of a ticket; show (and say) what changed."""
+        state = self.printer.state() if self.printer is not None else None
+        try:
+            trouble = await self.in_store(views.trouble, self.store, state)
+        except Exception as exc:  # a locked or broken store must not take the screen down
+            self.log.error(f"trouble check failed: {exc}")
+            return
+        if trouble == self.trouble:
+            return
+        new = set(trouble.messages(self.settings, self.lang)) - set(
+            self.trouble.messages(self.settings, self.lang))
+        self.trouble = trouble
+        screen = self.screen
+        if isinstance(screen, WelcomeScreen):
+            screen.show_trouble()
+            if speak and new:
+                self.say(sorted(new))
+
+    # speech ----------------------------------------------------------------------------
+
+    def say(self, parts: Iterable[str]) -> None:
+        self.voice.say_many([(text, self.lang) for text in parts])
+
+    def speak(self, screen: KioskScreen) -> None:
+        parts = screen.speech()
+        if parts:
+            self.say(parts)
+
+    def after_focus_move(self) -> None:
+        self.call_after_refresh(self._say_focused)
+
+    def _say_focused(self) -> None:
+        focused = self.focused
+        if isinstance(focused, Choice):
+            self.voice.stop()
+            self.say([focused.spoken])
+
+    # patron actions --------------------------------------------------------------------
+
+    def switch_language(self) -> None:
+        self._adjusted = True
+        self.lang = other_language(self.settings.site.languages, self.lang)
+        self.run_worker(self._recompose_and_speak(), group="language")
+
+    async def _recompose_and_speak(self) -> None:
+        screen = self.screen
+        if isinstance(screen, KioskScreen):
+            await screen.recompose()
+            if isinstance(screen, WelcomeScreen):
+                screen.show_trouble()
+            if isinstance(screen, TicketScreen):
+                screen.show_print_state()
+            self.speak(screen)
+
+    def toggle_contrast(self) -> None:
+        self._adjusted = True
+        high = self.theme != themes.HIGH_CONTRAST
+        self.theme = themes.HIGH_CONTRAST if high else themes.CONTRAST
+        self.say([t(self.lang, "common.contrast") + (" ✔" if high else "")])
+
+    def new_patron(self, *, speak: bool = True) -> None:
+        """Back to welcome with everything as the next patron expects it."""
+        if not self._adjusted and isinstance(self.screen, WelcomeScreen):
+            return
+        self._adjusted = False
+        self.voice.stop()
+        self.voice.reset_volume()
+        self.lang = self.settings.default_language
+        self.theme = self.default_theme
+        # Leaving another screen makes the welcome screen speak as it appears; an idle reset
+        # on the welcome screen itself (speak=False) only redraws it.
+        self.run_worker(self._back_to_welcome(), group="reset", exclusive=True)
+
+    async def _back_to_welcome(self) -> None:
+        """Redraw the welcome screen in the (reset) language, then drop what is above it;
+        the welcome screen speaks as it appears again."""
+        welcome = self.screen_stack[1] if len(self.screen_stack) > 1 else None
+        if isinstance(welcome, WelcomeScreen):
+            await welcome.recompose()
+            welcome.show_trouble()
+        while len(self.screen_stack) > 2:
+            await self.pop_screen()
+
+    def ask_more_time(self) -> None:
+        self.push_screen(MoreTimeScreen())
+
+    def issue(self, service: Service, need: str | None) -> None:
+        self._gc.hold()
+        self.run_worker(self._issue(service, need), group="issue")
+
+    async def _issue(self, service: Service, need: str | None) -> None:
+        try:
+            issued = await self.in_store(self.store.issue, service.prefix, need,
+                                         lang=self.lang, kiosk=self.kiosk_id)
+        except IssueRefused:
+            # Things changed since the welcome screen last looked: read them again, then go
+            # back, where the welcome screen shows and says the reason.
+            self._gc.release()
+            await self.refresh_trouble(speak=False)
+            await self._back_to_welcome()
+            return
+        except BaseException as exc:
+            self._gc.release()
+            if not isinstance(exc, KioskError):
+                raise
+            self.log.error(f"issue failed: {exc}")
+            await self._back_to_welcome()
+            return
+        screen = self.ticket_screen
+        screen.show(issued, service, "none" if self.printer is None else "printing")
+        if isinstance(self.screen, PriorityScreen):
+            await self.switch_screen(screen)
+        else:
+            await self.push_screen(screen)
+        # It speaks, prints (TicketScreen.after_drawn) and lets the collector run again
+        # once this frame is drawn (_screen_drawn).
+
+    def print_ticket(self, screen: TicketScreen) -> None:
+        if self.printer is None or screen.issued is None:
+            return
+        issued = screen.issued
+        screen.printing = "printing"
+        screen.show_print_state()
+        loop = self._loop
+        ticket_id = issued.ticket.id
+
+        def done(ok: bool, reason: str | None) -> None:
+            # The worker calls back on its own thread; hop onto the UI loop.
+            if loop is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(self._printed, screen, ticket_id, ok)
+
+        self.printer.submit(issued, on_done=done)
+
+    def _printed(self, screen: TicketScreen, ticket_id: int, ok: bool) -> None:
+        # The screen is reused: an answer about an earlier patron's slip is not this one's.
+        issued = screen.issued
+        if (screen.is_attached and self._top() is screen and issued is not None
+                and issued.ticket.id == ticket_id):
+            screen.print_done(ok)
+
+    # staff -----------------------------------------------------------------------------
+
+    def staff_tap(self) -> None:
+        if self._starting:
+            return
+        now = self.monotonic()
+        self._staff_taps = [t0 for t0 in self._staff_taps if now - t0 <= STAFF_WINDOW_S]
+        self._staff_taps.append(now)
+        if len(self._staff_taps) >= STAFF_TAPS and not isinstance(self.screen, StaffScreen):
+            self._staff_taps.clear()
+            self.run_worker(self._open_staff(), group="staff")
+
+    async def _open_staff(self) -> None:
+        self.voice.stop()
+        await self.push_screen(StaffScreen(await self.in_store(self.store.staff_names)))
+
+    def staff_exit(self, screen: StaffScreen, name: str, pin: str) -> None:
+        self.run_worker(self._staff_exit(screen, name, pin), group="staff", exclusive=True)
+
+    async def _staff_exit(self, screen: StaffScreen, name: str, pin: str) -> None:
+        try:
+            person = await self.in_store(self.store.verify_pin, name, pin)
+        except PinError:
+            screen.refused()
+            return
+        await self.in_store(self.store.log, "kiosk_stopped", actor=person.name,
+                            detail={"kiosk": self.kiosk_id})
+        self.exit()
+
+
+def _open_store(settings: Settings) -> Store:
+    from kiosk.store import Store
+
+    return Store(settings, clock=clk.from_environment())
+
+
+def run(settings: Settings, kiosk_id: str | None = None) -> None:
+    """`kiosk patron`: the kiosk in this terminal (or, under textual-serve, a browser)."""
+    PatronApp(settings, kiosk_id).run()

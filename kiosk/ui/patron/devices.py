@@ -1,0 +1,80 @@
+"""What the kiosk talks to besides the store: its voice and its printer (protocols, so tests
+and benchmarks pass fakes), and the real ones, loaded lazily after the first frame."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from kiosk.config import Settings
+from kiosk.rows import Issued
+
+# -- the services the screen needs ---------------------------------------------------------
+
+
+class Voice(Protocol):
+    volume: float
+
+    def say(self, text: str, lang: str) -> None: ...
+    def say_many(self, parts: Sequence[tuple[str, str]]) -> None: ...
+    def stop(self) -> None: ...
+    def volume_up(self) -> None: ...
+    def volume_down(self) -> None: ...
+    def reset_volume(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class Printer(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def state(self) -> str: ...
+    def submit(self, issued: Issued, *, on_done: Callable[[bool, str | None], None]) -> None:
+        ...
+
+
+class SilentVoice:
+    """A voice that only records what it was asked to say (benchmarks, layout probes)."""
+
+    def __init__(self) -> None:
+        self.volume = 1.0
+        self.log: list[tuple[str, str, float]] = []
+
+    def say(self, text: str, lang: str) -> None:
+        self.log.append((text, lang, self.volume))
+
+    def say_many(self, parts: Sequence[tuple[str, str]]) -> None:
+        for text, lang in parts:
+            self.say(text, lang)
+
+    def stop(self) -> None:
+        pass
+
+    def volume_up(self) -> None:
+        self.volume = min(4.0, self.volume * 1.4)
+
+    def volume_down(self) -> None:
+        self.volume = max(0.25, self.volume / 1.4)
+
+    def reset_volume(self) -> None:
+        self.volume = 1.0
+
+    def close(self) -> None:
+        pass
+
+
+def default_voice(settings: Settings, kiosk_id: str) -> Any:
+    """The kiosk's voice (kiosk/speech/voice.py)."""
+    from kiosk.speech.voice import KioskVoice
+
+    return KioskVoice(settings, kiosk_id)
+
+
+def default_printer(settings: Settings, kiosk_id: str) -> Any:
+    """The kiosk's print worker, or None when it has no printer (or printing is not built)."""
+    if settings.kiosk(kiosk_id).printer is None:
+        return None
+    try:
+        from printers.worker import PrintWorker
+    except ImportError:
+        return None
+    return PrintWorker(settings, kiosk_id)

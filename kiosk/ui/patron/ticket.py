@@ -1,0 +1,189 @@
+"""The ticket screen: the number in block letters, the service, people ahead, the wait,
+the print state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+
+from kiosk.config import Service
+from kiosk.i18n import t
+from kiosk.rows import Issued
+from kiosk.ui.latency import find
+from kiosk.ui.patron.base import TICKET_DISMISS_S, KioskScreen
+from kiosk.ui.patron.widgets import Banner, BigNumber, Choice
+
+
+class TicketScreen(KioskScreen):
+    """The number in block letters, the service, people ahead, the wait, the print state.
+
+    The kiosk builds one when it starts and fills it in for each ticket (`show`): composing
+    and mounting a screen on the patron's final touch was a third of the time before the
+    number appeared. Printing starts once the number is on screen (`after_drawn`)."""
+
+    def __init__(self, issued: Issued | None = None, service: Service | None = None,
+                 printing: str = "none") -> None:
+        super().__init__()
+        self.issued = issued
+        self.service = service
+        self.printing = printing
+        """printing | printed | failed | none"""
+        self.print_pending = printing == "printing"
+        """The slip is still to be sent (once this ticket is on screen)."""
+
+    @property
+    def label(self) -> str:
+        return "" if self.issued is None else self.issued.ticket.label
+
+    def _texts(self) -> dict[str, str]:
+        """Static id -> its words for this ticket, in the language on screen."""
+        lang = self.app.lang
+        service = self.service
+        return {
+            "your-number": t(lang, "ticket.your_number"),
+            "number-text": self.label,
+            "service": "" if service is None else f"{service.icon}  " + t(
+                lang, "ticket.service", service=service.name[lang]),
+            "ahead": "" if self.issued is None else "👥  " + self._ahead(),
+            "wait": "" if self.issued is None else "⏱  " + self._wait(),
+            "thanks": t(lang, "ticket.thanks"),
+            "hint": t(lang, "kiosk.done_hint"),
+        }
+
+    def compose(self) -> ComposeResult:
+        lang = self.app.lang
+        texts = self._texts()
+        with Vertical(id="ticket"):
+            yield Static(texts["your-number"], id="your-number", markup=False)
+            yield BigNumber(self.label, id="number")
+            for key in ("number-text", "service", "ahead", "wait"):
+                yield Static(texts[key], id=key, markup=False)
+            yield Banner(id="print-state")
+            yield Static(texts["thanks"], id="thanks", markup=False)
+            yield Static(texts["hint"], id="hint", classes="hint", markup=False)
+        with Horizontal(id="actions"):
+            yield Choice("print", t(lang, "ticket.print_again"), number="1", icon="🖨",
+                         id="print-again", classes="action")
+            yield Choice("done", t(lang, "kiosk.done"), icon="✔", id="done", classes="action")
+        yield from self.compose_toolbar()
+
+    def on_mount(self) -> None:
+        self.show_print_state()
+
+    def show(self, issued: Issued, service: Service, printing: str) -> None:
+        """Fill the screen in for a new ticket (in the language on screen), focus cleared."""
+        self.issued = issued
+        self.service = service
+        self.printing = printing
+        self.print_pending = printing == "printing"
+        if not self.is_mounted:
+            return  # compose() will draw it
+        lang = self.app.lang
+        for key, text in self._texts().items():
+            find(self, f"#{key}", Static).update(text)
+        find(self, "#number", BigNumber).show(self.label)
+        find(self, "#print-again", Choice).set_text(
+            t(lang, "ticket.print_again"), spoken=t(lang, "ticket.print_again"))
+        find(self, "#done", Choice).set_text(t(lang, "kiosk.done"),
+                                              spoken=t(lang, "kiosk.done"))
+        self.relabel_toolbar()
+        self.show_print_state()
+        self.set_focus(None)
+
+    def after_drawn(self) -> None:
+        if self.print_pending:
+            self.print_pending = False
+            self.app.print_ticket(self)
+
+    def _ahead(self) -> str:
+        n = self.issued.people_ahead
+        lang = self.app.lang
+        return t(lang, "ticket.people_ahead_none") if n == 0 else t(
+            lang, "ticket.people_ahead", n=n)
+
+    def _wait(self) -> str:
+        minutes = self.issued.estimated_wait_min
+        lang = self.app.lang
+        if minutes is None:
+            return t(lang, "ticket.wait_unknown")
+        if minutes == 0:
+            return t(lang, "ticket.wait_under_5")
+        return t(lang, "ticket.wait_about", minutes=minutes)
+
+    def _print_text(self) -> tuple[str, str]:
+        lang = self.app.lang
+        return {
+            "printing": ("🖨", t(lang, "ticket.printing")),
+            "printed": ("✔", t(lang, "ticket.printed")),
+            "failed": ("⚠", t(lang, "ticket.print_failed")),
+            "none": ("ℹ", t(lang, "ticket.please_wait")),
+        }[self.printing]
+
+    def show_print_state(self) -> None:
+        icon, text = self._print_text()
+        banner = find(self, "#print-state", Banner)
+        banner.show(icon, text)
+        banner.set_class(self.printing == "failed", "alert")
+        find(self, "#print-again", Choice).display = self.printing == "failed"
+
+    def print_done(self, ok: bool) -> None:
+        self.printing = "printed" if ok else "failed"
+        self.show_print_state()
+        lang = self.app.lang
+        if not ok:
+            self.app.say([t(lang, "ticket.print_failed"), self._spoken_number()])
+        self.app.touched()  # a failed print restarts the (longer) wait before returning
+
+    def _spoken_number(self) -> str:
+        from kiosk.speech.phrases import spoken_label  # num2words is slow to import: not at start
+
+        lang = self.app.lang
+        words = spoken_label(self.label, lang, self.app.settings.speech.numbers)
+        return t(lang, "ticket.spoken", label=words)
+
+    def speech(self) -> list[str]:
+        lang = self.app.lang
+        parts = [self._spoken_number(), self._ahead(), self._wait()]
+        if self.printing == "failed":
+            parts.insert(0, t(lang, "ticket.print_failed"))
+        return parts
+
+    def choose(self, value: str) -> None:
+        if value == "print":
+            if self.printing == "failed":
+                self.app.print_ticket(self)
+        elif value == "done":
+            self.app.new_patron()
+        else:
+            super().choose(value)
+
+    def key_digit(self, digit: int) -> None:
+        if digit == 1 and self.printing == "failed":
+            self.choose("print")
+        else:
+            self.dismiss_by_touch()
+
+    def key_back(self) -> None:
+        self.dismiss_by_touch()
+
+    def key_enter(self) -> None:
+        self.dismiss_by_touch()
+
+    def on_click(self, event: events.Click) -> None:
+        if not isinstance(event.widget, Choice) and self.app.accept_input():
+            self.dismiss_by_touch()
+
+    def dismiss_by_touch(self) -> None:
+        if self.printing == "failed":
+            return  # only "Done" leaves while the number exists nowhere but on screen
+        if self.app.since_shown() >= TICKET_DISMISS_S:
+            self.app.new_patron()
+
+    def deadline(self) -> tuple[float, Callable[[], None]] | None:
+        patron = self.app.settings.patron
+        seconds = patron.ticket_screen_s if self.printing != "failed" else patron.idle_s
+        return float(seconds), self.app.new_patron
