@@ -42,8 +42,9 @@ from kiosk import config as cfg  # noqa: E402
 from kiosk import demo, reports  # noqa: E402
 from kiosk.clock import ManualClock  # noqa: E402
 from kiosk.store import Store  # noqa: E402
-from kiosk.ui.admin import AdminApp, AdminScreen, Range  # noqa: E402
-from kiosk.ui.charts import Chart  # noqa: E402
+from kiosk.ui.admin import AdminApp, AdminScreen  # noqa: E402
+from kiosk.ui.admin.base import Range  # noqa: E402
+from kiosk.ui.admin.charts import Chart  # noqa: E402
 
 YEAR_START = date(2025, 1, 1)
 SIZE = (160, 50)

@@ -25,21 +25,12 @@ from textual.widgets import Button, DataTable, Input, ProgressBar, Select, Stati
 from kiosk import reports
 from kiosk.clock import ManualClock
 from kiosk.ui import themes
-from kiosk.ui.admin import (
-    COUNTER_COLUMNS,
-    STAT_COLUMNS,
-    AdminApp,
-    AdminScreen,
-    ExportJob,
-    ExportScreen,
-    LoginScreen,
-    PurgeScreen,
-    Range,
-    SortableTable,
-    Stopped,
-    fmt,
-)
-from kiosk.ui.charts import Chart
+from kiosk.ui.admin import AdminApp, AdminScreen, LoginScreen
+from kiosk.ui.admin.base import Range, Stopped
+from kiosk.ui.admin.charts import Chart
+from kiosk.ui.admin.export import ExportJob, ExportScreen
+from kiosk.ui.admin.purge import PurgeScreen
+from kiosk.ui.admin.tables import COUNTER_COLUMNS, STAT_COLUMNS, SortableTable, fmt
 
 from .admin_support import (
     ADMIN,
@@ -91,7 +82,7 @@ async def signed_in(kit: Kit, pilot: Pilot) -> AdminScreen:
 
 
 def login_message(kit: Kit) -> str:
-    return str(kit.app.screen.query_one("#login-message", Static).render())
+    return str(kit.app.screen.query_one("#sign-in-message", Static).render())
 
 
 # -- the PIN -----------------------------------------------------------------------------
@@ -138,7 +129,7 @@ def test_the_lockout_is_kept_in_the_store_not_in_the_app(tmp_path, template):
             await settle(pilot)
             await sign_in(pilot, ADMIN, ADMIN_PIN)
             assert isinstance(again.screen, LoginScreen)
-            message = str(again.screen.query_one("#login-message", Static).render())
+            message = str(again.screen.query_one("#sign-in-message", Static).render())
             assert "too many wrong PINs; try again in 31 s" in message
             clock.advance(31)
             await sign_in(pilot, ADMIN, ADMIN_PIN)

@@ -15,7 +15,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from kiosk.ui import themes
-from kiosk.ui.admin import AdminScreen, ExportScreen, PurgeScreen
+from kiosk.ui.admin import AdminScreen
+from kiosk.ui.admin.export import ExportScreen
+from kiosk.ui.admin.purge import PurgeScreen
 
 from .admin_support import SIZE, Kit, make_template, settle, sign_in, until
 from .test_patron_look import MIN_CONTRAST, contrast, rendered_pairs

@@ -14,14 +14,8 @@ from textual.widgets import OptionList
 from kiosk.i18n import t
 from kiosk.store import PIN_LOCK_S, PIN_MAX_FAILURES
 from kiosk.ui.blocks import BigText
-from kiosk.ui.staff import (
-    ACTIONS,
-    ConsoleScreen,
-    ReclassifyDialog,
-    SignInScreen,
-    StaffApp,
-    TransferDialog,
-)
+from kiosk.ui.staff import ConsoleScreen, ReclassifyDialog, SignInScreen, StaffApp, TransferDialog
+from kiosk.ui.staff.console import ACTIONS
 
 from .test_staff_support import (
     NAME,

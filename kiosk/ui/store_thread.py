@@ -36,6 +36,18 @@ class Fresh(Message, Generic[T]):
         self.error = error
 
 
+def fresh_data(app: App[Any], message: Fresh[T], who: str) -> T | None:
+    """What a follower's read brought, or None when there is nothing to show: the app is
+    shutting down (its screens' widgets may already be gone: a read posted just before it
+    began to close would fail to find them), or the read failed (logged as WHO's)."""
+    if not app.is_running:
+        return None
+    if message.data is None:
+        app.log.error(f"{who}: cannot read the store: {message.error}")
+        return None
+    return message.data
+
+
 def follow(app: App[Any], settings: Settings, clock: clk.Clock, read: Callable[[Store], T],
            *, poll_s: float = 0.05, every_s: float = 2.0,
            name: str = "kiosk-follower") -> Follower[T]:

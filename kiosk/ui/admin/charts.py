@@ -17,6 +17,9 @@ from typing import Any
 from textual.color import Color
 from textual_plotext import PlotextPlot
 
+from kiosk import reports
+from kiosk.config import Settings
+
 RGB = tuple[int, int, int]
 
 SOLID = "█"
@@ -247,3 +250,43 @@ def _day_ticks(days: Sequence[date], most: int = 6) -> list[tuple[int, str]]:
         return starts[::step] or [(0, days[0].strftime("%b"))]
     step = max(1, -(-len(days) // most))
     return [(i, days[i].strftime("%m-%d")) for i in range(0, len(days), step)]
+
+
+def chart_series(settings: Settings, data: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """(chart id, caption id, what the chart draws) for the Charts view."""
+    rep = data["report"]
+    targets = {"priority": settings.targets.priority, "regular": settings.targets.regular}
+    out: list[tuple[str, str, Any]] = [
+        ("c-hours", "hours", {"arrivals": {g["hour"]: g["issued"] for g in rep["by_hour"]},
+                              "calls": dict(data["calls_by_hour"])}),
+    ]
+    groups = {g["class"]: g for g in rep["by_class"]}
+    for cls in reports.CLASSES:
+        out.append((f"c-wait-{cls}", f"wait-{cls}", {
+            "minutes": dict(data["wait_hist"][cls]),
+            "target_min": targets[cls].wait_min, "target_share": targets[cls].share,
+            "within_target": groups[cls]["within_target"], "judged": groups[cls]["judged"]}))
+    out.append(("c-within", "within", {
+        "days": data["days"],
+        "shares": [targets["priority"].share, targets["regular"].share]}))
+    out.append(("c-util", "util", [{"counter": g["counter"], "utilisation": g["utilisation"]}
+                                   for g in rep["by_counter"]]))
+    return out
+
+
+def chart_export(settings: Settings, data: dict[str, Any]) -> dict[str, Any]:
+    """The numbers behind the charts, as exported (JSON as is; CSV one row per point)."""
+    series = {cid: value for _chart, cid, value in chart_series(settings, data)}
+    rep = data["report"]
+    return {
+        "from": rep["from"], "to": rep["to"], "timezone": rep["timezone"],
+        "filters": rep["filters"],
+        "arrivals_by_hour": series["hours"]["arrivals"],
+        "calls_by_hour": series["hours"]["calls"],
+        "wait_minutes": {cls: series[f"wait-{cls}"]["minutes"] for cls in reports.CLASSES},
+        "targets": {cls: {"wait_min": series[f"wait-{cls}"]["target_min"],
+                          "share": series[f"wait-{cls}"]["target_share"]}
+                    for cls in reports.CLASSES},
+        "days": data["days"],
+        "utilisation": {g["counter"]: g["utilisation"] for g in series["util"]},
+    }
