@@ -55,7 +55,7 @@ for n, line in enumerate(sys.stdin):
         print("floor", time.monotonic(), flush=True)
         continue
     ticket = store.call_next(1 + n % 2)
-    print(ticket["label"], time.monotonic(), flush=True)
+    print(ticket.label, time.monotonic(), flush=True)
 """
 
 

@@ -52,14 +52,14 @@ def replay(settings: cfg.Settings, folder: Path, load: float, days: int) -> dict
             t = issued.ticket
             # The same inputs Store.outlook used, at the same moment: the unrounded figure.
             # (Private helpers: a benchmark may look inside; the kiosk never needs this.)
-            others = [w for w in store._waiting(t["day"]) if w.id != t["id"]]
-            me = queue.Waiting(t["id"], t["service"], t["need"], t["order_at"])
+            others = [w for w in store._waiting(t.day) if w.id != t.id]
+            me = queue.Waiting(t.id, t.service, t.need, t.order_at)
             medians = store.service_times()
             raw = queue.estimate_wait_s(others, me, store.open_counters(medians), medians,
                                         store._head_start)
             if queue.rounded_wait_minutes(raw) != issued.estimated_wait_min:
                 mismatches += 1
-            estimates[t["id"]] = (issued.estimated_wait_min, raw)
+            estimates[t.id] = (issued.estimated_wait_min, raw)
 
         for i in range(days):
             day = FIRST_DAY + timedelta(days=i)

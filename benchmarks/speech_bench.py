@@ -78,15 +78,15 @@ def main() -> int:
         )
         latencies: list[float] = []
         try:
-            wait_for(lambda: any(d["kind"] == "announcer" and d["state"] == "ok"
+            wait_for(lambda: any(d.kind == "announcer" and d.state == "ok"
                                  for d in store.devices().values()), 30, "the announcer")
             for i in range(total):
                 ticket = store.call_next(1)
                 committed = time.perf_counter()
                 assert ticket is not None
-                pattern = f"*-{ticket['label']}.wav"
+                pattern = f"*-{ticket.label}.wav"
                 wait_for(lambda p=pattern: any(wav_dir.glob(p)) if wav_dir.exists() else False,
-                         30, f"the WAV of {ticket['label']}")
+                         30, f"the WAV of {ticket.label}")
                 if i >= WARMUP:
                     latencies.append((time.perf_counter() - committed) * 1000)
             wait_for(lambda: store.conn.execute(

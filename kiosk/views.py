@@ -21,10 +21,14 @@ from typing import TYPE_CHECKING, Any
 from kiosk import clock as clk
 from kiosk.config import Settings
 from kiosk.i18n import t
-from kiosk.rows import CLASSES, Call, Device, ServiceOutlook, Ticket, Waiting
 
 if TYPE_CHECKING:  # the patron kiosk reads its trouble here before the store is imported
+    from kiosk.rows import Call, Device, ServiceOutlook, Ticket, Waiting
     from kiosk.store import Store
+
+CLASSES = ("priority", "regular")
+"""The two classes every figure is split by (kiosk.rows.CLASSES: not imported here, so the
+patron kiosk's first frame does not wait for the typed rows)."""
 
 # -- the announcers' heartbeats ------------------------------------------------------------
 

@@ -475,7 +475,9 @@ def test_status_counts_per_service_and_class(store: Store, clock: ManualClock):
     a = next(s for s in status.services if s.service == "A")
     assert (a.waiting, a.priority, a.regular, a.oldest_wait_min) == (2, 1, 1, 10.0)
     assert status.counters[0].counter == 1 and status.clock_problem is None
-    # The admin's per-class figures come from the same rows.
+    # The admin's per-class figures come from the same rows, split by the same classes.
+    from kiosk import reports, rows
+    assert views.CLASSES == rows.CLASSES == reports.CLASSES
     now = store.now()
     assert views.by_class(status.waiting, now)["priority"] == views.WaitingNow(1, 10.0)
     assert views.everyone(status.waiting, now) == views.WaitingNow(3, 10.0)

@@ -8,7 +8,6 @@ reports engine is the one place besides the store package that runs SQL on it.
 from __future__ import annotations
 
 import json
-import sqlite3
 from bisect import bisect_left, insort
 from collections import Counter
 from dataclasses import dataclass, field
@@ -154,7 +153,7 @@ class Filters:
     def any(self) -> bool:
         return self.service is not None or self.counter is not None or self.priority is not None
 
-    def keep(self, row: sqlite3.Row | dict[str, Any]) -> bool:
+    def keep(self, row: dict[str, Any]) -> bool:
         if self.service is not None and row["service"] != self.service:
             return False
         if self.counter is not None and row["counter"] != self.counter:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from kiosk.rows import Issued
 from kiosk.store.accounts import PIN_LOCK_S, PIN_MAX_FAILURES
-from kiosk.store.base import BUSY_TIMEOUT_MS, Row
+from kiosk.store.base import BUSY_TIMEOUT_MS
 from kiosk.store.counters import Counters
 from kiosk.store.estimate import MEDIAN_DAYS
 from kiosk.store.log import Log
@@ -46,6 +46,5 @@ __all__ = [
     "PIN_MAX_FAILURES",
     "SCHEMA_VERSION",
     "Issued",
-    "Row",
     "Store",
 ]

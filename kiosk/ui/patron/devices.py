@@ -4,10 +4,12 @@ and benchmarks pass fakes), and the real ones, loaded lazily after the first fra
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk.config import Settings
-from kiosk.rows import Issued
+
+if TYPE_CHECKING:  # the kiosk imports its rows after the first frame
+    from kiosk.rows import Issued
 
 # -- the services the screen needs ---------------------------------------------------------
 

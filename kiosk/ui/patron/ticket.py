@@ -4,6 +4,7 @@ the print state."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import ComposeResult
@@ -12,10 +13,12 @@ from textual.widgets import Static
 
 from kiosk.config import Service
 from kiosk.i18n import t
-from kiosk.rows import Issued
 from kiosk.ui.latency import find
 from kiosk.ui.patron.base import TICKET_DISMISS_S, KioskScreen
 from kiosk.ui.patron.widgets import Banner, BigNumber, Choice
+
+if TYPE_CHECKING:  # the kiosk imports its rows after the first frame
+    from kiosk.rows import Issued
 
 
 class TicketScreen(KioskScreen):

@@ -1,0 +1,35 @@
+"""Every benchmark script still runs: each with the smallest arguments that go through all of
+its code (the figures themselves are quoted from full runs, in the README)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import REPO, require_tool
+
+RUNS = {
+    "store_bench": (["--n", "20", "--seconds", "0.1", "--rounds", "1"], "lifecycles/s"),
+    "board_bench": (["--calls", "3"], "board: call visible"),
+    "estimate_bench": (["--days", "1", "--loads", "0.5"], "printed med"),
+    "print_bench": (["--tickets", "3"], "PrintWorker"),
+    "patron_bench": (["--starts", "1", "--touches", "2", "--terminal", "1"], "final touch"),
+    "report_bench": (["--days", "3"], "year, warm"),
+    "admin_bench": (["--days", "3"], "warm (best of 3)"),
+    "speech_bench": (["--calls", "1"], "target p95 <= 500 ms"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_the_benchmark_runs(name: str, tmp_path):
+    args, expect = RUNS[name]
+    if name == "speech_bench":
+        require_tool("espeak-ng")
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / f"{name}.py"), *args],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert expect in done.stdout, done.stdout[-2000:]
