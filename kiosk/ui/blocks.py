@@ -2,7 +2,7 @@
 counter number) drawn with half-block characters, as large as a widget allows.
 
 The board's call tiles and the staff console's current ticket use them; the patron kiosk's
-ticket number uses its own thicker font (kiosk/ui/widgets.py).
+ticket number uses its own thicker font (kiosk/ui/patron/widgets.py).
 """
 
 from __future__ import annotations
