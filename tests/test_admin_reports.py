@@ -1,6 +1,6 @@
-"""The read helpers the admin screen uses (kiosk/reports.py, "read helpers for the admin
-screen"): `overview` is `report` plus chart series, the serve-time log by pages and by day,
-and the purge preview, each against the store's own rows or verbs."""
+"""The reads the admin screen uses (kiosk/reports/report.py `overview`, serve_log.py; the
+store's purge preview): `overview` is `report` plus chart series, the serve-time log by
+pages and by day, and the purge preview, each against the store's own rows or verbs."""
 
 from __future__ import annotations
 
