@@ -129,14 +129,10 @@ def by_service(rows: list[Waiting], settings: Settings, now: datetime,
     out = []
     for service in order:
         mine = [r for r in rows if r.service == service]
-        oldest = min((r.oldest_queued_at for r in mine), default=None)
-        out.append(ServiceWaiting(
-            service,
-            sum(r.count for r in mine),
-            sum(r.count for r in mine if r.priority),
-            sum(r.count for r in mine if not r.priority),
-            None if oldest is None else _wait_min(oldest, now),
-        ))
+        classes = by_class(mine, now)
+        both = everyone(mine, now)
+        out.append(ServiceWaiting(service, both.waiting, classes["priority"].waiting,
+                                  classes["regular"].waiting, both.oldest_wait_min))
     return tuple(out)
 
 
@@ -176,6 +172,10 @@ class Status:
     clock_problem: str | None
     waiting: list[Waiting] = field(repr=False, compare=False, default_factory=list)
     """The rows the figures above come from (for per-class figures)."""
+    current: dict[int, Ticket] = field(repr=False, compare=False, default_factory=dict)
+    """What each counter has called or is serving (for a console: read once here)."""
+    announcers: tuple[AnnouncerState, ...] = ()
+    """Every announcer's heartbeat, from `devices` (see `announcers()`)."""
 
     def as_json(self) -> dict[str, Any]:
         """The object of `kiosk status --json` (and, next, `GET /api/v1/status`)."""
@@ -194,9 +194,13 @@ def status(store: Store) -> Status:
     settings = store.settings
     rows = store.waiting()
     states = store.counter_states()
+    devices = store.devices()
     counters = []
+    holding: dict[int, Ticket] = {}
     for counter in settings.counters:
         current = store.current(counter.id)
+        if current is not None:
+            holding[counter.id] = current
         state = states.get(counter.id)
         counters.append(CounterLine(
             counter.id,
@@ -207,8 +211,8 @@ def status(store: Store) -> Status:
             current.state if current else None,
         ))
     return Status(clk.local_day(now, store.tz), by_service(rows, settings, now),
-                  tuple(counters), tuple(store.devices().values()), store.clock_problem(),
-                  rows)
+                  tuple(counters), tuple(devices.values()), store.clock_problem(),
+                  rows, holding, _announcers(devices, now))
 
 
 def printers(devices: tuple[Device, ...]) -> tuple[Device, ...]:
@@ -270,11 +274,10 @@ def counter(store: Store, counter_id: int) -> CounterView:
     """Everything a counter's console shows."""
     overview = status(store)
     mine = next(c for c in overview.counters if c.counter == counter_id)
-    ticket = store.current(counter_id)
+    ticket = overview.current.get(counter_id)
     return CounterView(store.now(), mine.state, mine.staff,
                        None if ticket is None else Current.of(ticket), overview.services,
-                       printers(overview.devices),
-                       _announcers({d.name: d for d in overview.devices}, store.now()))
+                       printers(overview.devices), overview.announcers)
 
 
 # -- the admin's Today ------------------------------------------------------------------------
@@ -302,8 +305,7 @@ def today(store: Store) -> TodayView:
     day = overview.day
     rep = reports.report(store, store.settings, date_from=day, date_to=day)
     return TodayView(now, day, overview, rep, by_class(overview.waiting, now),
-                     everyone(overview.waiting, now),
-                     _announcers({d.name: d for d in overview.devices}, now))
+                     everyone(overview.waiting, now), overview.announcers)
 
 
 # -- what stands between a patron and a ticket ---------------------------------------------
