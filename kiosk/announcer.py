@@ -122,6 +122,11 @@ class Announcer:
         store.set_device(self.actor, ANNOUNCER_KIND, state, detail)
         self._beat_at = now
         self._beat_last = (state, detail)
+        # The announcer runs all day: it also closes counters whose console has gone (a
+        # read only, unless one has), so a lobby with one console still notices it.
+        closed = store.sweep_unattended()
+        if closed:
+            log.info("closed unattended counter(s) %s", ", ".join(map(str, closed)))
 
     def close(self, *, state: str | None = "off", detail: str = "stopped") -> None:
         """Say "off" in the heartbeat (unless state is None) and close the store."""

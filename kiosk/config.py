@@ -132,6 +132,9 @@ class QueueSettings(_Model):
     """Where a transferred ticket joins its new queue."""
     stale_call_s: int = Field(120, gt=0)
     """Calls older than this are shown on the board but no longer spoken."""
+    no_show_after_s: int = Field(60, ge=0, le=600)
+    """A called ticket cannot be marked a no-show for this long after the call (unless it
+    was called again once): the patron may still be walking to the desk. 0 = at once."""
 
     _head_start = field_validator("head_start_minutes", mode="before")(_head_start_value)
 
@@ -316,6 +319,12 @@ class Patron(_Model):
     """Input ignored after each screen change, against trembling double taps."""
 
 
+class WebSettings(_Model):
+    idle_lock_min: float = Field(5, ge=0, le=240)
+    """Staff and admin screens lock after this many minutes without a key or a touch and
+    ask for the PIN again (0 = never). The counter stays open while its screen is locked."""
+
+
 class Settings(_Model):
     site: Site = Site()
     """Who we are and where."""
@@ -341,6 +350,8 @@ class Settings(_Model):
     """Spoken calls."""
     patron: Patron = Patron()
     """The patron kiosk's timing and theme."""
+    web: WebSettings = WebSettings()
+    """Staff and admin screens (and, next, the web server)."""
 
     # Filled in by load(); not part of the file.
     source: str = Field(EMBEDDED, exclude=True)

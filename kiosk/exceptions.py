@@ -26,6 +26,34 @@ class NotAllowed(KioskError):
     """The action is impossible in the current state (nothing called, recall limit...)."""
 
 
+class CounterTaken(NotAllowed):
+    """A console tried to sign in at a counter another console holds; `holder` is who."""
+
+    def __init__(self, holder: str, message: str) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
+class ConsoleGone(NotAllowed):
+    """This console no longer holds its counter: `reason` "taken" (`holder` signed in
+    over it) or "closed" (it was away so long that the counter was closed, or the counter
+    was closed from elsewhere). It must sign in again."""
+
+    def __init__(self, message: str, *, holder: str | None, reason: str) -> None:
+        super().__init__(message)
+        self.holder = holder
+        self.reason = reason
+
+
+class TicketMoved(NotAllowed):
+    """A console's verb named a ticket the counter no longer has (another console or the
+    command line acted first): nothing was done; `have` is what the counter has now."""
+
+    def __init__(self, message: str, *, have: str | None) -> None:
+        super().__init__(message)
+        self.have = have
+
+
 class IssueRefused(KioskError):
     """No ticket can be issued now; `reason` is a catalogue key the kiosk shows and speaks."""
 

@@ -49,6 +49,8 @@ class Follower(Generic[T]):
         self.every_s = every_s
         self._stop = threading.Event()
         self._poke = threading.Event()
+        self._wake = threading.Event()
+        """Set by poke() and stop(): the thread stops waiting for the next poll."""
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self.reads = 0
         """How many reads were delivered (tests, diagnosis)."""
@@ -57,11 +59,13 @@ class Follower(Generic[T]):
         self._thread.start()
 
     def poke(self) -> None:
-        """Read again at the next poll, changed or not."""
+        """Read again now, changed or not (a console after its own action)."""
         self._poke.set()
+        self._wake.set()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
@@ -88,7 +92,8 @@ class Follower(Generic[T]):
                     store.close()
                 store, seen = None, None
                 self._stop.wait(1.0)
-            self._stop.wait(self.poll_s)
+            self._wake.wait(self.poll_s)
+            self._wake.clear()
         if store is not None:
             store.close()
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence
+from datetime import tzinfo
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from kiosk import clock as clk
 from kiosk.config import KNOWN_LANGUAGES, Settings
 
 
@@ -40,6 +42,23 @@ def t(lang: str, key: str, **values: object) -> str:
     """The message `key` in `lang`, with its placeholders filled."""
     message = catalogue(lang)[key]
     return message.format(**values) if values else message
+
+
+def wait_text(lang: str, minutes: int | None, opens_at: str | None, tz: tzinfo, *,
+              short: bool = False) -> str:
+    """The estimated wait in words, the one way every face says it (the kiosk, the slip,
+    the board; `short` for the board's table): "less than 5 minutes", "about N minutes",
+    with "a counter is expected from HH:MM" when none serves the service yet, or "not
+    available now" when no counter will (kiosk.store.estimate)."""
+    group = "board" if short else "ticket"
+    if minutes is None:
+        return t(lang, "board.wait_none" if short else "ticket.wait_unavailable")
+    wait = (t(lang, f"{group}.wait_under_5") if minutes <= 0
+            else t(lang, f"{group}.wait_about", minutes=minutes))
+    if opens_at is None:
+        return wait
+    time = clk.parse(opens_at).astimezone(tz).strftime("%H:%M")
+    return t(lang, f"{group}.opens_at", time=time) + ("  " if short else ". ") + wait
 
 
 def other_language(languages: list[str], current: str) -> str:

@@ -77,7 +77,11 @@ class Issued:
     ticket: Ticket
     people_ahead: int
     estimated_wait_min: int | None
-    """Rounded: 0 = "less than 5 minutes", else a multiple of 5; None = not known."""
+    """Rounded: 0 = "less than 5 minutes", else a multiple of 5; None = no counter will
+    serve its service (say "not available now", never a wait)."""
+    opens_at: str | None = None
+    """No counter serves its service now, and one is expected then (UTC ISO): the opening
+    time, or a paused counter's announced return. The wait above already counts it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +117,16 @@ class CounterState:
     staff: str | None
     """Who opened, paused or closed it last."""
     since: str | None
+    session: str | None = None
+    """The hash of the session key of the console signed in here (None: no console holds
+    the counter; the command line's verbs and a counter opened from it have none)."""
+    seen_at: str | None = None
+    """When that console last said it is still there (kiosk.store.counters.UNATTENDED_S)."""
+    back_at: str | None = None
+    """Paused: when staff said they will be back (None: not said)."""
 
     COLUMNS: ClassVar[str]
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +176,9 @@ class ServiceOutlook:
     service: str
     waiting: int
     estimated_wait_min: int | None
-    """Rounded as the kiosk says it (0 = under 5 minutes); None = no open counter serves it."""
+    """Rounded as the kiosk says it (0 = under 5 minutes); None = no counter will serve it."""
+    opens_at: str | None = None
+    """As Issued.opens_at: when the first counter of the service is expected."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk import clock as clk
 from kiosk.config import Settings
+from kiosk.consoles import unattended
 from kiosk.i18n import t
 
 if TYPE_CHECKING:  # the patron kiosk reads its trouble here before the store is imported
@@ -156,6 +157,8 @@ def by_class(rows: list[Waiting], now: datetime) -> dict[str, WaitingNow]:
 class CounterLine:
     counter: int
     state: str
+    """open, paused or closed; "unattended" while a console holds it but has not been heard
+    from for UNATTENDED_S (until the next heartbeat of any console closes it)."""
     staff: str | None
     services: list[str]
     label: str | None
@@ -202,9 +205,11 @@ def status(store: Store) -> Status:
         if current is not None:
             holding[counter.id] = current
         state = states.get(counter.id)
+        shown = "closed" if state is None else (
+            "unattended" if unattended(state, now.timestamp()) else state.state)
         counters.append(CounterLine(
             counter.id,
-            state.state if state else "closed",
+            shown,
             state.staff if state else None,
             counter.services,
             current.label if current else None,

@@ -25,7 +25,7 @@ from escpos.printer import Dummy
 
 from kiosk import clock as clk
 from kiosk.config import Printer, Settings
-from kiosk.i18n import t
+from kiosk.i18n import t, wait_text
 from kiosk.rows import Issued, Ticket
 
 FONT_A_DOTS = 12
@@ -119,14 +119,6 @@ def number_size(label: str, paper: Paper) -> int:
     return max(1, min(MAX_MAGNIFICATION, paper.columns // max(1, len(label))))
 
 
-def wait_text(lang: str, minutes: int | None) -> str:
-    if minutes is None:
-        return t(lang, "ticket.wait_unknown")
-    if minutes <= 0:
-        return t(lang, "ticket.wait_under_5")
-    return t(lang, "ticket.wait_about", minutes=minutes)
-
-
 def ahead_text(lang: str, people: int) -> str:
     if people <= 0:
         return t(lang, "ticket.people_ahead_none")
@@ -180,7 +172,8 @@ def build_slip(settings: Settings, printer: Printer, issued: Issued, *,
         *_wrapped(t(lang, "ticket.service", service=service), cols, height=2, bold=True),
         Gap(),
         *_wrapped(ahead_text(lang, issued.people_ahead), cols),
-        *_wrapped(wait_text(lang, issued.estimated_wait_min), cols),
+        *_wrapped(wait_text(lang, issued.estimated_wait_min, issued.opens_at,
+                             settings.site.tz), cols),
         *_wrapped(when_text(lang, at), cols),
         Gap(),
         Qr(label),

@@ -103,6 +103,8 @@ class Kit:
         self.settings = cfg.load(write_config(tmp_path, extra, replace))
         self.clock = ManualClock(at or local(9, 0))
         self.store = Store(self.settings, clock=self.clock)
+        for counter in self.settings.counters:  # mid-morning: the counters are open
+            self.store.counter(counter.id, "open")
         self.printer = FakePrinter() if printer == "fake" else printer
         self.voice = RecordingVoice(self.settings)
         self.mono = Monotonic()

@@ -132,7 +132,8 @@ def test_the_sql_check_sees_a_leak_where_there_is_one(name, source, leaks):
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # (layer, its packages), lowest first: a module may import its own layer and lower ones.
-    ("rules", ("kiosk", "kiosk.queue", "kiosk.rows", "kiosk.clock", "kiosk.exceptions",
+    ("rules", ("kiosk", "kiosk.queue", "kiosk.consoles", "kiosk.rows", "kiosk.clock",
+               "kiosk.exceptions",
                "kiosk.config", "kiosk.i18n")),
     ("store", ("kiosk.store",)),
     ("reports", ("kiosk.reports",)),

@@ -139,9 +139,38 @@ def test_the_newest_call_is_highlighted_until_the_next_one(site):
         assert hero(app).call is not None and hero(app).call.recall
         assert "A001 → Loket 1 / Counter 1 (panggilan ulang / called again)" in (
             squeezed(screen_text(app)))
-        site.store.finish(1)  # finished, but still the newest call: stays highlighted
-        await pilot.pause(0.3)
-        assert hero_label(app) == "A001" and hero(app).has_class("-newest")
+        # Finished: no longer being called; the newest call still open takes its place,
+        # and A001 stays in the last calls as plain text, without the arrow.
+        site.store.finish(1)
+        await until(pilot, lambda: hero_label(app) == "A002", "A001 no longer shown as called")
+        assert recent_lines(app)[0] == "A001 → Loket 1 / Counter 1 (panggilan ulang / called again)"
+
+    run_app(app, scenario, BOARD_SIZE)
+
+
+@pytest.mark.parametrize("verb", ["transfer", "cancel", "finish", "no_show"])
+def test_a_call_that_ended_is_never_shown_as_being_made(site, verb):
+    """Transferred, cancelled, finished or a no-show: the board stops showing the call as
+    being made; it stays in the last calls as plain text (issue 17)."""
+    site.store.issue("A")
+    site.store.call_next(1)
+    app = site.board()
+
+    async def scenario(pilot: Pilot) -> None:
+        await loaded(pilot)
+        assert hero_label(app) == "A001"
+        if verb == "transfer":
+            site.store.transfer("A001", "C")
+        elif verb == "cancel":
+            site.store.cancel("A001")
+        elif verb == "finish":
+            site.store.finish(1)
+        else:
+            site.clock.advance(61)
+            site.store.no_show(1)
+        await until(pilot, lambda: hero_label(app) is None, f"A001 gone after {verb}")
+        assert recent_lines(app)[0] == "A001 → Loket 1 / Counter 1"
+        assert t("en", "board.no_calls") in screen_text(app)
 
     run_app(app, scenario, BOARD_SIZE)
 
@@ -173,7 +202,7 @@ def test_the_board_never_shows_a_need(site):
     needs = site.settings.needs
     for need in needs:
         site.store.issue("A", need)
-    for _ in needs:
+    for _ in range(len(needs) // 2):  # every priority ticket called; the last two still open
         site.store.call_next(1)
         site.store.call_next(2)
     app = site.board()
@@ -207,9 +236,9 @@ def test_waiting_counts_and_estimates_per_service(site):
         a_min = outlook["A"].estimated_wait_min
         assert f"A Keanggotaan / Membership 2 ± {a_min} menit / ~{a_min} min" in text
         assert "B Sirkulasi / Circulation 3" in text
-        assert "E Informasi" in text and "1 loket tutup / closed" in text
+        assert "E Informasi" in text and "1 tutup / closed" in text
         site.cli("issue", "E", "--no-print")  # another process: E's count follows
-        await until(pilot, lambda: "2 loket tutup / closed" in squeezed(screen_text(app)),
+        await until(pilot, lambda: "2 tutup / closed" in squeezed(screen_text(app)),
                     "E's new count")
 
     run_app(app, scenario, BOARD_SIZE)

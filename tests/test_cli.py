@@ -38,6 +38,7 @@ def as_json(done: subprocess.CompletedProcess[str]) -> dict:
 
 
 def test_a_day_at_the_counter(kiosk):
+    kiosk("counter", "open", "--counter", "1")
     first = as_json(kiosk("issue", "A", "--json", "--no-print"))
     assert first["label"] == "A001" and first["state"] == "waiting"
     assert first["people_ahead"] == 0 and first["estimated_wait_min"] == 0
@@ -52,10 +53,15 @@ def test_a_day_at_the_counter(kiosk):
     assert as_json(kiosk("start", "--counter", "1", "--json"))["state"] == "serving"
     assert as_json(kiosk("finish", "--counter", "1", "--json"))["state"] == "done"
     assert as_json(kiosk("call", "--counter", "2", "--json"))["label"] == "A001"
-    assert as_json(kiosk("no-show", "--counter", "2", "--json"))["state"] == "no_show"
-    empty = kiosk("call", "--counter", "1", "--json")
+    # A no-show only after [queue] no_show_after_s (60 s): the patron may be on the way.
+    early = kiosk("no-show", "--counter", "2", ok=False)
+    assert early.returncode == 1
+    assert "A001 was called only just now; a no-show can be marked in 60 s" in early.stderr
+    later = "2026-11-27T09:01:01+07:00"
+    assert as_json(kiosk("no-show", "--counter", "2", "--json", now=later))["state"] == "no_show"
+    empty = kiosk("call", "--counter", "1", "--json", now=later)
     assert as_json(empty)["label"] is None
-    assert "nothing waiting" in kiosk("call", "--counter", "1").stdout
+    assert "nothing waiting" in kiosk("call", "--counter", "1", now=later).stdout
 
 
 def test_transfer_reclassify_cancel(kiosk):

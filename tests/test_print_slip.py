@@ -29,7 +29,11 @@ def fake() -> Iterator[FakePrinter]:
 
 
 def open_store(tmp_path: Path, **printer: object) -> Store:
-    return Store(printer_settings(tmp_path, **printer), clock=ManualClock(local(9, 0)))
+    """A store at 09:00 with every counter open (a slip's wait is then an estimate)."""
+    store = Store(printer_settings(tmp_path, **printer), clock=ManualClock(local(9, 0)))
+    for counter in store.settings.counters:
+        store.counter(counter.id, "open")
+    return store
 
 
 def test_english_priority_slip(tmp_path, fake):

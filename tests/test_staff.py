@@ -5,16 +5,26 @@ shows (waiting per service and class, oldest wait, printer and announcer, never 
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
-from kiosk.i18n import t
+from kiosk.clock import iso
+from kiosk.i18n import both, t
 from kiosk.store import PIN_LOCK_S, PIN_MAX_FAILURES
 from kiosk.ui.blocks import BigText
-from kiosk.ui.staff import ConsoleScreen, ReclassifyDialog, SignInScreen, StaffApp, TransferDialog
+from kiosk.ui.staff import (
+    ConsoleScreen,
+    PauseDialog,
+    ReclassifyDialog,
+    SignInScreen,
+    StaffApp,
+    TransferDialog,
+)
 from kiosk.ui.staff.console import ACTIONS
 
 from .test_staff_support import (
@@ -70,13 +80,17 @@ def test_sign_in_opens_the_counter_and_both_are_counter_events(site):
         assert site.store.counter_states()[1].state == "closed"
         await sign_in(pilot)
         assert NAME in screen_text(app)
+        state = site.store.counter_states()[1]
+        assert (state.state, state.staff) == ("open", NAME)
 
     run_app(app, scenario)
-    state = site.store.counter_states()[1]
-    assert (state.state, state.staff) == ("open", NAME)
     kinds = [(e["kind"], e["counter"], e["actor"]) for e in site.events("signed_in",
                                                                          "counter_opened")]
     assert kinds == [("signed_in", 1, NAME), ("counter_opened", 1, NAME)]
+    # The console closed (its app quit): the counter is not left open with nobody there.
+    assert site.store.counter_states()[1].state == "closed"
+    closed = site.events("counter_closed")[0]
+    assert json.loads(closed["detail"])["reason"] == "console closed"
 
 
 def test_a_wrong_pin_is_a_plain_message_and_the_sign_in_screen_stays(site):
@@ -211,6 +225,7 @@ def test_x_marks_a_no_show(site, how):
     async def scenario(pilot: Pilot) -> None:
         await signed_in_console(pilot)
         await act(pilot, how, "next")
+        site.clock.advance(61)  # [queue] no_show_after_s: the patron had a minute to come
         await act(pilot, how, "no_show")
         assert "no-show" in message_of(app)
 
@@ -329,8 +344,22 @@ def test_p_pauses_and_resumes_as_counter_events(site, how):
 
     async def scenario(pilot: Pilot) -> None:
         await signed_in_console(pilot)
-        await act(pilot, how, "pause")
-        assert site.store.counter_states()[1].state == "paused"
+        if how == "key":
+            await pilot.press("p")
+        else:
+            await pilot.pause(0.25)
+            await pilot.click("#key-pause")
+        dialog = await until(pilot, lambda: isinstance(app.screen, PauseDialog)
+                             and app.screen, "the pause dialog")
+        if how == "key":
+            await pilot.press("2", "enter")  # back in 15 minutes
+        else:
+            options = dialog.query_one(OptionList)
+            await pilot.click(options, offset=option_offset(options, 1))
+        await until(pilot, lambda: not app.busy, "the pause")
+        state = site.store.counter_states()[1]
+        assert state.state == "paused"
+        assert state.back_at == iso(site.clock.now() + timedelta(minutes=15))
         await until(pilot, lambda: "Lanjutkan" in str(app.screen.query_one("#key-pause")
                                                       .label), "the resume label")
         await act(pilot, how, "next")  # a paused counter calls nobody
@@ -359,7 +388,8 @@ def test_o_signs_out_closing_the_counter(site, how):
     kinds = [e["kind"] for e in site.events("signed_in", "signed_out", "counter_opened",
                                             "counter_closed")]
     assert kinds == ["signed_in", "counter_opened", "counter_closed", "signed_out",
-                     "signed_in", "counter_opened"]
+                     "signed_in", "counter_opened",
+                     "counter_closed", "signed_out"]  # the app quit: the counter closed
 
 
 def test_sign_out_with_a_patron_called_is_refused_in_plain_words(site):
@@ -382,7 +412,7 @@ def test_sign_out_with_a_patron_called_is_refused_in_plain_words(site):
 
 def test_every_action_has_a_key_and_a_button():
     keys = [k for k, _, _ in ACTIONS]
-    assert keys == list("nrsfxtcpo")
+    assert keys == list("nrsfxtcbpo")
     assert len({a for _, a, _ in ACTIONS}) == len(ACTIONS)
 
 
@@ -407,9 +437,11 @@ def test_impossible_actions_are_plain_messages_never_tracebacks(site):
             assert words in message_of(app), action
             assert app.screen.query_one("#message").has_class("-trouble")
             assert isinstance(app.screen, ConsoleScreen)
-        site.store.counter(1, "close")  # closed from elsewhere: pause is impossible
+        site.store.counter(1, "close")  # closed from elsewhere: this console is signed out
         await act(pilot, "key", "pause")
-        assert "cannot pause" in message_of(app)
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the sign-in form")
+        message = app.screen.query_one("#sign-in-message")
+        assert both(app.languages, "staff.signed_out_closed") in str(message.content)
         assert "Traceback" not in screen_text(app)
 
     run_app(app, scenario)

@@ -94,7 +94,7 @@ def test_a_first_release_store_is_migrated_and_keeps_its_data(
     old.conn.close()
 
     with Store(settings, clock=clock) as s:
-        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         names = {i.name for i in s.db["tickets"].indexes + s.db["events"].indexes}
         assert not names & set(_DROPPED_IN_V3)
         assert "idx_tickets_state_day_service" not in names
@@ -224,6 +224,7 @@ def test_numbers_per_prefix_per_day_from_one(store: Store, clock: ManualClock):
 
 
 def test_issue_event_and_outlook(store: Store):
+    store.counter(1, "open")
     first = store.issue("A", lang="en", kiosk="lobby")
     assert first.people_ahead == 0 and first.estimated_wait_min == 0
     second = store.issue("A")

@@ -15,7 +15,7 @@ from typing import Any
 from kiosk.cli.common import emit, open_store, ticket_json
 from kiosk.config import Settings
 from kiosk.exceptions import NotAllowed, PrinterError
-from kiosk.rows import Issued, Ticket
+from kiosk.rows import Ticket
 
 Verb = Callable[..., argparse.ArgumentParser]
 
@@ -59,10 +59,11 @@ def cmd_reprint(args: argparse.Namespace) -> int:
         if target is None:
             raise _no_printer(store.settings, kiosk_id)
         name, printer = target
-        ahead, wait = store.outlook(ticket)  # the outlook now, not at issue time
-        outcome = print_ticket(store, name, printer, Issued(ticket, ahead, wait), copy=True)
+        outlook = store.outlook(ticket)  # the outlook now, not at issue time
+        ahead, wait = outlook.people_ahead, outlook.estimated_wait_min
+        outcome = print_ticket(store, name, printer, outlook, copy=True)
         payload = ticket_json(ticket, people_ahead=ahead, estimated_wait_min=wait,
-                                  printed=outcome.ok, printer=name)
+                              opens_at=outlook.opens_at, printed=outcome.ok, printer=name)
         return _finish(
             args, payload, outcome.ok,
             f"{ticket.label}: slip printed again on {name} ({outcome.elapsed_ms:.0f} ms)",

@@ -18,6 +18,7 @@ from kiosk.cli.common import (
     ticket_json,
 )
 from kiosk.exceptions import IssueRefused, KioskError, UsageError
+from kiosk.i18n import wait_text
 
 Handler = Callable[[argparse.Namespace], int]
 Verb = Callable[..., argparse.ArgumentParser]
@@ -85,23 +86,30 @@ def cmd_issue(args: argparse.Namespace) -> int:
             issued.ticket,
             people_ahead=issued.people_ahead,
             estimated_wait_min=issued.estimated_wait_min,
+            opens_at=issued.opens_at,
             printed=printed,
         )
-        wait = issued.estimated_wait_min
-        wait_text = "unknown" if wait is None else ("< 5 min" if wait == 0 else f"~{wait} min")
-        emit(
-            args,
-            payload,
-            f"{issued.ticket.label}  {issued.people_ahead} ahead, wait {wait_text}",
-        )
+        wait = wait_text("en", issued.estimated_wait_min, issued.opens_at,
+                         store.settings.site.tz, short=True)
+        emit(args, payload, f"{issued.ticket.label}  {issued.people_ahead} ahead, wait {wait}")
     return 0
+
+
+def _expect(text: str | None) -> str | None:
+    """`--expect LABEL`: act only if the counter has that ticket; `--expect none`: only if
+    it has none; no option: whatever it has."""
+    from kiosk.store import ANY  # here: `kiosk check-config` needs no store
+
+    if text is None:
+        return ANY
+    return None if text.strip().lower() in ("none", "-") else text
 
 
 def _counter_verb(verb: str) -> Handler:
     def run(args: argparse.Namespace) -> int:
         with open_store(args) as store:
             method = getattr(store, verb)
-            ticket = method(args.counter, actor=actor_of(args))
+            ticket = method(args.counter, actor=actor_of(args), expect=_expect(args.expect))
             if verb == "call_next":
                 text = (
                     f"{ticket.label} -> counter {args.counter}"
@@ -140,9 +148,18 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_requeue(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        ticket = store.requeue(args.label, position=args.position, actor=actor_of(args))
+        emit(args, ticket_json(ticket),
+             f"{ticket.label} back in queue {ticket.service} ({args.position})")
+    return 0
+
+
 def cmd_counter(args: argparse.Namespace) -> int:
     with open_store(args) as store:
-        state = store.counter(args.counter, args.action, actor=actor_of(args))
+        state = store.counter(args.counter, args.action, actor=actor_of(args),
+                              minutes=args.minutes)
         emit(args, {"counter": args.counter, "state": state}, f"counter {args.counter}: {state}")
     return 0
 
@@ -221,6 +238,8 @@ def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
     ):
         p = verb(name, _counter_verb(method), text, as_json)
         p.add_argument("--counter", type=int, required=True, metavar="N")
+        p.add_argument("--expect", metavar="LABEL",
+                       help="act only if the counter has this ticket now (none: no ticket)")
         p.add_argument("--actor", help=argparse.SUPPRESS)
 
     p = verb("transfer", cmd_transfer, "move a ticket to another service's queue", as_json)
@@ -238,9 +257,17 @@ def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
     p.add_argument("label")
     p.add_argument("--actor", help=argparse.SUPPRESS)
 
+    p = verb("requeue", cmd_requeue,
+             "put today's no-show or cancelled ticket back in its queue", as_json)
+    p.add_argument("label")
+    p.add_argument("--position", choices=["front", "back"], default="back")
+    p.add_argument("--actor", help=argparse.SUPPRESS)
+
     p = verb("counter", cmd_counter, "open, pause, resume or close a counter", as_json)
     p.add_argument("action", choices=["open", "pause", "resume", "close"])
     p.add_argument("--counter", type=int, required=True, metavar="N")
+    p.add_argument("--minutes", type=int, metavar="M",
+                   help="pause: back in M minutes (the estimate counts on the counter then)")
     p.add_argument("--actor", help=argparse.SUPPRESS)
 
     p = verb("day", cmd_day, "open or close the day", as_json)

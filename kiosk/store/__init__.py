@@ -8,7 +8,10 @@ ticket and appends its event. Rooms, each a mixin of `Store`, each on `StoreBase
 - `base.py`: the connection, transactions, snapshots, migration on open;
 - `estimate.py`: people ahead and the estimated wait, with the service-time medians' cache;
 - `tickets.py`: issue, find, transfer, reclassify, cancel, the day's roll-over;
-- `counters.py`: call next, recall, start, finish, no-show, counter states, sign-in/out;
+- `tickets.py` also holds requeue (a no-show or cancelled ticket back in its queue) and the
+  guard every console verb runs (the console holds the counter; the ticket is the one shown);
+- `counters.py`: call next, recall, start, finish, no-show, counter states, sign-in/out,
+  the consoles' heartbeats and closing the counters whose console has gone;
 - `accounts.py`: staff accounts, PIN hashes and the lockout;
 - `log.py`: events, devices, cursors, the report cache, the retention purge;
 - `reads.py`: the queries the read side (kiosk/views.py) builds on.
@@ -19,6 +22,7 @@ plain sentence. The rules themselves are pure functions in kiosk.queue.
 
 from __future__ import annotations
 
+from kiosk.consoles import ANY, CONSOLE_BEAT_S, UNATTENDED_S, new_session
 from kiosk.rows import Issued
 from kiosk.store.accounts import PIN_LOCK_S, PIN_MAX_FAILURES
 from kiosk.store.base import BUSY_TIMEOUT_MS
@@ -37,7 +41,11 @@ class Store(Counters, Log, Reads):
 
 
 __all__ = [
+    "ANY",
     "BUSY_TIMEOUT_MS",
+    "CONSOLE_BEAT_S",
+    "UNATTENDED_S",
+    "new_session",
     "CALL_KINDS",
     "COUNTER_KINDS",
     "INDEXED_KINDS_SQL",

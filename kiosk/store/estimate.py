@@ -4,16 +4,25 @@ The estimate is the call policy itself (`kiosk.queue`) played over the waiting l
 counters that will serve it, each service taking its recent median service time. The
 medians are cached per process: today's finished tickets are read again each minute, the
 earlier days of the window (which no longer change) once an hour or on a new day.
+
+Which counters it counts on (`availability()`), so that no face promises a wait nobody will
+serve: an open counter whose console is there; a paused one whose staff said when they will
+be back, from then; before the day's first sign-in, the counters due at the opening time.
+A service no counter will serve gets no figure ("not available now"); one whose counters
+are all yet to come gets the time the first is expected (`opens_at`) with the wait. The
+kiosk, the slip, the board and (next) the phone page and the API all read these.
 """
 
 from __future__ import annotations
 
 import statistics
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 from kiosk import clock as clk
 from kiosk import queue
-from kiosk.rows import ServiceOutlook, Ticket
+from kiosk.consoles import unattended
+from kiosk.rows import Issued, ServiceOutlook, Ticket
 from kiosk.store.base import StoreBase
 
 MEDIAN_WINDOW = 100
@@ -23,6 +32,26 @@ MEDIAN_DAYS = 31
 """...looked for within this many days back (a service unused for a month has no median)."""
 MEDIAN_HISTORY_TTL_S = 3600.0
 """The earlier days' part of the window is read again after this long (and each new day)."""
+OPENING_GRACE_S = 1800.0
+"""A counter not yet opened today is expected at the opening time until this long after it
+(staff a few minutes late); later, a counter nobody opened is not counted on."""
+
+
+@dataclass(frozen=True)
+class Availability:
+    """The counters the estimate counts on, and when those not serving now are expected."""
+
+    counters: list[queue.OpenCounter]
+    starts: dict[int, float]
+    """Counter id -> when it is expected to serve (Unix time): a paused counter's announced
+    return, or the opening time. Counters serving now are not in it."""
+
+    def opens_at(self, service: str) -> float | None:
+        """When the first counter of `service` is expected, if none serves it now."""
+        serving = [c.id for c in self.counters if service in c.services]
+        if not serving or any(c not in self.starts for c in serving):
+            return None
+        return min(self.starts[c] for c in serving)
 
 
 class Estimate(StoreBase):
@@ -99,12 +128,12 @@ class Estimate(StoreBase):
             wanted = {s for s in wanted if len(out.get(s, [])) < MEDIAN_WINDOW}
         return out
 
-    def open_counters(self, medians: dict[str, float]) -> list[queue.OpenCounter]:
+    def availability(self, medians: dict[str, float]) -> Availability:
         """The counters the estimate may count on, with when each will be free (a busy
         counter's patron is expected to take the service's median, `service_times()`)."""
         with self.snapshot():
+            states = self.counter_states()
             # Tuples rather than _rows' dicts: this runs for every ticket issued.
-            states = dict(self.conn.execute("SELECT id, state FROM counters").fetchall())
             busy = {
                 counter: (service, called_at)
                 for counter, service, called_at in self.conn.execute(
@@ -113,47 +142,82 @@ class Estimate(StoreBase):
                     " ORDER BY called_at"
                 )
             }
-        staffed = [c for c in self._counter_services if states.get(c) in ("open", "paused")]
-        # Before anyone signs in (the day is starting) assume every counter will open.
-        now = self.now().timestamp()
-        out = []
-        for counter in staffed or self._counter_services:
+        now = self.now()
+        ts = now.timestamp()
+        local = now.astimezone(self.tz)
+        day_start = datetime.combine(local.date(), datetime.min.time(), self.tz).timestamp()
+        opening = datetime.combine(local.date(), self.settings.hours.open,
+                                   self.tz).timestamp()
+        counters: list[queue.OpenCounter] = []
+        starts: dict[int, float] = {}
+        for counter, services in self._counter_services.items():
             free_in = 0.0
             if counter in busy:
                 service, called_at = busy[counter]
                 typical = medians.get(service, queue.DEFAULT_SERVICE_S)
-                free_in = max(0.0, typical - (now - clk.epoch(called_at)))
-            out.append(queue.OpenCounter(counter, self._counter_services[counter], free_in))
-        return out
+                free_in = max(0.0, typical - (ts - clk.epoch(called_at)))
+            state = states.get(counter)
+            if state is None or state.state == "closed":
+                # Not opened yet today: expected at the opening time (while it is near).
+                untouched = state is None or state.since is None \
+                    or clk.epoch(state.since) < day_start
+                if not (untouched and ts < opening + OPENING_GRACE_S):
+                    continue
+                starts[counter] = opening
+                free_in = max(free_in, opening - ts)
+            elif unattended(state, ts):
+                continue  # its console has gone: nobody calls from it
+            elif state.state == "paused":
+                back = clk.epoch(state.back_at) if state.back_at else None
+                if back is None or back < ts:
+                    continue  # no return announced, or overdue: not counted on
+                starts[counter] = back
+                free_in = max(free_in, back - ts)
+            counters.append(queue.OpenCounter(counter, services, free_in))
+        return Availability(counters, starts)
 
-    def outlook(self, ticket: Ticket) -> tuple[int, int | None]:
-        """(people ahead, rounded estimated wait in minutes) for a waiting ticket."""
+    def open_counters(self, medians: dict[str, float]) -> list[queue.OpenCounter]:
+        """The counters of `availability()` (the benchmarks replay the estimate on them)."""
+        return self.availability(medians).counters
+
+    def outlook(self, ticket: Ticket) -> Issued:
+        """People ahead, the rounded estimated wait in minutes and, when no counter serves
+        its service now, when one is expected: for a waiting ticket."""
         with self.snapshot():
             waiting = self._waiting(ticket.day)
             medians = self.service_times()
-            counters = self.open_counters(medians)
+            available = self.availability(medians)
         me = queue.Waiting(ticket.id, ticket.service, ticket.need, ticket.order_at)
         others = [w for w in waiting if w.id != me.id]
         ahead = queue.people_ahead(others, me, [me.service], self._head_start)
-        seconds = queue.estimate_wait_s(others, me, counters, medians, self._head_start)
-        return ahead, queue.rounded_wait_minutes(seconds)
+        seconds = queue.estimate_wait_s(others, me, available.counters, medians,
+                                        self._head_start)
+        return Issued(ticket, ahead, queue.rounded_wait_minutes(seconds),
+                      _iso(available.opens_at(ticket.service)))
 
     def waiting_outlook(self) -> list[ServiceOutlook]:
         """Per service, in config order: how many wait now, and `estimated_wait_min` for a
         regular ticket taken now (rounded as the kiosk says it: 0 = under 5 minutes; None =
-        no open counter serves the service)."""
+        no counter will serve the service), `opens_at` as for a ticket."""
         now = self.now().timestamp()
-        waiting = self._waiting(self.today())
-        medians = self.service_times()
-        counters = self.open_counters(medians)
+        with self.snapshot():
+            waiting = self._waiting(self.today())
+            medians = self.service_times()
+            available = self.availability(medians)
         out = []
         for service in self.settings.services:
             # Last among equals: a probe id above every real id loses each tie.
             probe = queue.Waiting(2**62, service.prefix, None, now)
-            seconds = queue.estimate_wait_s(waiting, probe, counters, medians, self._head_start)
+            seconds = queue.estimate_wait_s(waiting, probe, available.counters, medians,
+                                            self._head_start)
             out.append(ServiceOutlook(
                 service.prefix,
                 sum(1 for w in waiting if w.service == service.prefix),
                 queue.rounded_wait_minutes(seconds),
+                _iso(available.opens_at(service.prefix)),
             ))
         return out
+
+
+def _iso(epoch: float | None) -> str | None:
+    return None if epoch is None else clk.iso(datetime.fromtimestamp(epoch, UTC))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # -- schema --------------------------------------------------------------------------------
 
@@ -236,3 +236,77 @@ def _partial_indexes_v4(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS[4] = _partial_indexes_v4
+
+
+# -- schema 5: one console per counter, and a ticket can come back (issue 17) ---------------
+
+SEGMENT_KINDS = ("transferred", "requeued")
+"""Events that end a ticket's queue segment and start the next: a transfer to another
+service's queue, and a no-show or cancelled ticket put back in the queue."""
+
+_SEGMENT_KINDS_SQL = "('transferred', 'requeued')"
+
+_SERVE_TIMES_V5_SQL = f"""
+CREATE VIEW serve_times AS
+-- One row per ticket and queue segment. A transfer or a requeue ends a segment and starts
+-- the next one; each is measured on its own. A transferred segment's outcome is
+-- 'transferred'; a requeued one keeps how it ended (no_show or cancelled).
+-- Times are UTC text as stored; wait_s = queued -> called, service_s = called -> finished.
+-- (`+x.kind` keeps SQLite on the ticket_id index: the (kind, at) index would scan a year.)
+SELECT t.id AS ticket_id, t.day, t.label, t.prefix AS issued_service,
+  1 + (SELECT COUNT(*) FROM events x WHERE x.ticket_id = t.id
+       AND +x.kind IN {_SEGMENT_KINDS_SQL}) AS segment,
+  t.service, t.need, t.need IS NOT NULL AS priority, t.counter, t.state AS outcome,
+  t.queued_at, t.called_at, t.started_at,
+  CASE WHEN t.state IN ('done', 'no_show', 'cancelled', 'expired') THEN t.finished_at END
+    AS ended_at,
+  ROUND((julianday(t.called_at) - julianday(t.queued_at)) * 86400.0, 3) AS wait_s,
+  CASE WHEN t.state = 'done'
+    THEN ROUND((julianday(t.finished_at) - julianday(t.called_at)) * 86400.0, 3) END
+    AS service_s
+FROM tickets t
+UNION ALL
+SELECT ticket_id, day, label, issued_service, segment, service, need, priority, counter,
+  outcome, queued_at, called_at, started_at, ended_at,
+  ROUND((julianday(called_at) - julianday(queued_at)) * 86400.0, 3), NULL
+FROM (
+  SELECT e.ticket_id, t.day, t.label, t.prefix AS issued_service,
+    (SELECT COUNT(*) FROM events x WHERE x.ticket_id = e.ticket_id
+       AND +x.kind IN {_SEGMENT_KINDS_SQL} AND x.id <= e.id) AS segment,
+    json_extract(e.detail, '$.from') AS service, t.need, t.need IS NOT NULL AS priority,
+    e.counter,
+    CASE WHEN e.kind = 'transferred' THEN 'transferred'
+      ELSE json_extract(e.detail, '$.state') END AS outcome,
+    COALESCE((SELECT MAX(p.at) FROM events p WHERE p.ticket_id = e.ticket_id
+               AND +p.kind IN {_SEGMENT_KINDS_SQL} AND p.id < e.id), t.issued_at)
+      AS queued_at,
+    CASE WHEN json_extract(e.detail, '$.state') IN ('called', 'serving', 'no_show')
+           OR json_extract(e.detail, '$.called')
+      THEN (SELECT MAX(c.at) FROM events c WHERE c.ticket_id = e.ticket_id
+              AND +c.kind = 'called' AND c.id < e.id) END AS called_at,
+    CASE WHEN json_extract(e.detail, '$.state') = 'serving'
+      THEN (SELECT MAX(c.at) FROM events c WHERE c.ticket_id = e.ticket_id
+              AND +c.kind = 'started' AND c.id < e.id) END AS started_at,
+    COALESCE(json_extract(e.detail, '$.ended_at'), e.at) AS ended_at
+  FROM tickets t JOIN events e ON e.ticket_id = t.id
+  WHERE +e.kind IN {_SEGMENT_KINDS_SQL}
+)
+"""
+
+
+def _console_and_requeue_v5(db: sqlite_utils.Database) -> None:
+    """A counter remembers which console holds it (a hash of the console's random session
+    key: a second console cannot act for it), when that console last said it is there
+    (a console that goes silent is unattended) and, while paused, when it expects to be
+    back (the estimate counts on it from then); `serve_times` learns the `requeued` event,
+    which ends a segment as a transfer does."""
+    db["counters"].add_column("session", str)
+    db["counters"].add_column("seen_at", str)
+    db["counters"].add_column("back_at", str)
+    db.execute("DROP VIEW IF EXISTS daily_summary")
+    db.execute("DROP VIEW IF EXISTS serve_times")
+    db.execute(_SERVE_TIMES_V5_SQL)
+    db.execute(_DAILY_SUMMARY_SQL)
+
+
+MIGRATIONS[5] = _console_and_requeue_v5

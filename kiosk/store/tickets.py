@@ -11,12 +11,24 @@ from datetime import datetime
 
 from kiosk import clock as clk
 from kiosk import queue
-from kiosk.exceptions import IssueRefused, NotAllowed, UsageError
+from kiosk.consoles import ANY, session_hash
+from kiosk.exceptions import ConsoleGone, IssueRefused, NotAllowed, TicketMoved, UsageError
 from kiosk.rows import ACTIVE_STATES, Issued, Ticket
 from kiosk.store.estimate import Estimate
 
 CLOCK_JUMP_S = 120
 """A wall clock this many seconds behind the newest event stops issuing (design §3)."""
+
+
+def label_key(text: str | None) -> tuple[str, int] | str | None:
+    """A label as (prefix, number), so "a12", "A12" and "A012" are one ticket (as staff
+    would expect); text that is not a label stays as typed, upper case."""
+    if text is None:
+        return None
+    text = text.strip().upper()
+    if len(text) >= 2 and text[0].isalpha() and text[1:].isdigit():
+        return text[0], int(text[1:])
+    return text
 
 
 class Tickets(Estimate):
@@ -31,13 +43,12 @@ class Tickets(Estimate):
     def find(self, label: str, day: str | None = None) -> Ticket:
         """Today's ticket with this label (labels repeat every day)."""
         day = day or self.today()
-        text = label.strip().upper()
         # A label is its prefix and its number ("A012" = A, 12): look it up on the unique
         # (day, prefix, number) index. "A12" finds A012 too, as staff would expect.
+        key = label_key(label)
         found: list[Ticket] = []
-        if len(text) >= 2 and text[0].isalpha() and text[1:].isdigit():
-            found = self._tickets("day = ? AND prefix = ? AND number = ?",
-                                  (day, text[0], int(text[1:])))
+        if isinstance(key, tuple):
+            found = self._tickets("day = ? AND prefix = ? AND number = ?", (day, *key))
         if not found:
             raise UsageError(f'no ticket "{label}" today ({day})')
         return found[0]
@@ -49,6 +60,29 @@ class Tickets(Estimate):
         # sorted in a temporary B-tree).
         rows = self._tickets("state IN ('called', 'serving') AND counter = ?", (counter,))
         return max(rows, key=lambda r: r.called_at or "") if rows else None
+
+    def _guard(self, counter: int, session: str | None, expect: str | None) -> None:
+        """Refuse a console that no longer holds the counter, and a verb on a ticket the
+        counter no longer has. Runs inside the verb's transaction."""
+        if session is not None:
+            row = self._one("SELECT state, staff, session FROM counters WHERE id = ?",
+                            (counter,))
+            if row is None or row["session"] != session_hash(session):
+                holder = row["staff"] if row and row["session"] else None
+                reason = "taken" if holder else "closed"
+                raise ConsoleGone(
+                    f"{holder} signed in at counter {counter}; this screen was signed out"
+                    if holder else
+                    f"counter {counter} was closed (its console was away, or it was closed"
+                    " from elsewhere); sign in again", holder=holder, reason=reason)
+        if expect == ANY:
+            return
+        current = self.current(counter)
+        have = current.label if current else None
+        if label_key(have) != label_key(expect):
+            raise TicketMoved(
+                f"counter {counter} now has {have or 'no ticket'}, not {expect or 'no ticket'};"
+                " nothing was done", have=have)
 
     def _roll_day(self, day: str, at: str) -> None:
         """At the first verb of a new day, expire what still waits from earlier days.
@@ -200,8 +234,7 @@ class Tickets(Estimate):
                     self._event("clock_jump", at, actor=actor, detail={"message": clock_trouble})
         if clock_trouble is not None:
             raise IssueRefused("clock", clock_trouble)
-        ahead, wait = self.outlook(ticket)
-        return Issued(ticket, ahead, wait)
+        return self.outlook(ticket)
 
     # -- ticket verbs ----------------------------------------------------------------------
 
@@ -212,29 +245,38 @@ class Tickets(Estimate):
             raise NotAllowed(f"{ticket.label} is {ticket.state}; cannot {verb} it")
         return ticket
 
-    def transfer(self, label: str, service: str, *, position: str | None = None,
-                 actor: str | None = None) -> Ticket:
-        """Move a ticket to another service's queue; it keeps its label (the patron's slip)."""
-        self._check_service(service)
-        position = position or self.settings.queue.transfer_position
+    def _order_at(self, ticket: Ticket, service: str, position: str, now: float) -> float:
+        """Where a ticket joining `service`'s queue now goes: the back (now), or the front
+        (just ahead of everyone there, keeping its own class's head start)."""
         if position not in ("front", "back"):
             raise UsageError(f'position must be "front" or "back", got "{position}"')
+        order_at = now
+        if position == "front":
+            finite = [
+                queue.virtual_arrival(w, self._head_start)
+                for w in self._waiting(ticket.day)
+                if w.service == service and w.id != ticket.id
+            ]
+            finite = [v for v in finite if v != float("-inf")]
+            if finite:
+                lead = self._head_start(ticket.need) or 0.0
+                order_at = min(order_at, min(finite) - 0.001 + lead)
+        return order_at
+
+    def transfer(self, label: str, service: str, *, position: str | None = None,
+                 actor: str | None = None, counter: int | None = None,
+                 session: str | None = None) -> Ticket:
+        """Move a ticket to another service's queue; it keeps its label (the patron's slip).
+        From a console (`counter`): only the ticket that counter has now."""
+        self._check_service(service)
+        position = position or self.settings.queue.transfer_position
         with self.transaction():
+            if counter is not None:
+                self._guard(counter, session, label)
             ticket = self._active(label, "transfer")
             now = self.now()
             at = clk.iso(now)
-            order_at = now.timestamp()
-            if position == "front":
-                others = [w for w in self._waiting(ticket.day) if w.service == service]
-                finite = [
-                    queue.virtual_arrival(w, self._head_start)
-                    for w in others
-                    if w.id != ticket.id
-                ]
-                finite = [v for v in finite if v != float("-inf")]
-                if finite:
-                    lead = self._head_start(ticket.need) or 0.0
-                    order_at = min(order_at, min(finite) - 0.001 + lead)
+            order_at = self._order_at(ticket, service, position, now.timestamp())
             moved = self._returning(
                 "UPDATE tickets SET service = ?, state = 'waiting', counter = NULL,"
                 " queued_at = ?, order_at = ?, called_at = NULL, started_at = NULL,"
@@ -257,10 +299,55 @@ class Tickets(Estimate):
             )
             return moved
 
-    def reclassify(self, label: str, need: str | None, *, actor: str | None = None) -> Ticket:
-        """Change a ticket's priority need (staff's answer to misuse); logged."""
+    REQUEUE_STATES = ("no_show", "cancelled")
+
+    def requeue(self, label: str, *, position: str = "back", actor: str | None = None,
+                counter: int | None = None, session: str | None = None) -> Ticket:
+        """Put today's no-show or cancelled ticket back in its service's queue (the patron
+        turned up after all); it keeps its label. The ended segment stays in the reports
+        as it ended (no-show, cancelled) and a new one starts, as after a transfer."""
+        with self.transaction():
+            if counter is not None:
+                self._guard(counter, session, ANY)
+            ticket = self.find(label)
+            if ticket.state not in self.REQUEUE_STATES:
+                raise NotAllowed(f"{ticket.label} is {ticket.state}; only a no-show or a"
+                                 " cancelled ticket of today can go back in the queue")
+            now = self.now()
+            at = clk.iso(now)
+            order_at = self._order_at(ticket, ticket.service, position, now.timestamp())
+            back = self._returning(
+                "UPDATE tickets SET state = 'waiting', counter = NULL, queued_at = ?,"
+                " order_at = ?, called_at = NULL, started_at = NULL, finished_at = NULL,"
+                " recalls = 0 WHERE id = ?",
+                (at, order_at, ticket.id),
+            )
+            self._event(
+                "requeued",
+                at,
+                ticket_id=ticket.id,
+                counter=ticket.counter,
+                actor=actor,
+                detail={
+                    "label": ticket.label,
+                    "from": ticket.service,
+                    "to": ticket.service,
+                    "position": position,
+                    "state": ticket.state,
+                    "called": ticket.called_at is not None,
+                    "ended_at": ticket.finished_at,
+                },
+            )
+            return back
+
+    def reclassify(self, label: str, need: str | None, *, actor: str | None = None,
+                   counter: int | None = None, session: str | None = None) -> Ticket:
+        """Change a ticket's priority need (staff's answer to misuse); logged. From a
+        console (`counter`): only the ticket that counter has now."""
         self._check_need(need)
         with self.transaction():
+            if counter is not None:
+                self._guard(counter, session, label)
             ticket = self._active(label, "reclassify")
             at = clk.iso(self.now())
             changed = self._returning("UPDATE tickets SET need = ? WHERE id = ?",

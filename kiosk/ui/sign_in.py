@@ -50,10 +50,15 @@ class SignsIn(Protocol):
 class SignInForm(Screen[None]):
     """Name and PIN; subclasses say the words (`words()`)."""
 
-    def __init__(self, names: Sequence[str] = ()) -> None:
+    def __init__(self, names: Sequence[str] = (), *, notice: str | None = None,
+                 fixed_name: str | None = None) -> None:
         super().__init__()
         self.names = list(names)
         """Known staff names the name field suggests (none: no suggestions)."""
+        self.notice = notice
+        """Said on the message line when the form comes up (why it is asked again)."""
+        self.fixed_name = fixed_name
+        """The name is given and cannot be changed (a locked screen asks only the PIN)."""
 
     def words(self) -> SignInWords:
         raise NotImplementedError
@@ -64,15 +69,17 @@ class SignInForm(Screen[None]):
         with Vertical(id="sign-in"):
             yield Static(words.title, id="sign-in-title", markup=False)
             yield Static(words.hint, id="sign-in-hint", markup=False)
-            yield Input(placeholder=words.name, id="name", suggester=suggester)
+            yield Input(self.fixed_name or "", placeholder=words.name, id="name",
+                        suggester=suggester, disabled=self.fixed_name is not None)
             yield Input(placeholder=words.pin, id="pin", password=True, restrict=r"[0-9]*",
                         max_length=MAX_PIN)
             yield Button(words.button, id="sign-in-button",
                          variant="primary" if words.primary else "default")
-            yield Static(id="sign-in-message", markup=False)
+            yield Static(f"⚠ {self.notice}" if self.notice else "", id="sign-in-message",
+                         markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#name", Input).focus()
+        self.query_one("#pin" if self.fixed_name else "#name", Input).focus()
 
     @on(Input.Submitted, "#name")
     def _name_done(self) -> None:

@@ -26,6 +26,7 @@ from kiosk.ui import themes
 from kiosk.ui.admin.base import Stopped
 from kiosk.ui.admin.screen import AdminScreen
 from kiosk.ui.admin.words import w
+from kiosk.ui.idle_lock import IdleLock, LockScreen
 from kiosk.ui.sign_in import SignInForm, SignInWords
 from kiosk.ui.store_thread import Fresh, StoreThread, follow, fresh_data
 
@@ -40,10 +41,21 @@ class LoginScreen(SignInForm):
                            w("sign_in"), needs_name=w("needs_name"))
 
 
+class AdminLockScreen(LockScreen):
+    """The admin screen locked after `[web] idle_lock_min`: the same admin's PIN only."""
+
+    app: AdminApp
+
+    def words(self) -> SignInWords:
+        return SignInWords(
+            w("locked_title", minutes=f"{self.app.settings.web.idle_lock_min:g}"),
+            w("locked_hint", name=self.fixed_name or ""), w("name"), w("pin"), w("unlock"))
+
+
 # -- the app -------------------------------------------------------------------------------
 
 
-class AdminApp(App[None]):
+class AdminApp(IdleLock, App[None]):
     """`kiosk admin`. `clock` is the store's clock (tests: a ManualClock)."""
 
     CSS_PATH = "admin.tcss"
@@ -61,8 +73,11 @@ class AdminApp(App[None]):
         per_page: int = 100,
         export_dir: Path | None = None,
         warm_months: int = 12,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
+        self.monotonic = monotonic
+        self.idle_lock_s = settings.web.idle_lock_min * 60.0
         self.warm_months = warm_months
         """Past months whose report cache is filled in the background after sign-in."""
         self.settings = settings
@@ -83,7 +98,13 @@ class AdminApp(App[None]):
         """Benchmarks: seconds spent on the last range's steps."""
 
     async def on_mount(self) -> None:
+        self.start_idle_lock()
         await self.push_screen(LoginScreen())
+
+    def lock_screen(self) -> AdminLockScreen | None:
+        if self.admin is None:
+            return None
+        return AdminLockScreen(fixed_name=self.admin)
 
     async def on_unmount(self) -> None:
         self.closing.set()
@@ -96,10 +117,15 @@ class AdminApp(App[None]):
         self.store.close()
 
     async def sign_in(self, screen: SignInForm, name: str, pin: str) -> None:
+        locked = isinstance(screen, AdminLockScreen)
         try:
-            person = await self.store.run(_verify_admin, name, pin)
+            person = await self.store.run(_verify_admin, name, pin,
+                                          "unlocked" if locked else "signed_in")
         except KioskError as exc:
             screen.refused(str(exc))
+            return
+        if locked:
+            self.unlocked(screen)
             return
         self.admin = person.name
         self.follower.start()  # nothing is read for an admin view before the PIN
@@ -145,9 +171,9 @@ class AdminApp(App[None]):
         return update
 
 
-def _verify_admin(store: Store, name: str, pin: str) -> Person:
+def _verify_admin(store: Store, name: str, pin: str, kind: str = "signed_in") -> Person:
     person = store.verify_pin(name, pin, need_role="admin")
-    _log_admin(store, "signed_in", person.name)
+    _log_admin(store, kind, person.name)
     return person
 
 

@@ -18,7 +18,7 @@ from kiosk import clock as clk
 from kiosk import views
 from kiosk.announcer import Announcer
 from kiosk.config import Settings
-from kiosk.i18n import board_languages, both, localized
+from kiosk.i18n import board_languages, both, localized, wait_text
 from kiosk.rows import Call, ServiceOutlook
 from kiosk.store import Store
 from kiosk.ui import themes
@@ -133,11 +133,14 @@ class BoardApp(App[None]):
     def show(self, data: views.BoardView) -> None:
         previous = self.data
         self.data = data
-        newest = data.calls[0] if data.calls else None
+        # Only calls still open at their counter are shown as being made: a ticket since
+        # finished, transferred, cancelled or marked a no-show stays in the last calls only.
+        calling = [c for c in data.calls if c.open]
+        newest = calling[0] if calling else None
         hero = self.query_one("#hero", CallTile)
         hero.show(newest)
         hero.set_class(newest is not None, "-newest")
-        others = [c for c in data.calls[1:] if c.open][:ALSO]
+        others = calling[1:1 + ALSO]
         for n, tile in enumerate(self.query(".also").results(CallTile)):
             call = others[n] if n < len(others) else None
             tile.show(call)
@@ -150,8 +153,8 @@ class BoardApp(App[None]):
         self.query_one("#lower").styles.height = len(data.services) + 2
         self.query_one("#notice").display = not data.announcements_on
         self._tick()
-        fresh = newest is not None and (
-            previous is None or not previous.calls or previous.calls[0] != newest)
+        before = [c for c in previous.calls if c.open] if previous is not None else []
+        fresh = newest is not None and (not before or before[0] != newest)
         if fresh and self.on_call_shown is not None:
             self.call_after_refresh(self.on_call_shown, newest)
 
@@ -165,7 +168,8 @@ class BoardApp(App[None]):
             if call.recall:
                 line += f"  ({both(self.languages, 'board.again')})"
             text.append("\n")
-            text.append(("▶ " if n == 0 else "  ") + line, "bold" if n == 0 else "")
+            now = n == 0 and call.open
+            text.append(("▶ " if now else "  ") + line, "bold" if now else "")
         return text
 
     def _services(self, lines: Sequence[ServiceOutlook]) -> Table:
@@ -181,15 +185,14 @@ class BoardApp(App[None]):
             except KeyError:
                 name = ""
             table.add_row(f"{line.service}  {name}", str(line.waiting),
-                          self._estimate(line.estimated_wait_min))
+                          self._estimate(line))
         return table
 
-    def _estimate(self, minutes: int | None) -> str:
-        if minutes is None:
-            return both(self.languages, "board.wait_none")
-        if minutes == 0:
-            return both(self.languages, "board.wait_under_5")
-        return both(self.languages, "board.wait_about", minutes=minutes)
+    def _estimate(self, line: ServiceOutlook) -> str:
+        tz = self.settings.site.tz
+        return " / ".join(dict.fromkeys(
+            wait_text(lang, line.estimated_wait_min, line.opens_at, tz, short=True)
+            for lang in self.languages))
 
 
 def run(settings: Settings, *, speak: bool = False, clock: clk.Clock | None = None) -> None:

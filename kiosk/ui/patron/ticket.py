@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from kiosk.config import Service
-from kiosk.i18n import t
+from kiosk.i18n import t, wait_text
 from kiosk.ui.latency import find
 from kiosk.ui.patron.base import TICKET_DISMISS_S, KioskScreen
 from kiosk.ui.patron.widgets import Banner, BigNumber, Choice
@@ -109,13 +109,8 @@ class TicketScreen(KioskScreen):
             lang, "ticket.people_ahead", n=n)
 
     def _wait(self) -> str:
-        minutes = self.issued.estimated_wait_min
-        lang = self.app.lang
-        if minutes is None:
-            return t(lang, "ticket.wait_unknown")
-        if minutes == 0:
-            return t(lang, "ticket.wait_under_5")
-        return t(lang, "ticket.wait_about", minutes=minutes)
+        return wait_text(self.app.lang, self.issued.estimated_wait_min, self.issued.opens_at,
+                         self.app.settings.site.tz)
 
     def _print_text(self) -> tuple[str, str]:
         lang = self.app.lang

@@ -8,8 +8,18 @@ Keys, each also a button for a touchscreen counter:
   n  finish the current ticket and call the next      r  recall (up to [queue].max_recalls)
   s  start: the called patron has arrived (optional)  f  finish
   x  no-show                                          t  transfer (service, front or back)
-  c  reclassify (regular or a priority need)          p  pause / resume
+  c  reclassify (regular or a priority need)          b  back in the queue (a no-show
+  p  pause (back in how long) / resume                   or a cancelled ticket of today)
   o  sign out
+
+One counter, one console: a second sign-in at a counter someone holds is refused with their
+name, or takes over after a confirmation (signing them out; their screen says so). Every
+verb names the ticket this console shows; when the counter has another (another console or
+the command line acted first) nothing is done and the console says so. The console tells
+the store it is there every few seconds: one that goes silent (tab closed, app killed) has
+its counter closed within a minute. After `[web] idle_lock_min` without use the console
+locks and asks the PIN again (the counter stays open). A no-show is refused in the first
+`[queue] no_show_after_s` after the call, unless recalled; the console counts it down.
 
 What it shows: the counter's services, the current ticket and its state, how many wait per
 service and class with the oldest wait, the printers' and the announcer's state. A patron's
@@ -22,14 +32,21 @@ on the console's own store thread; a `Follower` thread re-reads what is shown wh
 anyone commits (this console, another counter, the kiosk, the command line).
 
 Rooms: `app.py` (the App and its actions), `console.py` (the console and its sign-in form),
-`dialogs.py` (transfer, reclassify), `staff.tcss`.
+`dialogs.py` (transfer, reclassify, pause, requeue, take over), `staff.tcss`.
 """
 
 from __future__ import annotations
 
 from kiosk.ui.staff.app import StaffApp, run
-from kiosk.ui.staff.console import ConsoleScreen, SignInScreen
-from kiosk.ui.staff.dialogs import ReclassifyDialog, TransferDialog
+from kiosk.ui.staff.console import ConsoleScreen, SignInScreen, StaffLockScreen
+from kiosk.ui.staff.dialogs import (
+    PauseDialog,
+    ReclassifyDialog,
+    RequeueDialog,
+    TakeOverDialog,
+    TransferDialog,
+)
 
-__all__ = ["ConsoleScreen", "ReclassifyDialog", "SignInScreen", "StaffApp", "TransferDialog",
+__all__ = ["ConsoleScreen", "PauseDialog", "ReclassifyDialog", "RequeueDialog",
+           "SignInScreen", "StaffApp", "StaffLockScreen", "TakeOverDialog", "TransferDialog",
            "run"]

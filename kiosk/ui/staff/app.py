@@ -1,5 +1,12 @@
 """The console's app: its store thread and follower, signing in and out, and each action
-(one keystroke, guarded against a double tap) as one store verb."""
+(one keystroke, guarded against a double tap) as one store verb.
+
+One counter, one console: signing in takes a fresh session key, and every verb carries it
+with the ticket the console shows (kiosk.store.counters). A second console is refused with
+the holder's name, or takes over after a confirmation; the console whose counter was taken
+over or closed goes back to the sign-in form and says why. Every CONSOLE_BEAT_S the console
+tells the store it is there; the screen locks after `[web] idle_lock_min` (kiosk.ui.idle_lock).
+"""
 
 from __future__ import annotations
 
@@ -11,20 +18,35 @@ from textual.app import App
 from kiosk import clock as clk
 from kiosk import views
 from kiosk.config import Settings
-from kiosk.exceptions import KioskError
+from kiosk.exceptions import ConsoleGone, CounterTaken, KioskError, TicketMoved
 from kiosk.i18n import both, localized, staff_languages
-from kiosk.rows import Ticket
-from kiosk.store import Store
+from kiosk.store import CONSOLE_BEAT_S, Store, new_session
 from kiosk.ui import themes
+from kiosk.ui.idle_lock import IdleLock
 from kiosk.ui.sign_in import SignInForm
-from kiosk.ui.staff.console import REPEAT_GUARD_S, ConsoleScreen, SignInScreen
-from kiosk.ui.staff.dialogs import Reclass, ReclassifyDialog, TransferDialog, TransferTo
+from kiosk.ui.staff.console import (
+    REPEAT_GUARD_S,
+    ConsoleScreen,
+    SignInScreen,
+    StaffLockScreen,
+)
+from kiosk.ui.staff.dialogs import (
+    PauseDialog,
+    PauseFor,
+    Reclass,
+    ReclassifyDialog,
+    RequeueDialog,
+    RequeueTo,
+    TakeOverDialog,
+    TransferDialog,
+    TransferTo,
+)
 from kiosk.ui.store_thread import Fresh, StoreThread, follow, fresh_data
 
 # -- the app -----------------------------------------------------------------------------
 
 
-class StaffApp(App[None]):
+class StaffApp(IdleLock, App[None]):
     """The counter console. `clock` is the store's clock (tests: a ManualClock)."""
 
     CSS_PATH = "staff.tcss"
@@ -41,6 +63,7 @@ class StaffApp(App[None]):
         every_s: float = 2.0,
         repeat_guard_s: float = REPEAT_GUARD_S,
         monotonic: Callable[[], float] = time.monotonic,
+        beat_s: float = CONSOLE_BEAT_S,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -59,6 +82,13 @@ class StaffApp(App[None]):
         self.view: views.CounterView | None = None
         self.busy = False
         self._last: tuple[str, float] = ("", -1e9)
+        self.session: str | None = None
+        """This console's key while signed in (kiosk.store.counters: one console per
+        counter); None on the sign-in form."""
+        self.beat_s = beat_s
+        self.idle_lock_s = settings.web.idle_lock_min * 60.0
+        self.last_gone: str | None = None
+        """The last ticket this console marked a no-show: what `b` offers to put back."""
 
     @property
     def counter_name(self) -> str:
@@ -73,15 +103,59 @@ class StaffApp(App[None]):
 
     async def on_mount(self) -> None:
         self.follower.start()
+        self.start_idle_lock()
+        if self.beat_s > 0:
+            self.set_interval(self.beat_s, self.beat)
+        await self.push_screen(SignInScreen(await self._names()))
+
+    async def _names(self) -> list[str]:
         try:
-            names = await self.store.run(Store.staff_names)
+            return await self.store.run(Store.staff_names)
         except Exception as exc:  # the sign-in screen still comes up and says what is wrong
             self.log.error(f"staff: cannot read the staff list: {exc!r}")
-            names = []
-        await self.push_screen(SignInScreen(names))
+            return []
+
+    def beat(self) -> None:
+        """Tell the store this console is still there (and let it close counters whose
+        console has gone). Not while signed out."""
+        if self.session is not None:
+            self.run_worker(self._beat(self.session), group="beat", exclusive=True)
+
+    async def _beat(self, session: str) -> None:
+        try:
+            await self.store.run(Store.console_beat, self.counter.id, session)
+        except ConsoleGone as exc:
+            if session == self.session:
+                await self.signed_out(exc)
+        except Exception as exc:  # a busy or broken store: the next beat tries again
+            self.log.error(f"staff: heartbeat failed: {exc!r}")
+
+    async def signed_out(self, gone: ConsoleGone) -> None:
+        """This console lost its counter: back to the sign-in form, saying why."""
+        self.session = None
+        langs = self.languages
+        notice = (both(langs, "staff.signed_out_taken", name=gone.holder)
+                  if gone.reason == "taken" and gone.holder
+                  else both(langs, "staff.signed_out_closed"))
+        names = await self._names()
+        while len(self.screen_stack) > 2:  # a dialog or the lock over the console
+            self.pop_screen()
+        await self.switch_screen(SignInScreen(names, notice=notice))
+        self.follower.poke()
+
+    def lock_screen(self) -> StaffLockScreen | None:
+        screen = self.screen
+        if self.session is None or not isinstance(screen, ConsoleScreen):
+            return None
+        return StaffLockScreen(fixed_name=screen.staff_name)
 
     async def on_unmount(self) -> None:
         self.follower.stop()
+        if self.session is not None:  # the console closes: its counter is not left open
+            try:
+                await self.store.run(Store.console_left, self.counter.id, self.session)
+            except Exception as exc:  # never keep the app from closing
+                self.log.error(f"staff: closing the counter on exit failed: {exc!r}")
         self.store.close()
 
     def on_fresh(self, message: Fresh[views.CounterView]) -> None:
@@ -95,8 +169,20 @@ class StaffApp(App[None]):
     # -- sign-in and out -------------------------------------------------------------------
 
     async def sign_in(self, screen: SignInForm, name: str, pin: str) -> None:
+        if isinstance(screen, StaffLockScreen):
+            await self._unlock(screen, name, pin)
+            return
+        session = new_session()
         try:
-            person = await self.store.run(Store.sign_in, name, pin, self.counter.id)
+            try:
+                person = await self.store.run(Store.sign_in, name, pin, self.counter.id,
+                                              session=session)
+            except CounterTaken as taken:
+                if not await self._confirm_take_over(taken.holder):
+                    screen.refused(str(taken))
+                    return
+                person = await self.store.run(Store.sign_in, name, pin, self.counter.id,
+                                              session=session, take_over=True)
         except KioskError as exc:
             screen.refused(str(exc))
             return
@@ -104,8 +190,30 @@ class StaffApp(App[None]):
             self.log.error(f"staff: sign-in failed: {exc!r}")
             screen.refused(f"{type(exc).__name__}: {exc}")
             return
+        self.session = session
         self.follower.poke()
         await self.switch_screen(ConsoleScreen(person.name))
+
+    async def _confirm_take_over(self, holder: str) -> bool:
+        since = ""
+        state = (await self.store.run(Store.counter_states)).get(self.counter.id)
+        if state is not None and state.since:
+            local = clk.parse(state.since).astimezone(self.settings.site.tz)
+            since = both(self.languages, "staff.taken_since", time=f"{local:%H:%M}")
+        answer = await self.push_screen_wait(TakeOverDialog(self.languages, holder, since))
+        return bool(answer)
+
+    async def _unlock(self, screen: SignInForm, name: str, pin: str) -> None:
+        try:
+            await self.store.run(Store.verify_pin, name, pin, counter=self.counter.id)
+        except KioskError as exc:
+            screen.refused(str(exc))
+            return
+        except Exception as exc:
+            self.log.error(f"staff: unlock failed: {exc!r}")
+            screen.refused(f"{type(exc).__name__}: {exc}")
+            return
+        self.unlocked(screen)
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -121,6 +229,12 @@ class StaffApp(App[None]):
     async def _act(self, screen: ConsoleScreen, action: str) -> None:
         try:
             message = await self._do(screen, action)
+        except ConsoleGone as exc:
+            await self.signed_out(exc)
+            return
+        except TicketMoved as exc:
+            have = exc.have or both(self.languages, "staff.moved_nothing")
+            screen.say(both(self.languages, "staff.moved", have=have), trouble=True)
         except KioskError as exc:
             screen.say(str(exc), trouble=True)
         except Exception as exc:  # never a traceback on the counter's screen
@@ -133,75 +247,103 @@ class StaffApp(App[None]):
             self.busy = False
             self.follower.poke()
 
+    def shown(self) -> str | None:
+        """The ticket this console shows now (what its verbs expect the counter to have)."""
+        return self.view.current.label if self.view and self.view.current else None
+
     async def _do(self, screen: ConsoleScreen, action: str) -> str | None:
         counter = self.counter.id
-        actor = screen.staff_name
         langs = self.languages
         run = self.store.run
-        if action == "next":
-            ticket = await run(Store.call_next, counter, actor=actor)
-            if ticket is None:
-                return both(langs, "staff.done_nothing")
-            return both(langs, "staff.done_called", label=ticket.label)
-        if action == "recall":
-            ticket = await run(Store.recall, counter, actor=actor)
-            return both(langs, "staff.done_recalled", label=ticket.label,
-                        n=ticket.recalls, max=self.settings.queue.max_recalls)
-        if action == "start":
-            ticket = await run(Store.start, counter, actor=actor)
-            return both(langs, "staff.done_started", label=ticket.label)
-        if action == "finish":
-            ticket = await run(Store.finish, counter, actor=actor)
-            return both(langs, "staff.done_finished", label=ticket.label)
-        if action == "no_show":
-            ticket = await run(Store.no_show, counter, actor=actor)
+        mine = {"actor": screen.staff_name, "session": self.session}
+        if action in ("next", "recall", "start", "finish", "no_show"):
+            verb = {"next": Store.call_next, "recall": Store.recall, "start": Store.start,
+                    "finish": Store.finish, "no_show": Store.no_show}[action]
+            ticket = await run(verb, counter, expect=self.shown(), **mine)
+            if action == "next":
+                if ticket is None:
+                    return both(langs, "staff.done_nothing")
+                return both(langs, "staff.done_called", label=ticket.label)
+            assert ticket is not None
+            if action == "recall":
+                return both(langs, "staff.done_recalled", label=ticket.label,
+                            n=ticket.recalls, max=self.settings.queue.max_recalls)
+            if action == "start":
+                return both(langs, "staff.done_started", label=ticket.label)
+            if action == "finish":
+                return both(langs, "staff.done_finished", label=ticket.label)
+            self.last_gone = ticket.label
             return both(langs, "staff.done_no_show", label=ticket.label)
         if action == "transfer":
-            return await self._transfer(actor)
+            return await self._transfer(mine)
         if action == "reclassify":
-            return await self._reclassify(actor)
+            return await self._reclassify(mine)
+        if action == "requeue":
+            return await self._requeue(mine)
         if action == "pause":
             state = (await run(Store.counter_states))[counter].state
-            move = "resume" if state == "paused" else "pause"
-            await run(Store.counter, counter, move, actor=actor)
-            return both(langs, "staff.done_resumed" if move == "resume" else "staff.done_paused")
+            if state == "paused":
+                await run(Store.counter, counter, "resume", **mine)
+                return both(langs, "staff.done_resumed")
+            if state != "open":  # the store says why not (or that this console is out)
+                await run(Store.counter, counter, "pause", **mine)
+            choice = await self.push_screen_wait(PauseDialog(self.languages))
+            if not isinstance(choice, PauseFor):
+                return None
+            await run(Store.counter, counter, "pause", minutes=choice.minutes, **mine)
+            return both(langs, "staff.done_paused")
         if action == "sign_out":
-            await run(Store.sign_out, actor, counter)
-            names = await run(Store.staff_names)
-            await self.switch_screen(SignInScreen(names))
+            await run(Store.sign_out, screen.staff_name, counter, session=self.session)
+            self.session = None
+            await self.switch_screen(SignInScreen(await self._names()))
             return None
         raise KioskError(f"unknown action {action}")
 
-    async def _current(self) -> Ticket:
-        current = await self.store.run(Store.current, self.counter.id)
-        if current is None:
+    def _shown_or_refuse(self) -> str:
+        label = self.shown()
+        if label is None:
             raise KioskError(both(self.languages, "staff.no_current"))
-        return current
+        return label
 
-    async def _transfer(self, actor: str) -> str | None:
-        current = await self._current()
-        dialog = TransferDialog(self.settings, self.languages, current.label,
-                                current.service)
+    async def _transfer(self, mine: dict[str, str | None]) -> str | None:
+        label = self._shown_or_refuse()
+        assert self.view is not None and self.view.current is not None
+        dialog = TransferDialog(self.settings, self.languages, label,
+                                self.view.current.service)
         choice = await self.push_screen_wait(dialog)
         if not isinstance(choice, TransferTo):
             return None
-        ticket = await self.store.run(Store.transfer, current.label, choice.service,
-                                      position=choice.position, actor=actor)
+        ticket = await self.store.run(Store.transfer, label, choice.service,
+                                      position=choice.position, counter=self.counter.id,
+                                      **mine)
         return both(self.languages, "staff.done_transferred", label=ticket.label,
                     service=ticket.service,
                     position=both(self.languages, f"staff.{choice.position}"))
 
-    async def _reclassify(self, actor: str) -> str | None:
-        current = await self._current()
+    async def _reclassify(self, mine: dict[str, str | None]) -> str | None:
+        label = self._shown_or_refuse()
         choice = await self.push_screen_wait(
-            ReclassifyDialog(self.settings, self.languages, current.label))
+            ReclassifyDialog(self.settings, self.languages, label))
         if not isinstance(choice, Reclass):
             return None
-        ticket = await self.store.run(Store.reclassify, current.label, choice.need,
-                                      actor=actor)
+        ticket = await self.store.run(Store.reclassify, label, choice.need,
+                                      counter=self.counter.id, **mine)
         klass = "priority.word" if ticket.priority else "staff.regular"
         return both(self.languages, "staff.done_reclassified", label=ticket.label,
                     klass=both(self.languages, klass))
+
+    async def _requeue(self, mine: dict[str, str | None]) -> str | None:
+        choice = await self.push_screen_wait(
+            RequeueDialog(self.languages, self.last_gone or ""))
+        if not isinstance(choice, RequeueTo):
+            return None
+        ticket = await self.store.run(Store.requeue, choice.label, position=choice.position,
+                                      counter=self.counter.id, **mine)
+        if ticket.label == self.last_gone:
+            self.last_gone = None
+        return both(self.languages, "staff.done_requeued", label=ticket.label,
+                    service=ticket.service,
+                    position=both(self.languages, f"staff.{choice.position}"))
 
 
 def run(settings: Settings, counter: int, *, clock: clk.Clock | None = None) -> None:

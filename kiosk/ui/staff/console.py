@@ -16,8 +16,10 @@ from textual.widgets import Button, Static
 
 from kiosk import clock as clk
 from kiosk import views
+from kiosk.consoles import no_show_wait_s
 from kiosk.i18n import both, localized
 from kiosk.ui.blocks import BigText
+from kiosk.ui.idle_lock import LockScreen
 from kiosk.ui.sign_in import SignInForm, SignInWords
 
 if TYPE_CHECKING:
@@ -32,6 +34,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("x", "no_show", "staff.key_no_show"),
     ("t", "transfer", "staff.key_transfer"),
     ("c", "reclassify", "staff.key_reclassify"),
+    ("b", "requeue", "staff.key_requeue"),
     ("p", "pause", "staff.key_pause"),
     ("o", "sign_out", "staff.key_sign_out"),
 )
@@ -57,6 +60,22 @@ class SignInScreen(SignInForm):
                            both(langs, "staff.sign_in_hint"), both(langs, "staff.name"),
                            both(langs, "staff.pin"), both(langs, "staff.sign_in"),
                            primary=True)
+
+
+class StaffLockScreen(LockScreen):
+    """The console locked after `[web] idle_lock_min`: the signed-in person's PIN only."""
+
+    app: StaffApp
+
+    def words(self) -> SignInWords:
+        app = self.app
+        langs = app.languages
+        minutes = f"{app.settings.web.idle_lock_min:g}"
+        return SignInWords(both(langs, "staff.locked_title", counter=app.counter_name,
+                                minutes=minutes),
+                           both(langs, "staff.locked_hint", name=self.fixed_name or ""),
+                           both(langs, "staff.name"), both(langs, "staff.pin"),
+                           both(langs, "staff.unlock"), primary=True)
 
 
 # -- the console -------------------------------------------------------------------------
@@ -114,7 +133,8 @@ class ConsoleScreen(Screen[None]):
         app = self.app
         langs = app.languages
         state = both(langs, f"staff.counter_{view.state}")
-        icon = {"open": "●", "paused": "⏸", "closed": "■"}.get(view.state, "")
+        icon = {"open": "●", "paused": "⏸", "closed": "■", "unattended": "⚠"}.get(
+            view.state, "")
         who = both(langs, "staff.signed_in_as", name=self.staff_name)
         self.query_one("#who", Static).update(
             f"{who}   {icon} {state}   {view.now.astimezone(app.settings.site.tz):%H:%M}")
@@ -149,6 +169,10 @@ class ConsoleScreen(Screen[None]):
         limit = self.app.settings.queue.max_recalls
         if current.recalls:
             text.append("\n" + both(langs, "staff.recalls", n=current.recalls, max=limit))
+        left = no_show_wait_s(current, self.app.settings.queue.no_show_after_s,
+                              view.now.timestamp())
+        if left > 0:
+            text.append("\n" + both(langs, "staff.no_show_in", seconds=int(left + 0.999)))
         return text
 
     def waiting_table(self, view: views.CounterView) -> Table:

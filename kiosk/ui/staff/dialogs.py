@@ -1,5 +1,6 @@
-"""The console's dialogs: transfer (which service, front or back) and reclassify (regular
-or a need). Digits pick, Enter confirms, Escape cancels."""
+"""The console's dialogs: transfer (which service, front or back), reclassify (regular or
+a need), pause (back in how long), requeue (which ticket, front or back) and taking over a
+counter someone else is signed in at. Digits pick, Enter confirms, Escape cancels."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, OptionList, Static
+from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kiosk.config import Settings
@@ -67,13 +68,17 @@ class Dialog(ModalScreen[Any]):
 
     @on(OptionList.OptionSelected)
     def _selected(self, message: OptionList.OptionSelected) -> None:
-        self.dismiss(self.chosen(message.option_index))
+        self._answer(self.chosen(message.option_index))
 
     @on(Button.Pressed, "#ok")
     def _ok(self) -> None:
         index = self.query_one(OptionList).highlighted
         if index is not None:
-            self.dismiss(self.chosen(index))
+            self._answer(self.chosen(index))
+
+    def _answer(self, choice: Any) -> None:
+        if choice is not None:  # None: the dialog said what is missing; it stays
+            self.dismiss(choice)
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
@@ -153,3 +158,101 @@ class ReclassifyDialog(Dialog):
 
     def chosen(self, index: int) -> Reclass:
         return Reclass(self.needs[index])
+
+
+@dataclass(frozen=True)
+class PauseFor:
+    minutes: int | None
+    """None: staff do not know (the estimate stops counting on the counter)."""
+
+
+PAUSE_CHOICES = (5, 15, 30, 60)
+
+
+class PauseDialog(Dialog):
+    """Back in 5, 15, 30 or 60 minutes, or not sure: the estimate counts on the counter
+    again from the time said (kiosk.store.estimate)."""
+
+    def __init__(self, languages: Sequence[str]) -> None:
+        options = [both(languages, "staff.pause_minutes", minutes=m) for m in PAUSE_CHOICES]
+        options.append(both(languages, "staff.pause_unknown"))
+        super().__init__(languages, both(languages, "staff.pause_title"), options)
+
+    def chosen(self, index: int) -> PauseFor:
+        return PauseFor(PAUSE_CHOICES[index] if index < len(PAUSE_CHOICES) else None)
+
+
+@dataclass(frozen=True)
+class RequeueTo:
+    label: str
+    position: str
+
+
+class RequeueDialog(Dialog):
+    """Which ticket (the last no-show of this console, or any typed), front or back of its
+    queue (1 / 2)."""
+
+    def __init__(self, languages: Sequence[str], label: str) -> None:
+        super().__init__(languages, both(languages, "staff.requeue_title"),
+                         [both(languages, "staff.front"), both(languages, "staff.back")])
+        self.label = label
+
+    def compose_body(self) -> ComposeResult:
+        yield Input(self.label, placeholder=both(self.languages, "staff.requeue_label"),
+                    id="requeue-label", restrict=r"[A-Za-z0-9]*", max_length=8)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(OptionList).highlighted = 1  # the back, as a late-comer would expect
+        if not self.label:
+            self.query_one("#requeue-label", Input).focus()
+
+    @on(Input.Submitted, "#requeue-label")
+    def _label_done(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def chosen(self, index: int) -> RequeueTo | None:
+        label = self.query_one("#requeue-label", Input).value.strip()
+        if not label:
+            self.query_one("#requeue-label", Input).focus()
+            self.notify(both(self.languages, "staff.requeue_needs_label"), severity="error")
+            return None
+        return RequeueTo(label, "front" if index == 0 else "back")
+
+
+class TakeOverDialog(ModalScreen[bool]):
+    """Someone is signed in at this counter: take over (signing them out), or not."""
+
+    BINDINGS: ClassVar[list[Any]] = [Binding("escape", "answer(False)", show=False),
+                                     Binding("enter", "answer(True)", show=False)]
+
+    def __init__(self, languages: Sequence[str], holder: str, since: str) -> None:
+        super().__init__()
+        self.languages = languages
+        self.holder = holder
+        self.since = since
+
+    def compose(self) -> ComposeResult:
+        langs = self.languages
+        with Vertical(id="dialog"):
+            yield Static(both(langs, "staff.taken_title", name=self.holder, since=self.since),
+                         id="dialog-title", markup=False)
+            yield Static(both(langs, "staff.taken_hint", name=self.holder), id="dialog-hint",
+                         markup=False)
+            with Horizontal(id="dialog-buttons"):
+                yield Button(both(langs, "staff.take_over"), id="take-over", variant="warning")
+                yield Button(both(langs, "staff.cancel"), id="cancel", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()  # the safe answer has the focus
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+    @on(Button.Pressed, "#take-over")
+    def _yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def _no(self) -> None:
+        self.dismiss(False)
