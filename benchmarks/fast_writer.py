@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -125,13 +125,16 @@ class FastWriter:
                     detail={"label": label, "service": service, "need": need, "lang": lang})
         return Issued(Ticket(**ticket), 0, None)
 
-    def counter(self, counter: int, action: str, *, actor: str | None = None) -> str:
-        _, at = self._now()
+    def counter(self, counter: int, action: str, *, actor: str | None = None,
+                minutes: int | None = None) -> str:
+        now, at = self._now()
         new, kind = {"open": ("open", "counter_opened"), "pause": ("paused", "counter_paused"),
                      "resume": ("open", "counter_resumed"),
                      "close": ("closed", "counter_closed")}[action]
         self.counter_state[counter] = new
-        self._event(kind, at, counter=counter, actor=actor)
+        detail = None if minutes is None else {
+            "back_at": clk.iso(now + timedelta(minutes=minutes))}
+        self._event(kind, at, counter=counter, actor=actor, detail=detail)
         return new
 
     def _finish_current(self, counter: int, at: str, actor: str | None) -> None:

@@ -34,6 +34,10 @@ SERVICE_MEAN_S = {"A": 360.0, "B": 180.0, "C": 480.0, "D": 300.0, "E": 300.0}
 """Mean service time per prefix (others: 5 minutes)."""
 RECALL_S = 40.0
 """Staff call an absent patron again after this long, then mark a no-show."""
+RUSH = 1.5
+"""A rush day's load over an ordinary day's."""
+PAUSE_SAID_MIN = (5, 15, 30, 60)
+"""The return times the console offers when staff pause (kiosk.ui.staff.dialogs)."""
 ARRIVALS_BY_HOUR = {8: 0.5, 9: 1.0, 10: 1.5, 11: 1.3, 12: 0.7, 13: 1.35, 14: 1.2, 15: 0.6}
 """Relative arrival rate per local hour: peaks mid-morning and early afternoon."""
 
@@ -45,7 +49,10 @@ class Plan:
     load: float = 0.7
     """Offered work / counter capacity over the opening hours."""
     vary: bool = True
-    """Vary each day's load by -20%..+25%."""
+    """Vary each day's load by -20%..+25%, and make `rush_days` of them rush days."""
+    rush_days: float = 0.15
+    """Share of days with RUSH times the load (a market day, a deadline): the queue
+    outlasts the hours and what still waits at closing expires, as in a real lobby."""
     priority_share: float = 0.15
     walk_away: float = 0.03
     """Patrons who leave soon after taking a ticket (no-shows when called)."""
@@ -67,7 +74,8 @@ class Verbs(Protocol):
     def no_show(self, counter: int, *, actor: str | None = None) -> Ticket: ...
     def transfer(self, label: str, service: str, *, position: str | None = None,
                  actor: str | None = None) -> Ticket: ...
-    def counter(self, counter: int, action: str, *, actor: str | None = None) -> str: ...
+    def counter(self, counter: int, action: str, *, actor: str | None = None,
+                minutes: int | None = None) -> str: ...
     def day_open(self, *, actor: str | None = None) -> int: ...
     def day_close(self, *, actor: str | None = None) -> int: ...
 
@@ -113,6 +121,9 @@ class Sim:
         # Days differ: some are quiet, some overrun (then patrons are still waiting at
         # closing and expire).
         expected = plan.load * capacity * (rng.uniform(0.8, 1.25) if plan.vary else 1.0)
+        # A rush day is drawn apart (its own seed), so the other days stay as they were.
+        if plan.vary and random.Random(day.toordinal() * 7919).random() < plan.rush_days:
+            expected *= RUSH
         # Arrival times: an hour-shaped density between open and last ticket.
         spans = []
         h = t_open
@@ -194,7 +205,10 @@ class Sim:
         """The counter is free: pause, close, or call the next patron."""
         if counter in self.pause_due:
             seconds = self.pause_due.pop(counter)
-            self.t.counter(counter, "pause", actor="demo")
+            # Staff say when they will be back, as the console offers it (5, 15, 30 or 60
+            # minutes): the nearest, so the estimate around a break is as wrong as in life.
+            said = min(PAUSE_SAID_MIN, key=lambda m: abs(m * 60 - seconds))
+            self.t.counter(counter, "pause", actor="demo", minutes=said)
             self.at(now + seconds, "resume", counter)
             return
         if now >= self.t_close:
