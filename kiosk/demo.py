@@ -60,6 +60,9 @@ class Plan:
     """Mean patience: who waits longer may leave too."""
     transfer: float = 0.03
     pauses: bool = True
+    shared_lunch: bool = False
+    """Every counter breaks for lunch at 12:00 together (an office that closes its desks
+    for ishoma), back after 50 to 60 minutes, saying 60; otherwise lunches are staggered."""
 
 
 class Verbs(Protocol):
@@ -151,7 +154,10 @@ class Sim:
             self.at(start, "open", counter.id)
             if plan.pauses:
                 lunch = self._local(day, 11, 30) + (i % 4) * 1500 + rng.uniform(0, 600)
-                self.at(lunch, "want_pause", (counter.id, rng.uniform(1500, 2700)))
+                length = rng.uniform(1500, 2700)
+                if plan.shared_lunch:
+                    lunch, length = self._local(day, 12, 0), rng.uniform(3000, 3600)
+                self.at(lunch, "want_pause", (counter.id, length))
                 if rng.random() < 0.5:
                     brk = rng.uniform(t_open + 3600, t_last - 3600)
                     self.at(brk, "want_pause", (counter.id, rng.uniform(300, 900)))

@@ -71,7 +71,7 @@ def test_sign_in_browse_and_export_in_headless_chromium(tmp_path: Path):
         wait_for(lambda: f"Today {TODAY}" in web.sent_text(), 20, "the Today view")
         web.press("ArrowRight")  # the tabs have the focus: on to Statistics
         wait_for(lambda: "Overall and by class" in web.sent_text(), 20, "the statistics")
-        wait_for(lambda: "3,626 tickets" in web.sent_text(), 30, "the 30-day range")
+        wait_for(lambda: "4,005 tickets" in web.sent_text(), 30, "the 30-day range")
         web.press("e")
         wait_for(lambda: "Export: statistics" in web.sent_text(), 10, "the export dialog")
         web.press("Enter")  # the Export button has the focus

@@ -64,6 +64,40 @@ def test_a_day_at_the_counter(kiosk):
     assert "nothing waiting" in kiosk("call", "--counter", "1", now=later).stdout
 
 
+def test_expect_requeue_and_a_pause_with_a_return_time(kiosk):
+    """Issue 17 from the command line: `--expect` refuses a verb on a ticket the counter no
+    longer has, `requeue` puts today's no-show back, a pause may say when it ends (and the
+    wait then counts from it, `opens_at`)."""
+    for _ in range(3):
+        kiosk("issue", "A", "--no-print")
+    assert as_json(kiosk("call", "--counter", "1", "--expect", "none", "--json"))[
+        "label"] == "A001"
+    moved = kiosk("finish", "--counter", "1", "--expect", "A009", ok=False)
+    assert moved.returncode == 1
+    assert moved.stderr == "kiosk: counter 1 now has A001, not A009; nothing was done\n"
+    later = "2026-11-27T09:01:01+07:00"
+    gone = as_json(kiosk("no-show", "--counter", "1", "--expect", "a1", "--json", now=later))
+    assert gone["state"] == "no_show"
+    back = as_json(kiosk("requeue", "A001", "--position", "front", "--json", now=later))
+    assert (back["label"], back["state"], back["counter"]) == ("A001", "waiting", None)
+    refused = kiosk("requeue", "A002", now=later, ok=False)
+    assert refused.stderr == ("kiosk: A002 is waiting; only a no-show or a cancelled ticket"
+                              " of today can go back in the queue\n")
+    assert as_json(kiosk("call", "--counter", "1", "--json", now=later))["label"] == "A001"
+    kiosk("finish", "--counter", "1", now=later)
+    paused = as_json(kiosk("counter", "pause", "--counter", "1", "--minutes", "30", "--json",
+                           now=later))
+    assert paused["state"] == "paused"
+    issued = as_json(kiosk("issue", "A", "--no-print", "--json", now=later))
+    assert issued["opens_at"] == "2026-11-27T02:31:01.000Z"  # 09:31 Jakarta
+    # Two ahead from 09:31, at A's median (30 s: A001 was finished at once): about 30 min.
+    assert issued["estimated_wait_min"] == 30
+    text = kiosk("issue", "B", "--no-print", now=later).stdout
+    assert "wait opens 09:31" in text
+    bad = kiosk("counter", "resume", "--counter", "1", "--minutes", "5", ok=False, now=later)
+    assert bad.returncode == 2 and "--minutes is only for a pause" in bad.stderr
+
+
 def test_transfer_reclassify_cancel(kiosk):
     kiosk("issue", "A", "--no-print")
     kiosk("issue", "A", "--need", "hamil", "--no-print")

@@ -89,6 +89,30 @@ def test_indonesian_regular_slip_counts_the_people_ahead(tmp_path, fake):
     assert slip.qr_native == ["B003"]
 
 
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_the_slip_says_when_a_counter_is_expected_or_that_none_is_open(tmp_path, fake,
+                                                                       lang):
+    """Issue 17: the slip says what the kiosk and the board say, never "less than 5
+    minutes" when no counter serves the service."""
+    with open_store(tmp_path, **network(fake.port)) as store:
+        store.counter(3, "pause", minutes=30)  # C: counter 3 only, back at 09:30
+        for counter in (1, 2):
+            store.counter(counter, "close")  # A and B: nobody today any more
+        waiting = store.issue("C", lang=lang)
+        closed = store.issue("A", lang=lang)
+        assert print_issued(store, waiting, None) and print_issued(store, closed, None)
+    first, second = (read(data, "TM-T20II").text for data in fake.slips())
+    flat = " ".join(first.split()), " ".join(second.split())
+    if lang == "en":
+        assert "A counter is expected from 09:30. Estimated wait: about 30 minutes" in flat[0]
+        assert "Estimated wait: none yet, no counter is open for this service now" in flat[1]
+    else:
+        assert ("Loket diperkirakan buka mulai pukul 09:30. Perkiraan menunggu: sekitar 30"
+                " menit") in flat[0]
+        assert "belum ada loket yang buka untuk layanan ini" in flat[1]
+    assert "less than 5" not in flat[1] and "kurang dari 5" not in flat[1]
+
+
 def test_indonesian_priority_slip_names_no_need(tmp_path, fake):
     with open_store(tmp_path, **network(fake.port)) as store:
         issued = store.issue("C", "disabilitas", lang="id")

@@ -195,6 +195,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     for c in status["counters"]:
         current = f"{c['label']} ({c['ticket_state']})" if c["label"] else "-"
         staff = f" by {c['staff']}" if c["staff"] and c["state"] != "closed" else ""
+        if c["state"] == "unattended":  # a console holds it but has gone silent
+            staff = f" ({c['staff']}'s console has not answered; it will be closed)"
         lines.append(f"counter {c['counter']}: {c['state']}{staff}; current {current}")
     for d in status["devices"]:
         detail = f" ({d['detail']})" if d["detail"] else ""
