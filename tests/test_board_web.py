@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import threading
 from typing import Any
 
@@ -118,5 +119,13 @@ def test_the_staff_console_in_chromium_signs_in_and_calls_with_a_tap(site):
         wait_for(lambda: "Berikutnya" in web.sent_text(), 10, "the console's buttons")
         web.tap(col, row)
         wait_for(lambda: site.store.find("B001").state == "called", 20, "the tap's call")
+        # Issue 17: the tab is closed with the counter open: it must not stay "open by
+        # siti" for good. textual-serve ends the tab's app, whose exit closes the counter.
+        web.page.close()
+        wait_for(lambda: site.store.counter_states()[1].state == "closed", 30,
+                 "the counter closed after its tab")
     called = site.events("called")
     assert [(e["counter"], e["actor"]) for e in called] == [(1, NAME)]
+    closed = site.events("counter_closed")
+    assert [json.loads(e["detail"])["reason"] for e in closed] == ["console closed"]
+    assert site.store.find("B001").state == "called"  # the patron called is not lost

@@ -7,7 +7,8 @@ earlier days of the window (which no longer change) once an hour or on a new day
 
 Which counters it counts on (`availability()`), so that no face promises a wait nobody will
 serve: an open counter whose console is there; a paused one whose staff said when they will
-be back, from then; before the day's first sign-in, the counters due at the opening time.
+be back, from then; before the opening time, the counters due then. A counter that is late
+(a pause run over, nobody signed in after the opening time) is not counted on.
 A service no counter will serve gets no figure ("not available now"); one whose counters
 are all yet to come gets the time the first is expected (`opens_at`) with the wait. The
 kiosk, the slip, the board and (next) the phone page and the API all read these.
@@ -32,9 +33,6 @@ MEDIAN_DAYS = 31
 """...looked for within this many days back (a service unused for a month has no median)."""
 MEDIAN_HISTORY_TTL_S = 3600.0
 """The earlier days' part of the window is read again after this long (and each new day)."""
-OPENING_GRACE_S = 1800.0
-"""A counter not yet opened today is expected at the opening time until this long after it
-(staff a few minutes late); later, a counter nobody opened is not counted on."""
 
 
 @dataclass(frozen=True)
@@ -158,10 +156,12 @@ class Estimate(StoreBase):
                 free_in = max(0.0, typical - (ts - clk.epoch(called_at)))
             state = states.get(counter)
             if state is None or state.state == "closed":
-                # Not opened yet today: expected at the opening time (while it is near).
+                # Not opened yet today, before the opening time: expected then. Once the
+                # time has passed, a counter nobody opened is not counted on (as a pause
+                # that has run over): the estimate never waits for someone who is late.
                 untouched = state is None or state.since is None \
                     or clk.epoch(state.since) < day_start
-                if not (untouched and ts < opening + OPENING_GRACE_S):
+                if not (untouched and ts < opening):
                     continue
                 starts[counter] = opening
                 free_in = max(free_in, opening - ts)
