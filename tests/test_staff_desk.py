@@ -156,7 +156,7 @@ def test_the_console_locks_when_idle_and_the_counter_stays_open(site):
         assert isinstance(app.screen, ConsoleScreen)  # 4 minutes: not yet
         mono.advance(61)
         lock = await until(pilot, lambda: isinstance(app.screen, StaffLockScreen)
-                           and app.screen, "the lock", timeout=5)
+                           and app.screen.query("#pin") and app.screen, "the lock", timeout=5)
         assert lock.query_one("#name").value == NAME and lock.query_one("#name").disabled
         await pilot.press("n")  # the console's keys do nothing under the lock
         assert site.store.counter_states()[1].state == "open"
@@ -182,8 +182,8 @@ def test_the_admin_screen_locks_when_idle(site):
         await pilot.press("enter")
         await until(pilot, lambda: app.admin == "agus", "signed in")
         mono.advance(5 * 60 + 1)
-        lock = await until(pilot, lambda: isinstance(app.screen, LockScreen) and app.screen,
-                           "the lock", timeout=5)
+        lock = await until(pilot, lambda: isinstance(app.screen, LockScreen)
+                           and app.screen.query("#pin") and app.screen, "the lock", timeout=5)
         assert lock.query_one("#name").value == "agus"
         await pilot.press(*"13579", "enter")
         await until(pilot, lambda: not isinstance(app.screen, LockScreen), "unlocked")
