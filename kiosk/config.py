@@ -262,13 +262,19 @@ class Printer(_Model):
 
 
 def escpos_capabilities() -> Any:
-    """python-escpos' profile database, imported without its side effects.
+    """python-escpos' profile database, imported without its side effects or its race.
 
     On import, escpos.capabilities calls tempfile.mkdtemp() (even when
     ESCPOS_CAPABILITIES_PICKLE_DIR is set) and, without that variable, re-parses its 1 MB
     capabilities file into that new folder: an empty /tmp folder and ~200 ms in every
     process. Here its pickle lives in the user's cache folder and mkdtemp is pointed there
-    for the one import. Every later `import escpos...` reuses the loaded module."""
+    for the one import. Every later `import escpos...` reuses the loaded module.
+
+    The library writes its pickle by truncating the file and filling it for ~200 ms, so a
+    process that starts meanwhile reads a torn file ("Ran out of input"). Processes that
+    start together (a host's kiosk, board and announcer after an upgrade) would. So the
+    pickle is made here first, under a lock, into a temporary name moved into place; one
+    that is torn or stale is made again. The library then only reads it."""
     import sys
     import tempfile
 
@@ -277,7 +283,8 @@ def escpos_capabilities() -> Any:
         return module
     cache = Path(platformdirs.user_cache_dir("kiosk", appauthor=False)) / "escpos"
     cache.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(cache))
+    os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = str(cache)
+    _escpos_pickle(cache)
     original = tempfile.mkdtemp
     tempfile.mkdtemp = lambda *args, **kwargs: str(cache)  # type: ignore[assignment]
     try:
@@ -285,6 +292,48 @@ def escpos_capabilities() -> Any:
     finally:
         tempfile.mkdtemp = original
     return module
+
+
+def _escpos_pickle(cache: Path) -> None:
+    """Make sure `cache` holds a whole, current capabilities pickle for this Python."""
+    import fcntl
+    import importlib.resources
+    import pickle
+    import platform
+
+    source = importlib.resources.files("escpos") / "capabilities.json"
+    target = cache / f"{platform.python_version()}.capabilities.pickle"
+
+    def whole() -> bool:
+        try:
+            if target.stat().st_mtime < os.stat(str(source)).st_mtime:
+                return False  # the library would re-parse (and rewrite) it
+            with target.open("rb") as f:
+                f.seek(-1, os.SEEK_END)
+                return f.read(1) == pickle.STOP  # a torn pickle misses its last opcode
+        except OSError:
+            return False
+
+    if whole():
+        return
+    with (cache / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one process makes it; the others wait, then read
+        if whole():
+            return
+        import json
+
+        data = json.loads(source.read_text("utf-8"))
+        fd, tmp = tempfile_in(cache)
+        with os.fdopen(fd, "wb") as out:
+            pickle.dump(data, out, protocol=2)
+        os.replace(tmp, target)
+
+
+def tempfile_in(folder: Path) -> tuple[int, str]:
+    """A new temporary file in `folder` (for a write that ends with os.replace)."""
+    import tempfile
+
+    return tempfile.mkstemp(dir=folder, prefix=".tmp-")
 
 
 class Speech(_Model):

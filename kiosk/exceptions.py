@@ -66,6 +66,15 @@ class StoreBusy(KioskError):
     """The store file stayed locked by another writer for longer than the busy timeout."""
 
 
+class StoreFault(KioskError):
+    """The store file or its disk failed (full, read-only, damaged, gone); `kind` says
+    which (kiosk.store.faults), the message says where and what to do."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
 class PinError(KioskError):
     """Sign-in failed: wrong PIN or locked out."""
 

@@ -32,6 +32,7 @@ from kiosk.ui.patron.widgets import Banner, BigNumber, Choice
 
 from .conftest import local
 from .patron_fakes import SIZE, FakePrinter, Kit
+from .test_staff_support import screen_text
 
 GUARD = 0.5  # a little more than the 0.4 s input guard
 
@@ -636,12 +637,37 @@ def test_staff_leave_with_the_pin_gesture(kit: Kit):
         await settle(pilot)
         assert isinstance(app.screen, StaffScreen)
         kit.mono.advance(GUARD)
-        await key(kit, pilot, "1", "9", "9", "9", "9", "enter")
+        assert "Sari" not in screen_text(app)  # no account is named in the lobby
+        await key(kit, pilot, "9", "9", "9", "9", "enter")
         assert isinstance(app.screen, StaffScreen)
         assert app.screen.query_one("#staff-error", Banner).display
         await key(kit, pilot, "2", "4", "6", "8", "enter")
         assert not app.is_running
 
     drive(kit, scenario)
-    kinds = [r["kind"] for r in kit.store.db.query("SELECT kind FROM events ORDER BY id")]
-    assert "pin_failed" in kinds and kinds[-1] == "kiosk_stopped"
+    rows = list(kit.store.db.query("SELECT kind, actor FROM events ORDER BY id"))
+    assert ("pin_failed", "kiosk:lobby") in [(r["kind"], r["actor"]) for r in rows]
+    assert rows[-1]["kind"] == "kiosk_stopped" and rows[-1]["actor"] == "Sari"
+
+
+def test_wrong_pins_at_the_kiosk_rest_its_exit_and_never_lock_an_account(kit: Kit):
+    """Issue 18: the lobby's PIN pad counts its own tries; Sari's account is untouched."""
+    kit.store.staff_add("Sari", "staff", "2468")
+
+    async def scenario(pilot: Pilot) -> None:
+        app = kit.app
+        kit.mono.advance(GUARD)
+        await key(kit, pilot, *["slash"] * 5)
+        assert isinstance(app.screen, StaffScreen)
+        for _ in range(5):
+            await key(kit, pilot, "1", "1", "1", "1", "enter")
+        rest = t(app.lang, "kiosk.staff_rest", seconds=60)
+        assert rest in " ".join(screen_text(app).split())
+        await key(kit, pilot, "2", "4", "6", "8", "enter")  # right, but resting
+        assert app.is_running
+        kit.mono.advance(61)
+        await key(kit, pilot, "2", "4", "6", "8", "enter")
+        assert not app.is_running
+
+    drive(kit, scenario)
+    assert kit.store.verify_pin("Sari", "2468").name == "Sari"  # never locked

@@ -12,7 +12,7 @@ import pytest
 from kiosk import config as cfg
 from kiosk import views
 from kiosk.clock import ManualClock
-from kiosk.exceptions import IssueRefused, NotAllowed, PinError, UsageError
+from kiosk.exceptions import IssueRefused, NotAllowed, PinError, StoreFault, UsageError
 from kiosk.store import MEDIAN_DAYS, SCHEMA_VERSION, Store
 
 from .conftest import local, write_config
@@ -451,7 +451,7 @@ def test_commit_failure_leaves_no_ticket(store: Store, monkeypatch: pytest.Monke
         raise sqlite3.OperationalError("disk I/O error (injected)")
 
     monkeypatch.setattr(store, "_commit", boom)
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(StoreFault, match="failed to read or write"):  # one plain sentence
         store.issue("A")
     monkeypatch.undo()
     assert store.db["tickets"].count == 0 and store.db["events"].count == 0

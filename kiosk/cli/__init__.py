@@ -12,12 +12,14 @@ line on stderr (`kiosk: ...`) with no traceback unless --debug. `--json` prints 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from kiosk.cli import announcer, printing, reports, screens, tickets
-from kiosk.cli.common import Parser
+from kiosk.cli.common import Parser, settings_of
 from kiosk.exceptions import KioskError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -59,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Everything this program writes (the store, its WAL, logs, slips, exports, WAVs) is
+    # the site's and nobody else's on the machine: folders 0700, files 0600.
+    os.umask(0o077)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
@@ -78,9 +83,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: one line, not a traceback
         if args.debug:
             raise
+        fault = _store_fault(args, exc)  # a store read outside the store's transactions
+        if fault is not None:
+            print(f"kiosk: {fault}", file=sys.stderr)
+            return fault.exit_code
         print(f"kiosk: unexpected {type(exc).__name__}: {exc} (run with --debug for details)",
               file=sys.stderr)
         return 1
+
+
+def _store_fault(args: argparse.Namespace, exc: BaseException) -> KioskError | None:
+    """The store's plain sentence for an SQLite fault met outside the store's own
+    transactions (kiosk.store.faults), naming the store file of --config/--db."""
+    if type(exc).__module__ != "sqlite3":  # another file's trouble is not the store's
+        return None
+    from kiosk.store.faults import explain
+
+    try:
+        path = Path(args.db) if getattr(args, "db", None) else settings_of(args).store.path
+    except Exception:  # the config itself is the trouble: say the fault without a path
+        path = Path("the store")
+    return explain(exc, Path(path))
 
 
 __all__ = ["build_parser", "main"]

@@ -68,18 +68,36 @@ class Accounts(StoreBase):
     def verify_pin(
         self, name: str, pin: str, *, counter: int | None = None, need_role: str = "staff"
     ) -> Person:
-        """Check a PIN; 5 failures lock the account for 60 s (kept here, not in an app)."""
+        """Check a PIN; 5 failures lock the account for 60 s (kept here, not in an app).
+
+        Each try takes its place in the count *before* the (slow) hash is checked, in one
+        write transaction: tries made at the same moment (parallel tabs) can never check
+        more PINs than the tries left. A right PIN clears the count."""
         now = self.now()
         at = clk.iso(now)
-        row = self._one("SELECT * FROM staff WHERE name = ?", (name.strip(),))
-        if row is None:
-            with self.transaction():
+        refusal = ""
+        with self.transaction():
+            row = self._one("SELECT * FROM staff WHERE name = ?", (name.strip(),))
+            if row is None:
                 self._event("pin_failed", at, counter=counter, actor=name,
                             detail={"reason": "unknown name"})
-            raise PinError("wrong name or PIN")
-        if row["locked_until"] and clk.parse(row["locked_until"]) > now:
-            wait = int((clk.parse(row["locked_until"]) - now).total_seconds()) + 1
-            raise PinError(f"too many wrong PINs; try again in {wait} s")
+                refusal = "wrong name or PIN"
+            elif row["locked_until"] and clk.parse(row["locked_until"]) > now:
+                wait = int((clk.parse(row["locked_until"]) - now).total_seconds()) + 1
+                refusal = f"too many wrong PINs; try again in {wait} s"
+            elif int(row["failed"]) >= PIN_MAX_FAILURES:  # the allowance is taken
+                self.conn.execute(
+                    "UPDATE staff SET failed = 0, locked_until = ? WHERE id = ?",
+                    (clk.iso(now + timedelta(seconds=PIN_LOCK_S)), row["id"]))
+                self._event("pin_failed", at, counter=counter, actor=row["name"],
+                            detail={"locked": True})
+                refusal = f"too many wrong PINs; try again in {PIN_LOCK_S} s"
+            else:
+                self.conn.execute("UPDATE staff SET failed = failed + 1 WHERE id = ?",
+                                  (row["id"],))
+        if refusal:  # raised after COMMIT so the count and the event are kept
+            raise PinError(refusal)
+        assert row is not None
         ok = check_pin(pin, row["pin_hash"])  # slow on purpose; outside the write lock
         failure = ""
         with self.transaction():
@@ -88,24 +106,33 @@ class Accounts(StoreBase):
                     "UPDATE staff SET failed = 0, locked_until = NULL WHERE id = ?", (row["id"],)
                 )
             else:
-                failed = int(row["failed"]) + 1
-                locked = None
+                failed = int(self._one("SELECT failed FROM staff WHERE id = ?",
+                                       (row["id"],))["failed"])
                 failure = "wrong name or PIN"
-                if failed >= PIN_MAX_FAILURES:
-                    locked = clk.iso(now + timedelta(seconds=PIN_LOCK_S))
-                    failed = 0
+                locked = failed >= PIN_MAX_FAILURES
+                if locked:
                     failure = f"too many wrong PINs; try again in {PIN_LOCK_S} s"
-                self.conn.execute(
-                    "UPDATE staff SET failed = ?, locked_until = ? WHERE id = ?",
-                    (failed, locked, row["id"]),
-                )
+                    self.conn.execute(
+                        "UPDATE staff SET failed = 0, locked_until = ? WHERE id = ?",
+                        (clk.iso(now + timedelta(seconds=PIN_LOCK_S)), row["id"]))
                 self._event("pin_failed", at, counter=counter, actor=row["name"],
-                            detail={"locked": locked is not None})
-        if failure:  # raised after COMMIT so the failure count is kept
+                            detail={"locked": locked})
+        if failure:
             raise PinError(failure)
         if need_role == "admin" and row["role"] != "admin":
             raise PinError(f"{row['name']} is not an admin")
         return Person(row["name"], row["role"])
+
+    def match_pin(self, pin: str) -> Person | None:
+        """The account this PIN belongs to, or None: for the patron kiosk's exit, which
+        asks no name (none is shown in the lobby) and counts its tries itself, so a PIN
+        typed in the lobby never counts against, or locks, anyone's account."""
+        if not valid_pin(pin):
+            return None
+        for row in self._rows("SELECT name, role, pin_hash FROM staff ORDER BY id"):
+            if check_pin(pin, row["pin_hash"]):
+                return Person(row["name"], row["role"])
+        return None
 
     def staff_names(self) -> list[str]:
         return [row["name"] for row in self._rows("SELECT name FROM staff ORDER BY name")]

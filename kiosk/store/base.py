@@ -13,6 +13,7 @@ SQL on its connection, except the reports engine's reads (tests/test_architectur
 from __future__ import annotations
 
 import json
+import os
 import random
 import sqlite3
 import time
@@ -26,8 +27,9 @@ import sqlite_utils
 
 from kiosk import clock as clk
 from kiosk.config import Settings
-from kiosk.exceptions import StoreBusy, UsageError
+from kiosk.exceptions import StoreBusy, StoreFault, UsageError
 from kiosk.rows import Ticket
+from kiosk.store.faults import explain
 from kiosk.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 10_000
@@ -37,6 +39,29 @@ _JSON = json.JSONEncoder(ensure_ascii=False)
 """One encoder for event details (json.dumps with options builds a new one per call)."""
 Row = dict[str, Any]
 """A row of an internal query, by column name (typed rows leave the store: kiosk.rows)."""
+
+
+def private_folder(folder: Path) -> None:
+    """Make `folder` (and its parents) if needed; the folder itself only its owner's (0700),
+    also when it already existed. A folder we do not own is left as it is."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.resolve() != Path.home().resolve():  # a store kept in ~ leaves ~ alone
+        _owner_only(folder, 0o700)
+
+
+def private_files(*paths: Path) -> None:
+    """Files that exist among `paths`: readable and writable by their owner only (0600)."""
+    for path in paths:
+        _owner_only(path, 0o600)
+
+
+def _owner_only(path: Path, mode: int) -> None:
+    try:
+        info = path.stat()
+        if info.st_uid == os.getuid() and info.st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except FileNotFoundError:
+        pass
 
 
 class StoreBase:
@@ -54,11 +79,23 @@ class StoreBase:
         self.settings = settings
         self.clock: clk.Clock = clock or clk.SystemClock()
         self.path = Path(path or settings.store.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tz = settings.site.tz
         self._head_start = settings.head_start()
         self._counter_services = {c.id: frozenset(c.services) for c in settings.counters}
         """Counter id -> the services it serves, in config order (the estimate's counters)."""
+        self.conn: sqlite3.Connection | None = None  # type: ignore[assignment]
+        try:
+            self._open()
+        except (sqlite3.Error, OSError) as exc:
+            if self.conn is not None:
+                self.conn.close()
+            fault = explain(exc, self.path)
+            if fault is None:
+                raise
+            raise fault from exc
+
+    def _open(self) -> None:
+        private_folder(self.path.parent)
         conn = sqlite3.connect(
             str(self.path),
             timeout=BUSY_TIMEOUT_MS / 1000,
@@ -67,6 +104,10 @@ class StoreBase:
         )
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         self.conn = conn
+        # PIN hashes and each ticket's need (health data) are in here: the owner only.
+        # SQLite gives the -wal and -shm files the database file's mode when it makes them.
+        private_files(self.path, self.path.with_name(self.path.name + "-wal"),
+                      self.path.with_name(self.path.name + "-shm"))
         self._enable_wal()
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -75,7 +116,7 @@ class StoreBase:
         # schema 4, 1,000 / 3,000 / 10,000 pages measure the same within the disk's noise).
         conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
         self.db = sqlite_utils.Database(conn)
-        self._bulk = False
+        self._bulk: bool = False
         self._rolled_day: str | None = None
         """The local day whose first verb has expired what earlier days left waiting."""
         self._rolling: str | None = None
@@ -105,17 +146,29 @@ class StoreBase:
         if self._bulk:
             yield self.db
             return
-        self._begin_immediate()
-        self._rolling = None
-        try:
-            yield self.db
-            self._commit()
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
+        with self.faults():
+            self._begin_immediate()
+            self._rolling = None
+            try:
+                yield self.db
+                self._commit()
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
         if self._rolling is not None:
             self._rolled_day = self._rolling
+
+    @contextmanager
+    def faults(self) -> Iterator[None]:
+        """A fault of the file or its disk as one plain sentence (kiosk.store.faults)."""
+        try:
+            yield
+        except (sqlite3.Error, OSError) as exc:
+            fault = explain(exc, self.path)
+            if fault is None:
+                raise
+            raise fault from exc
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -126,12 +179,13 @@ class StoreBase:
         if self.conn.in_transaction:
             yield
             return
-        self.conn.execute("BEGIN")
-        try:
-            yield
-        finally:
-            if self.conn.in_transaction:
-                self.conn.execute("COMMIT")
+        with self.faults():
+            self.conn.execute("BEGIN")
+            try:
+                yield
+            finally:
+                if self.conn.in_transaction:
+                    self.conn.execute("COMMIT")
 
     def _enable_wal(self) -> None:
         """Switch a new file to WAL. Two processes creating the same file at once can see
@@ -183,6 +237,10 @@ class StoreBase:
 
     def migrate(self) -> None:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version < 0:
+            raise StoreFault(
+                "damaged", f"{self.path}: unknown schema version {version} (not a kiosk store,"
+                " or damaged): restore the latest backup copy; the file was left as it is")
         if version > SCHEMA_VERSION:
             raise UsageError(
                 f"{self.path}: made by a newer version of this program (schema {version})"

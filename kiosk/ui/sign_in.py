@@ -14,7 +14,7 @@ has no keyboard, so it is a pad of touch targets (kiosk/ui/patron/staff_exit.py)
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,7 +22,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Static
 
 MAX_PIN = 12
@@ -50,11 +49,8 @@ class SignsIn(Protocol):
 class SignInForm(Screen[None]):
     """Name and PIN; subclasses say the words (`words()`)."""
 
-    def __init__(self, names: Sequence[str] = (), *, notice: str | None = None,
-                 fixed_name: str | None = None) -> None:
+    def __init__(self, *, notice: str | None = None, fixed_name: str | None = None) -> None:
         super().__init__()
-        self.names = list(names)
-        """Known staff names the name field suggests (none: no suggestions)."""
         self.notice = notice
         """Said on the message line when the form comes up (why it is asked again)."""
         self.fixed_name = fixed_name
@@ -65,12 +61,11 @@ class SignInForm(Screen[None]):
 
     def compose(self) -> ComposeResult:
         words = self.words()
-        suggester = SuggestFromList(self.names, case_sensitive=False) if self.names else None
         with Vertical(id="sign-in"):
             yield Static(words.title, id="sign-in-title", markup=False)
             yield Static(words.hint, id="sign-in-hint", markup=False)
             yield Input(self.fixed_name or "", placeholder=words.name, id="name",
-                        suggester=suggester, disabled=self.fixed_name is not None)
+                        disabled=self.fixed_name is not None)
             yield Input(placeholder=words.pin, id="pin", password=True, restrict=r"[0-9]*",
                         max_length=MAX_PIN)
             yield Button(words.button, id="sign-in-button",

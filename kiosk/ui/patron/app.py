@@ -15,11 +15,18 @@ from textual.screen import Screen
 from kiosk import clock as clk
 from kiosk import views
 from kiosk.config import Service, Settings
-from kiosk.exceptions import IssueRefused, KioskError, PinError
+from kiosk.exceptions import IssueRefused, KioskError
 from kiosk.i18n import other_language, t
 from kiosk.ui import themes
 from kiosk.ui.latency import GcHold, freeze_startup, thaw, tidy_memory
-from kiosk.ui.patron.base import STAFF_TAPS, STAFF_WINDOW_S, TICK_S, KioskScreen
+from kiosk.ui.patron.base import (
+    EXIT_LOCK_S,
+    EXIT_TRIES,
+    STAFF_TAPS,
+    STAFF_WINDOW_S,
+    TICK_S,
+    KioskScreen,
+)
 from kiosk.ui.patron.devices import default_printer, default_voice
 from kiosk.ui.patron.more_time import MoreTimeScreen
 from kiosk.ui.patron.priority import PriorityScreen
@@ -84,6 +91,9 @@ class PatronApp(App[None], inherit_bindings=False):
         self._guard_until = 0.0
         self._last_input = monotonic()
         self._staff_taps: list[float] = []
+        self._exit_failures = 0
+        """Wrong PINs in a row at the kiosk's exit (its own count: no account's)."""
+        self._exit_locked_until = 0.0
         self._starting = True
         self._adjusted = False
         """The patron changed language, theme or volume: undo it for the next one."""
@@ -375,16 +385,27 @@ class PatronApp(App[None], inherit_bindings=False):
 
     async def _open_staff(self) -> None:
         self.voice.stop()
-        await self.push_screen(StaffScreen(await self.in_store(self.store.staff_names)))
+        await self.push_screen(StaffScreen())
 
-    def staff_exit(self, screen: StaffScreen, name: str, pin: str) -> None:
-        self.run_worker(self._staff_exit(screen, name, pin), group="staff", exclusive=True)
+    def staff_exit(self, screen: StaffScreen, pin: str) -> None:
+        self.run_worker(self._staff_exit(screen, pin), group="staff", exclusive=True)
 
-    async def _staff_exit(self, screen: StaffScreen, name: str, pin: str) -> None:
-        try:
-            person = await self.in_store(self.store.verify_pin, name, pin)
-        except PinError:
-            screen.refused()
+    async def _staff_exit(self, screen: StaffScreen, pin: str) -> None:
+        now = self.monotonic()
+        if now < self._exit_locked_until:
+            screen.refused("kiosk.staff_rest", seconds=int(self._exit_locked_until - now) + 1)
+            return
+        person = await self.in_store(self.store.match_pin, pin)
+        if person is None:
+            self._exit_failures += 1
+            await self.in_store(self.store.log, "pin_failed", actor=f"kiosk:{self.kiosk_id}",
+                                detail={"screen": "kiosk exit"})
+            if self._exit_failures >= EXIT_TRIES:
+                self._exit_failures = 0
+                self._exit_locked_until = now + EXIT_LOCK_S
+                screen.refused("kiosk.staff_rest", seconds=int(EXIT_LOCK_S))
+            else:
+                screen.refused()
             return
         await self.in_store(self.store.log, "kiosk_stopped", actor=person.name,
                             detail={"kiosk": self.kiosk_id})

@@ -40,6 +40,9 @@ KEYS: dict[str, str] = {
 
 STAFF_TAPS = 5
 STAFF_WINDOW_S = 4.0
+EXIT_TRIES = 5
+"""Wrong PINs in a row at the kiosk's exit before it rests for EXIT_LOCK_S."""
+EXIT_LOCK_S = 60.0
 """The staff gesture: five taps on the site name (or five `/`) within four seconds."""
 TICKET_DISMISS_S = 2.0
 """A touch dismisses the ticket screen only after this long: a second tap of the choosing

@@ -106,14 +106,9 @@ class StaffApp(IdleLock, App[None]):
         self.start_idle_lock()
         if self.beat_s > 0:
             self.set_interval(self.beat_s, self.beat)
-        await self.push_screen(SignInScreen(await self._names()))
-
-    async def _names(self) -> list[str]:
-        try:
-            return await self.store.run(Store.staff_names)
-        except Exception as exc:  # the sign-in screen still comes up and says what is wrong
-            self.log.error(f"staff: cannot read the staff list: {exc!r}")
-            return []
+        # No names are offered: a counter PC is in reach of patrons, and a list of accounts
+        # (an admin's among them) is half of what a guess needs.
+        await self.push_screen(SignInScreen())
 
     def beat(self) -> None:
         """Tell the store this console is still there (and let it close counters whose
@@ -137,10 +132,9 @@ class StaffApp(IdleLock, App[None]):
         notice = (both(langs, "staff.signed_out_taken", name=gone.holder)
                   if gone.reason == "taken" and gone.holder
                   else both(langs, "staff.signed_out_closed"))
-        names = await self._names()
         while len(self.screen_stack) > 2:  # a dialog or the lock over the console
             self.pop_screen()
-        await self.switch_screen(SignInScreen(names, notice=notice))
+        await self.switch_screen(SignInScreen(notice=notice))
         self.follower.poke()
 
     def lock_screen(self) -> StaffLockScreen | None:
@@ -295,7 +289,7 @@ class StaffApp(IdleLock, App[None]):
         if action == "sign_out":
             await run(Store.sign_out, screen.staff_name, counter, session=self.session)
             self.session = None
-            await self.switch_screen(SignInScreen(await self._names()))
+            await self.switch_screen(SignInScreen())
             return None
         raise KioskError(f"unknown action {action}")
 

@@ -50,7 +50,7 @@ ALERT_PRINTER_STATES = ("paper_low", "paper_out", "offline")
 
 
 class SignInScreen(SignInForm):
-    """A staff name (known names are suggested) and PIN; signing in opens the counter."""
+    """A staff name and PIN (no names are offered); signing in opens the counter."""
 
     app: StaffApp
 

@@ -1,0 +1,94 @@
+"""Hardening (issue 18): accounts that hold under parallel tries, files only their owner can
+read."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from kiosk import config as cfg
+from kiosk.clock import ManualClock
+from kiosk.exceptions import PinError
+from kiosk.store import PIN_MAX_FAILURES, Store
+
+from .conftest import local, write_config
+
+
+def test_thirty_simultaneous_tries_check_no_more_pins_than_the_tries_left(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from kiosk.store import accounts
+
+    settings = cfg.load(write_config(tmp_path))
+    clock = ManualClock(local(9, 0))
+    with Store(settings, clock=clock) as store:
+        store.staff_add("Sari", "admin", "482193")
+    checks: list[str] = []
+    real = accounts.check_pin
+
+    def counted(pin: str, stored: str) -> bool:
+        checks.append(pin)
+        time.sleep(0.05)  # the hash is slow: every try is in flight at once
+        return real(pin, stored)
+
+    monkeypatch.setattr(accounts, "check_pin", counted)
+    start = threading.Barrier(30)
+    results: list[str] = []
+
+    def attempt(pin: str) -> None:
+        with Store(settings, clock=clock) as mine:
+            start.wait()
+            try:
+                results.append(mine.verify_pin("Sari", pin).name)
+            except PinError as exc:
+                results.append(str(exc))
+
+    pins = [f"{n:06d}" for n in range(29)] + ["482193"]
+    threads = [threading.Thread(target=attempt, args=(pin,)) for pin in pins]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(results) == 30
+    assert len(checks) <= PIN_MAX_FAILURES  # never more checks than tries allowed
+    refused = [r for r in results if r.startswith("too many wrong PINs")]
+    assert len(refused) >= 30 - PIN_MAX_FAILURES
+    if "482193" not in checks:  # the right PIN came too late: it was not even checked
+        assert "Sari" not in results
+
+
+def test_every_file_the_programs_make_is_the_owners_only(tmp_path: Path):
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)  # already there, too open
+    data.chmod(0o755)
+    config = write_config(tmp_path)  # the shipped one: slips as files in data/slips
+    env = {**os.environ, "KIOSK_CONFIG": str(config),
+           "KIOSK_NOW": "2026-11-27T09:00:00+07:00"}
+
+    def kiosk(*args: str) -> None:
+        done = subprocess.run([sys.executable, "-m", "kiosk", *args], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+
+    kiosk("issue", "A")
+    kiosk("call", "--counter", "1")
+    kiosk("export", "events", "--format", "csv", "--from", "2026-11-27", "--to",
+          "2026-11-27", "--output", str(data / "events.csv"))
+    # The WAL exists while a program has the store open (the last one out removes it);
+    # this process has the usual umask 022, and the WAL still follows the store's 0600.
+    with Store(cfg.load(config), clock=ManualClock(local(9, 0))) as store:
+        store.issue("B")
+        made = [p for p in data.rglob("*")]
+        assert any(p.name.endswith("-wal") for p in made)
+        assert any(p.name == "kiosk.db" for p in made)
+        assert any(p.parent.name == "slips" for p in made if p.is_file())
+        assert any(p.name == "events.csv" for p in made)
+        loose = [f"{p.relative_to(tmp_path)} {stat.filemode(p.stat().st_mode)}"
+                 for p in [data, *made] if p.stat().st_mode & 0o077]
+    assert not loose, loose
