@@ -8,6 +8,8 @@ demo-data generator can run days in seconds.
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -17,27 +19,64 @@ NOW_ENV = "KIOSK_NOW"
 clock stands still at that moment, the same in every process."""
 
 
+Boot = tuple[str, float]
+"""(the machine's boot id, seconds since that boot): time that really passed, whatever the
+wall clock says (kiosk.store.clockguard compares the two)."""
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware."""
         ...
+
+    def boot(self) -> Boot | None:
+        """The machine's boot clock, or None for a simulated clock (nothing to check)."""
+        ...
+
+
+_BOOT_ID: list[str | None] = []
+
+
+def machine_boot() -> Boot | None:
+    """This boot's id and the seconds since it (CLOCK_BOOTTIME counts suspend too); None
+    where the system does not say. The id is read once: it cannot change while we run."""
+    if not _BOOT_ID:
+        try:
+            with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+                _BOOT_ID.append(f.read().strip())
+        except OSError:
+            _BOOT_ID.append(None)
+    boot_id = _BOOT_ID[0]
+    if boot_id is None or not hasattr(time, "CLOCK_BOOTTIME"):
+        return None
+    return boot_id, time.clock_gettime(time.CLOCK_BOOTTIME)
 
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
 
+    def boot(self) -> Boot | None:
+        return machine_boot()
+
 
 class ManualClock:
-    """A clock that only moves when told to: tests and simulated days."""
+    """A clock that only moves when told to: tests and simulated days. Simulated time has
+    no boot clock unless a test gives one (`boot`: a function, e.g. to play a host whose
+    wall clock jumps while its boot clock does not)."""
 
-    def __init__(self, start: datetime) -> None:
+    def __init__(self, start: datetime, *, boot: Callable[[], Boot | None] | None = None,
+                 ) -> None:
         if start.tzinfo is None:
             raise ValueError("ManualClock needs a timezone-aware start")
         self._now = start
+        self._boot = boot
 
     def now(self) -> datetime:
         return self._now
+
+    def boot(self) -> Boot | None:
+        return self._boot() if self._boot is not None else None
 
     def advance(self, seconds: float) -> datetime:
         self._now += timedelta(seconds=seconds)

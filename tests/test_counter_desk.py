@@ -285,3 +285,73 @@ def test_kiosk_slip_and_board_give_the_same_answer(store: Store, clock: ManualCl
         again = store.outlook(issued.ticket)
         assert (again.estimated_wait_min, again.opens_at) == (
             issued.estimated_wait_min, issued.opens_at)
+
+
+# -- a wall clock that jumps ahead (issue 18) -------------------------------------------------
+
+
+class Host:
+    """A host's clocks: the wall clock (a ManualClock) and the boot clock, which only moves
+    with real time (`pass_time`), so a test can jump the wall clock alone."""
+
+    def __init__(self, boot_id: str = "boot-1") -> None:
+        self.boot_id = boot_id
+        self.boot_s = 5000.0
+        self.wall = ManualClock(local(10, 0), boot=lambda: (self.boot_id, self.boot_s))
+
+    def pass_time(self, seconds: float) -> None:
+        self.wall.advance(seconds)
+        self.boot_s += seconds
+
+
+def test_a_clock_a_day_ahead_never_expires_the_queue(settings):
+    host = Host()
+    with Store(settings, clock=host.wall) as store:
+        for _ in range(5):
+            store.issue("A")
+        host.wall.set(local(10, 0, day=28))  # one command with a clock a day ahead
+        assert "1440 minutes ahead" in (store.clock_problem() or "")  # the kiosk says so
+        with pytest.raises(Exception, match="1440 minutes ahead"):
+            store.issue("A")
+        with pytest.raises(Exception, match="minutes ahead"):
+            store.call_next(1)
+        assert [t.state for t in store._tickets("1 = 1", ())] == ["waiting"] * 5
+        (jump,) = kinds(store, "clock_jump")
+        host.wall.set(local(10, 1))  # the clock is right again, a minute later
+        host.boot_s += 60
+        assert store.issue("A").ticket.label == "A006"  # nothing expired, issuing goes on
+        assert store.clock_problem() is None
+    # The jump was logged at the time the machine counted, not the false one.
+    assert store_events_at(settings, "clock_jump")[0].startswith("2026-11-27T03:00")
+
+
+def store_events_at(settings, kind: str) -> list[str]:
+    with Store(settings, clock=ManualClock(local(10, 2))) as store:
+        return [r[0] for r in store.conn.execute(
+            "SELECT at FROM events WHERE kind = ? ORDER BY id", (kind,))]
+
+
+def test_a_real_night_still_rolls_by_itself(settings):
+    host = Host()
+    with Store(settings, clock=host.wall) as store:
+        store.issue("A")
+        host.pass_time(22 * 3600 + 600)  # a night on the same boot: the boot clock agrees
+        assert store.issue("A").ticket.label == "A001"
+        assert store.find("A001", day="2026-11-27").state == "expired"
+
+
+def test_after_a_reboot_a_new_day_with_a_live_queue_waits_for_a_confirmation(settings,
+                                                                            tmp_path):
+    first = Host("boot-1")
+    with Store(settings, clock=first.wall) as store:
+        store.issue("A")
+    second = Host("boot-2")  # restarted; the clock says tomorrow: cannot be checked
+    second.wall.set(local(9, 0, day=28))
+    with Store(settings, clock=second.wall) as store:
+        with pytest.raises(Exception, match="kiosk day open --confirm"):
+            store.issue("A")
+        assert store.find("A001", day="2026-11-27").state == "waiting"
+        store.confirm_clock()
+        assert store.day_open() == 1  # confirmed: yesterday's queue expires
+        store._clock_confirmed = False
+        assert store.issue("A").ticket.label == "A001"

@@ -92,3 +92,26 @@ def test_every_file_the_programs_make_is_the_owners_only(tmp_path: Path):
         loose = [f"{p.relative_to(tmp_path)} {stat.filemode(p.stat().st_mode)}"
                  for p in [data, *made] if p.stat().st_mode & 0o077]
     assert not loose, loose
+
+
+@pytest.mark.parametrize("args, words", [
+    (("call", "--counter", "١"), '"١" is not a whole number'),
+    (("call", "--counter", "²"), '"²" is not a whole number'),
+    (("transfer", "A²", "C"), 'no ticket "A²" today'),
+    (("transfer", "A" + "9" * 400, "C"), "no ticket"),
+    (("demo-data", "--days", "99999999999"), "is not a whole number"),
+])
+def test_bad_input_is_a_usage_sentence_never_unexpected(tmp_path: Path, args, words):
+    env = {**os.environ, "KIOSK_CONFIG": str(write_config(tmp_path)),
+           "KIOSK_NOW": "2026-11-27T09:00:00+07:00"}
+    done = subprocess.run([sys.executable, "-m", "kiosk", *args], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    assert words in done.stderr and "unexpected" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_pin_is_ascii_digits_only(tmp_path: Path):
+    with Store(cfg.load(write_config(tmp_path)), clock=ManualClock(local(9, 0))) as store:
+        with pytest.raises(Exception, match="a PIN is 4 to 12 digits"):
+            store.staff_add("Sari", "staff", "١٢٣٤")

@@ -45,6 +45,15 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def number(text: str) -> int:
+    """An argparse type: a whole number in ASCII digits (int() would also take "١٢" or "²",
+    which no keyboard at a counter types on purpose)."""
+    digits = text.strip()
+    if not (digits.isascii() and digits.lstrip("-").isdigit()) or len(digits) > 9:
+        raise argparse.ArgumentTypeError(f'"{text}" is not a whole number (digits 0-9)')
+    return int(digits)
+
+
 def settings_of(args: argparse.Namespace) -> cfg.Settings:
     return cfg.load(args.config, db=args.db)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import clock as clk
-from kiosk.cli.common import actor_of, clock_of, emit, open_store, settings_of
+from kiosk.cli.common import actor_of, clock_of, emit, number, open_store, settings_of
 from kiosk.exceptions import UsageError
 
 Verb = Callable[..., argparse.ArgumentParser]
@@ -152,7 +152,7 @@ def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
     p = verb("report", cmd_report, "serve-time statistics for a range of local dates",
              dates, as_json)
     p.add_argument("--service", metavar="S", help="only this service's queue")
-    p.add_argument("--counter", type=int, metavar="N", help="only what this counter called")
+    p.add_argument("--counter", type=number, metavar="N", help="only what this counter called")
     p.add_argument("--class", dest="cls", choices=["priority", "regular"],
                    help="only one class of patrons")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
@@ -164,10 +164,10 @@ def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
 
     p = verb("demo-data", cmd_demo_data,
              "realistic history through the store's own code (simulated days)", as_json)
-    p.add_argument("--days", type=int, required=True, metavar="N")
+    p.add_argument("--days", type=number, required=True, metavar="N")
     p.add_argument("--end", metavar="DATE", help="last simulated day (default: yesterday)")
     p.add_argument("--load", type=float, default=0.7, help="offered load (default 0.7)")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=number, default=1)
     p.add_argument("--progress", action="store_true",
                    help="show the progress bar even when stderr is not a terminal")
 

@@ -18,7 +18,7 @@ import shlex
 import sys
 from collections.abc import Callable
 
-from kiosk.cli.common import clock_of, log_to_file, settings_of
+from kiosk.cli.common import clock_of, log_to_file, number, settings_of
 from kiosk.exceptions import UsageError
 
 SCREENS = ("patron", "staff", "board", "admin")
@@ -113,7 +113,7 @@ def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
     p.add_argument("--kiosk", metavar="ID", help="kiosk id from config (default: the first)")
 
     p = verb("staff", cmd_staff, "the counter console for staff (sign in with a PIN)")
-    p.add_argument("--counter", type=int, required=True, metavar="N", help="this counter")
+    p.add_argument("--counter", type=number, required=True, metavar="N", help="this counter")
 
     p = verb("board", cmd_board, "the lobby board: calls now, last calls, waiting, estimates")
     p.add_argument("--speak", action="store_true",
@@ -125,8 +125,8 @@ def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
     p = verb("web", cmd_web, "serve a screen to browsers (textual-serve)")
     p.add_argument("screen", choices=SCREENS, help="which screen")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (8000)")
-    p.add_argument("--counter", type=int, metavar="N", help="the counter (staff screen)")
+    p.add_argument("--port", type=number, default=8000, help="port (8000)")
+    p.add_argument("--counter", type=number, metavar="N", help="the counter (staff screen)")
     p.add_argument("--kiosk", metavar="ID", help="the kiosk (patron screen)")
     p.add_argument("--public-url", metavar="URL",
                    help="address browsers use when --host is 0.0.0.0 (e.g. http://10.0.0.5:8000)")

@@ -13,6 +13,7 @@ from kiosk import views
 from kiosk.cli.common import (
     actor_of,
     emit,
+    number,
     open_store,
     settings_of,
     ticket_json,
@@ -167,6 +168,8 @@ def cmd_counter(args: argparse.Namespace) -> int:
 def cmd_day(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         if args.action == "open":
+            if args.confirm:  # an admin vouches for the clock (kiosk.store.base)
+                store.confirm_clock()
             expired = store.day_open(actor=actor_of(args))
             text = f"day {store.today()} opened; {expired} earlier ticket(s) expired"
         else:
@@ -239,7 +242,7 @@ def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
         ("no-show", "no_show", "the called patron did not come"),
     ):
         p = verb(name, _counter_verb(method), text, as_json)
-        p.add_argument("--counter", type=int, required=True, metavar="N")
+        p.add_argument("--counter", type=number, required=True, metavar="N")
         p.add_argument("--expect", metavar="LABEL",
                        help="act only if the counter has this ticket now (none: no ticket)")
         p.add_argument("--actor", help=argparse.SUPPRESS)
@@ -267,13 +270,15 @@ def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
 
     p = verb("counter", cmd_counter, "open, pause, resume or close a counter", as_json)
     p.add_argument("action", choices=["open", "pause", "resume", "close"])
-    p.add_argument("--counter", type=int, required=True, metavar="N")
-    p.add_argument("--minutes", type=int, metavar="M",
+    p.add_argument("--counter", type=number, required=True, metavar="N")
+    p.add_argument("--minutes", type=number, metavar="M",
                    help="pause: back in M minutes (the estimate counts on the counter then)")
     p.add_argument("--actor", help=argparse.SUPPRESS)
 
     p = verb("day", cmd_day, "open or close the day", as_json)
     p.add_argument("action", choices=["open", "close"])
+    p.add_argument("--confirm", action="store_true",
+                   help="open: the clock is right, go on although it could not be checked")
     p.add_argument("--actor", help=argparse.SUPPRESS)
 
     verb("status", cmd_status, "waiting per service, counters, devices", as_json)

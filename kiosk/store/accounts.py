@@ -36,7 +36,7 @@ def check_pin(pin: str, stored: str) -> bool:
 
 
 def valid_pin(pin: str) -> bool:
-    return pin.isdigit() and 4 <= len(pin) <= 12
+    return pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12
 
 
 class Accounts(StoreBase):

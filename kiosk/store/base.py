@@ -19,15 +19,15 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import sqlite_utils
 
 from kiosk import clock as clk
 from kiosk.config import Settings
-from kiosk.exceptions import StoreBusy, StoreFault, UsageError
+from kiosk.exceptions import IssueRefused, StoreBusy, StoreFault, UsageError
 from kiosk.rows import Ticket
 from kiosk.store.faults import explain
 from kiosk.store.schema import MIGRATIONS, SCHEMA_VERSION
@@ -36,6 +36,11 @@ BUSY_TIMEOUT_MS = 10_000
 WAL_CHECKPOINT_PAGES = 10_000
 
 _JSON = json.JSONEncoder(ensure_ascii=False)
+CLOCK_AHEAD_S = 120.0
+"""A wall clock this far ahead of the time the machine counted has jumped (as far behind:
+the log's own check, Tickets.clock_problem)."""
+CLOCK_MARK_S = 60.0
+"""The (boot, wall) mark is written again at most this often (one small write a minute)."""
 """One encoder for event details (json.dumps with options builds a new one per call)."""
 Row = dict[str, Any]
 """A row of an internal query, by column name (typed rows leave the store: kiosk.rows)."""
@@ -117,6 +122,8 @@ class StoreBase:
         conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
         self.db = sqlite_utils.Database(conn)
         self._bulk: bool = False
+        self._clock_confirmed = False
+        self._clock_ready = False
         self._rolled_day: str | None = None
         """The local day whose first verb has expired what earlier days left waiting."""
         self._rolling: str | None = None
@@ -150,6 +157,7 @@ class StoreBase:
             self._begin_immediate()
             self._rolling = None
             try:
+                self._check_clock()
                 yield self.db
                 self._commit()
             except BaseException:
@@ -158,6 +166,84 @@ class StoreBase:
                 raise
         if self._rolling is not None:
             self._rolled_day = self._rolling
+
+    # -- a wall clock that jumps ahead --------------------------------------------------------
+
+    def _check_clock(self) -> None:
+        """Before anything is written: is the wall clock where the machine's boot clock says
+        it should be, counted from the last write on this boot? A clock that jumped ahead
+        (a host before its time is synced, a wrong manual change) would expire a live queue
+        at its false new day and stamp the log with times from the future; then nothing is
+        written but one `clock_jump` event (at the time the machine counted), and the verb
+        is refused in a sentence for staff. Across a reboot the gap cannot be measured:
+        a new day that would expire waiting tickets then waits for `kiosk day open
+        --confirm`. Simulated clocks (no boot clock) are not checked."""
+        boot = self.clock.boot()
+        if boot is None or not self._clock_ready:  # simulated time, or before migrating
+            return
+        boot_id, boot_s = boot
+        now = self.now()
+        wall = now.timestamp()
+        row = self.conn.execute("SELECT boot_id, boot_s, wall FROM clock WHERE id = 1").fetchone()
+        if self._clock_confirmed:
+            pass  # an admin said the clock is right: it becomes the mark
+        elif row is not None and row[0] == boot_id:
+            counted = clk.epoch(row[2]) + (boot_s - row[1])
+            ahead = wall - counted
+            if ahead > CLOCK_AHEAD_S:
+                self._clock_refusal(
+                    counted, f"the clock of this computer is {ahead / 60:.0f} minutes ahead of"
+                    " the time it has counted since the last write; nothing is done until"
+                    " the clock is right (or an admin confirms the new day: kiosk day open"
+                    " --confirm)")
+            if boot_s - row[1] < CLOCK_MARK_S and abs(ahead) <= CLOCK_AHEAD_S:
+                return  # the mark is fresh enough: no write for it
+        elif row is not None:
+            waiting = self.conn.execute(
+                "SELECT day FROM tickets WHERE state = 'waiting' AND day < ? LIMIT 1",
+                (clk.local_day(now, self.tz),)).fetchone()
+            if waiting is not None:
+                newest = self.conn.execute("SELECT MAX(at) FROM events").fetchone()[0]
+                self._clock_refusal(
+                    clk.epoch(newest) if newest else wall,
+                    f"the clock says a new day has begun, but this computer restarted since"
+                    f" the last write, so that cannot be checked, and tickets of {waiting[0]}"
+                    " still wait; an admin confirms the new day with kiosk day open"
+                    " --confirm (or sets the clock right)")
+        self.conn.execute(
+            "INSERT INTO clock (id, boot_id, boot_s, wall) VALUES (1, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET boot_id = excluded.boot_id,"
+            " boot_s = excluded.boot_s, wall = excluded.wall",
+            (boot_id, boot_s, clk.iso(now)))
+
+    def clock_ahead(self) -> float | None:
+        """Seconds the wall clock is ahead of the time counted on this boot since the last
+        write, when that is more than CLOCK_AHEAD_S; None otherwise (or not measurable)."""
+        boot = self.clock.boot()
+        if boot is None or not self._clock_ready:
+            return None
+        row = self.conn.execute("SELECT boot_id, boot_s, wall FROM clock WHERE id = 1").fetchone()
+        if row is None or row[0] != boot[0]:
+            return None
+        ahead = self.now().timestamp() - (clk.epoch(row[2]) + (boot[1] - row[1]))
+        return ahead if ahead > CLOCK_AHEAD_S else None
+
+    def _clock_refusal(self, counted: float, message: str) -> NoReturn:
+        """Log the jump once (at the time the machine counted, not the false one), keep
+        that event, and refuse."""
+        last = self.conn.execute("SELECT kind FROM events ORDER BY id DESC LIMIT 1").fetchone()
+        if last is None or last[0] != "clock_jump":
+            self.conn.execute(
+                "INSERT INTO events (kind, at, detail) VALUES ('clock_jump', ?, ?)",
+                (clk.iso(datetime.fromtimestamp(counted, UTC)),
+                 _JSON.encode({"message": message})))
+        self._commit()
+        raise IssueRefused("clock", message)
+
+    def confirm_clock(self) -> None:
+        """An admin confirms the wall clock (`kiosk day open --confirm`): writes go on, and
+        this moment becomes the new mark."""
+        self._clock_confirmed = True
 
     @contextmanager
     def faults(self) -> Iterator[None]:
@@ -246,6 +332,7 @@ class StoreBase:
                 f"{self.path}: made by a newer version of this program (schema {version})"
             )
         if version == SCHEMA_VERSION:
+            self._clock_ready = True
             self._ensure_counters()
             return
         with self.transaction():
@@ -254,6 +341,7 @@ class StoreBase:
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 MIGRATIONS[step](self.db)
             self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self._clock_ready = True
         self._ensure_counters()
 
     def _ensure_counters(self) -> None:

@@ -303,6 +303,10 @@ def _console_and_requeue_v5(db: sqlite_utils.Database) -> None:
     db["counters"].add_column("session", str)
     db["counters"].add_column("seen_at", str)
     db["counters"].add_column("back_at", str)
+    # The newest (boot, wall) pair a process wrote with: kiosk.store.base checks a wall
+    # clock against the time the machine really counted since (a clock that jumps ahead
+    # must not expire a live queue).
+    db["clock"].create({"id": int, "boot_id": str, "boot_s": float, "wall": str}, pk="id")
     db.execute("DROP VIEW IF EXISTS daily_summary")
     db.execute("DROP VIEW IF EXISTS serve_times")
     db.execute(_SERVE_TIMES_V5_SQL)

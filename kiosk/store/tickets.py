@@ -26,7 +26,7 @@ def label_key(text: str | None) -> tuple[str, int] | str | None:
     if text is None:
         return None
     text = text.strip().upper()
-    if len(text) >= 2 and text[0].isalpha() and text[1:].isdigit():
+    if text.isascii() and 2 <= len(text) <= 8 and text[0].isalpha() and text[1:].isdigit():
         return text[0], int(text[1:])
     return text
 
@@ -168,7 +168,9 @@ class Tickets(Estimate):
         )
 
     def clock_problem(self) -> str | None:
-        """A message for staff when the wall clock runs behind the log, else None."""
+        """A message for staff when the wall clock runs behind the log, or ahead of the
+        time this machine counted since the last write (StoreBase._check_clock), else None:
+        the kiosk shows it before anyone chooses."""
         newest = self.conn.execute("SELECT MAX(at) FROM events").fetchone()[0]
         if newest is None:
             return None
@@ -178,6 +180,10 @@ class Tickets(Estimate):
                 f"the clock is {behind / 60:.0f} minutes behind the newest event "
                 f"({newest}); issuing is stopped until the clock is fixed"
             )
+        ahead = self.clock_ahead()
+        if ahead is not None:
+            return (f"the clock of this computer is {ahead / 60:.0f} minutes ahead of the time"
+                    " it has counted since the last write; issuing waits until it is right")
         return None
 
     def issue(self, service: str, need: str | None = None, *, lang: str | None = None,
