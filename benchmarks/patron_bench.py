@@ -261,7 +261,7 @@ class PseudoTerminal:
         self.started = now()
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child: the kiosk, as a person would start it
-            os.execve(command, [command, "--db", str(db), "patron"], env)
+            os.execve(command, [command, "--db", str(db), "--create", "patron"], env)
         fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
         self.seen = ""
 

@@ -221,8 +221,8 @@ class Printer(_Model):
     """How the printer is reached."""
     path: Path = Path("data/slips")
     """For `file`: the folder that receives each slip's bytes and a text preview."""
-    host: str = "127.0.0.1"
-    """For `network`: the printer's address."""
+    host: str | None = None
+    """For `network`: the printer's address (required: there is no sensible default)."""
     port: int = Field(9100, ge=1, le=65535)
     """For `network`: the raw printing port."""
     usb: UsbIds | None = None
@@ -244,6 +244,8 @@ class Printer(_Model):
 
     @model_validator(mode="after")
     def _complete(self) -> Printer:
+        if self.connection == "network" and not (self.host or "").strip():
+            raise ValueError('connection "network" needs host = "the printer\'s address"')
         if self.connection == "usb" and self.usb is None:
             raise ValueError('connection "usb" needs usb = { vendor = 0x..., product = 0x... }')
         if self.connection == "cups" and not self.cups:

@@ -164,7 +164,11 @@ def test_staff_add_reads_the_pin_from_stdin(kiosk, tmp_path: Path):
 
 def test_db_override(kiosk, tmp_path: Path):
     other = tmp_path / "elsewhere.db"
-    kiosk("--db", str(other), "issue", "B", "--no-print")
+    typo = kiosk("--db", str(other), "issue", "B", "--no-print", ok=False)
+    assert typo.returncode == 2 and not other.exists()  # a typo makes no empty store
+    assert typo.stderr == (f"kiosk: no store at {other}: check the path, or add --create to"
+                           " make a new one there\n")
+    kiosk("--db", str(other), "--create", "issue", "B", "--no-print")
     assert other.exists()
     assert as_json(kiosk("status", "--json", "--db", str(other)))["services"][1]["waiting"] == 1
     assert as_json(kiosk("status", "--json"))["services"][1]["waiting"] == 0

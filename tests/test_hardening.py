@@ -115,3 +115,33 @@ def test_a_pin_is_ascii_digits_only(tmp_path: Path):
     with Store(cfg.load(write_config(tmp_path)), clock=ManualClock(local(9, 0))) as store:
         with pytest.raises(Exception, match="a PIN is 4 to 12 digits"):
             store.staff_add("Sari", "staff", "١٢٣٤")
+
+
+def test_accounts_are_not_replaced_by_a_typo_and_can_be_listed_disabled_removed(
+        tmp_path: Path):
+    env = {**os.environ, "KIOSK_CONFIG": str(write_config(tmp_path)),
+           "KIOSK_NOW": "2026-11-27T09:00:00+07:00"}
+
+    def kiosk(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "kiosk", *args], env=env, cwd=tmp_path,
+                              input=stdin, capture_output=True, text=True, timeout=60,
+                              check=False)
+
+    assert kiosk("staff-add", "Budi", "--role", "staff", stdin="2468\n").returncode == 0
+    again = kiosk("staff-add", "Budi", "--role", "admin", stdin="1111\n")
+    assert again.returncode == 1
+    assert again.stderr == ('kiosk: "Budi" already has an account (staff); add --reset-pin'
+                            " to give it a new PIN (and this role)\n")
+    assert kiosk("staff", "list").stdout.strip() == "Budi  staff"
+    assert kiosk("staff", "disable", "Budi").returncode == 0
+    with Store(cfg.load(env["KIOSK_CONFIG"]), clock=ManualClock(local(9, 0))) as store:
+        with pytest.raises(PinError, match="disabled"):
+            store.verify_pin("Budi", "2468")
+        assert store.match_pin("2468") is None
+    assert kiosk("staff", "list").stdout.strip() == "Budi  staff  disabled"
+    assert kiosk("staff-add", "Budi", "--role", "staff", "--reset-pin",
+                 stdin="1357\n").returncode == 0
+    assert kiosk("staff", "remove", "Budi").returncode == 0
+    assert kiosk("staff", "list").stdout.strip() == "no accounts"
+    gone = kiosk("staff", "remove", "Budi")
+    assert gone.returncode == 2 and 'no account "Budi"' in gone.stderr

@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="config.toml (else $KIOSK_CONFIG, ./config.toml, embedded default)")
         p.add_argument("--db", metavar="PATH", default=default,
                        help="the store file, overriding [store].path")
+        p.add_argument("--create", action="store_true",
+                       default=False if default is None else default,
+                       help="with --db: make a new store there if there is none")
         p.add_argument("--debug", action="store_true",
                        default=False if default is None else default, help="show tracebacks")
         return p

@@ -55,6 +55,12 @@ def number(text: str) -> int:
 
 
 def settings_of(args: argparse.Namespace) -> cfg.Settings:
+    if args.db and not getattr(args, "create", False):
+        path = Path(args.db)
+        if not path.exists():  # a typo must not make a new empty store and "succeed"
+            where = "" if path.parent.is_dir() else " (its folder does not exist either)"
+            raise UsageError(f"no store at {path}{where}: check the path, or add --create"
+                             " to make a new one there")
     return cfg.load(args.config, db=args.db)
 
 

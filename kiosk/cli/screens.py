@@ -43,6 +43,13 @@ def cmd_patron(args: argparse.Namespace) -> int:
 
 
 def cmd_staff(args: argparse.Namespace) -> int:
+    if args.action is not None:  # `kiosk staff list|disable|enable|remove`: the accounts
+        from kiosk.cli.tickets import cmd_accounts
+
+        return cmd_accounts(args)
+    if args.counter is None:
+        raise UsageError("kiosk staff needs --counter N (the console), or list, disable,"
+                         " enable or remove (the accounts)")
     settings = settings_of(args)
     try:
         settings.counter(args.counter)
@@ -84,6 +91,8 @@ def served_command(args: argparse.Namespace) -> list[str]:
         command += ["--config", os.path.abspath(args.config)]
     if args.db:
         command += ["--db", os.path.abspath(args.db)]
+        if args.create:
+            command += ["--create"]
     if args.counter is not None:
         command += ["--counter", str(args.counter)]
     if args.kiosk is not None:
@@ -112,8 +121,12 @@ def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
     p = verb("patron", cmd_patron, "the patron kiosk in this terminal (the default verb)")
     p.add_argument("--kiosk", metavar="ID", help="kiosk id from config (default: the first)")
 
-    p = verb("staff", cmd_staff, "the counter console for staff (sign in with a PIN)")
-    p.add_argument("--counter", type=number, required=True, metavar="N", help="this counter")
+    p = verb("staff", cmd_staff, "the counter console for staff (sign in with a PIN); or"
+             " list, disable, enable or remove the accounts", as_json)
+    p.add_argument("action", nargs="?", choices=["list", "disable", "enable", "remove"],
+                   help="the accounts instead of the console")
+    p.add_argument("name", nargs="?", help="the account to disable, enable or remove")
+    p.add_argument("--counter", type=number, metavar="N", help="this counter")
 
     p = verb("board", cmd_board, "the lobby board: calls now, last calls, waiting, estimates")
     p.add_argument("--speak", action="store_true",

@@ -217,8 +217,26 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     else:
         pin = sys.stdin.readline().strip()
     with open_store(args) as store:
-        store.staff_add(args.name, args.role, pin)
+        store.staff_add(args.name, args.role, pin, reset=args.reset_pin)
     print(f"{args.name}: {args.role} account saved")
+    return 0
+
+
+def cmd_accounts(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        if args.action == "list":
+            rows = store.staff_list()
+            text = "\n".join(
+                f"{r['name']}  {r['role']}" + ("  disabled" if r["disabled"] else "")
+                + ("  locked" if r["locked"] else "") for r in rows) or "no accounts"
+            emit(args, {"accounts": rows}, text)
+            return 0
+        if not args.name:
+            raise UsageError(f"kiosk staff {args.action} needs a NAME")
+        store.staff_set(args.name, args.action)
+        emit(args, {"name": args.name, "action": args.action},
+             f"{args.name}: {args.action}d" if args.action != "remove"
+             else f"{args.name}: removed")
     return 0
 
 
@@ -286,3 +304,6 @@ def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
     p = verb("staff-add", cmd_staff_add, "add a staff or admin account (asks for the PIN)")
     p.add_argument("name")
     p.add_argument("--role", choices=["staff", "admin"], required=True)
+    p.add_argument("--reset-pin", action="store_true",
+                   help="the account exists: give it a new PIN (and this role)")
+

@@ -11,7 +11,7 @@ import secrets
 from datetime import timedelta
 
 from kiosk import clock as clk
-from kiosk.exceptions import PinError, UsageError
+from kiosk.exceptions import NotAllowed, PinError, UsageError
 from kiosk.rows import Person
 from kiosk.store.base import StoreBase
 
@@ -42,7 +42,9 @@ def valid_pin(pin: str) -> bool:
 class Accounts(StoreBase):
     """Adding staff and checking their PINs."""
 
-    def staff_add(self, name: str, role: str, pin: str) -> None:
+    def staff_add(self, name: str, role: str, pin: str, *, reset: bool = False) -> None:
+        """A new account; an existing name only with `reset` (a new PIN and this role):
+        a typo must not silently replace someone's PIN or make them an admin."""
         name = name.strip()
         if not name:
             raise UsageError("a staff name cannot be empty")
@@ -52,7 +54,11 @@ class Accounts(StoreBase):
             raise UsageError("a PIN is 4 to 12 digits")
         pin_hash = hash_pin(pin)
         with self.transaction():
-            if self._one("SELECT id FROM staff WHERE name = ?", (name,)):
+            existing = self._one("SELECT role FROM staff WHERE name = ?", (name,))
+            if existing and not reset:
+                raise NotAllowed(f'"{name}" already has an account ({existing["role"]});'
+                                 " add --reset-pin to give it a new PIN (and this role)")
+            if existing:
                 self.conn.execute(
                     "UPDATE staff SET role = ?, pin_hash = ?, failed = 0, locked_until = NULL"
                     " WHERE name = ?",
@@ -85,6 +91,8 @@ class Accounts(StoreBase):
             elif row["locked_until"] and clk.parse(row["locked_until"]) > now:
                 wait = int((clk.parse(row["locked_until"]) - now).total_seconds()) + 1
                 refusal = f"too many wrong PINs; try again in {wait} s"
+            elif row["disabled"]:
+                refusal = f"the account {row['name']} is disabled; ask an admin"
             elif int(row["failed"]) >= PIN_MAX_FAILURES:  # the allowance is taken
                 self.conn.execute(
                     "UPDATE staff SET failed = 0, locked_until = ? WHERE id = ?",
@@ -123,13 +131,36 @@ class Accounts(StoreBase):
             raise PinError(f"{row['name']} is not an admin")
         return Person(row["name"], row["role"])
 
+    def staff_list(self) -> list[dict[str, object]]:
+        """Every account: name, role, whether disabled or locked now (never a PIN hash)."""
+        now = self.now()
+        return [{"name": r["name"], "role": r["role"], "disabled": bool(r["disabled"]),
+                 "locked": bool(r["locked_until"] and clk.parse(r["locked_until"]) > now)}
+                for r in self._rows("SELECT * FROM staff ORDER BY name")]
+
+    def staff_set(self, name: str, action: str) -> None:
+        """disable | enable | remove an account (its past events keep its name)."""
+        if action not in ("disable", "enable", "remove"):
+            raise UsageError(f'unknown action "{action}" (disable, enable, remove)')
+        with self.transaction():
+            if self._one("SELECT id FROM staff WHERE name = ?", (name,)) is None:
+                raise UsageError(f'no account "{name}" (kiosk staff list shows them)')
+            if action == "remove":
+                self.conn.execute("DELETE FROM staff WHERE name = ?", (name,))
+            else:
+                self.conn.execute("UPDATE staff SET disabled = ? WHERE name = ?",
+                                  (int(action == "disable"), name))
+            self._event(f"staff_{action}d" if action != "remove" else "staff_removed",
+                        clk.iso(self.now()), actor=name)
+
     def match_pin(self, pin: str) -> Person | None:
         """The account this PIN belongs to, or None: for the patron kiosk's exit, which
         asks no name (none is shown in the lobby) and counts its tries itself, so a PIN
         typed in the lobby never counts against, or locks, anyone's account."""
         if not valid_pin(pin):
             return None
-        for row in self._rows("SELECT name, role, pin_hash FROM staff ORDER BY id"):
+        for row in self._rows("SELECT name, role, pin_hash FROM staff WHERE NOT disabled"
+                              " ORDER BY id"):
             if check_pin(pin, row["pin_hash"]):
                 return Person(row["name"], row["role"])
         return None

@@ -306,6 +306,7 @@ def _console_and_requeue_v5(db: sqlite_utils.Database) -> None:
     # The newest (boot, wall) pair a process wrote with: kiosk.store.base checks a wall
     # clock against the time the machine really counted since (a clock that jumps ahead
     # must not expire a live queue).
+    db["staff"].add_column("disabled", int, not_null_default=0)
     db["clock"].create({"id": int, "boot_id": str, "boot_s": float, "wall": str}, pk="id")
     db.execute("DROP VIEW IF EXISTS daily_summary")
     db.execute("DROP VIEW IF EXISTS serve_times")
