@@ -178,7 +178,7 @@ class StoreBase:
         is refused in a sentence for staff. Across a reboot the gap cannot be measured:
         a new day that would expire waiting tickets then waits for `kiosk day open
         --confirm`. Simulated clocks (no boot clock) are not checked."""
-        boot = self.clock.boot()
+        boot = self._boot()
         if boot is None or not self._clock_ready:  # simulated time, or before migrating
             return
         boot_id, boot_s = boot
@@ -216,10 +216,16 @@ class StoreBase:
             " boot_s = excluded.boot_s, wall = excluded.wall",
             (boot_id, boot_s, clk.iso(now)))
 
+    def _boot(self) -> clk.Boot | None:
+        """The clock's boot clock; a clock that has none (an older or simulated one) is
+        not checked."""
+        boot = getattr(self.clock, "boot", None)
+        return boot() if boot is not None else None
+
     def clock_ahead(self) -> float | None:
         """Seconds the wall clock is ahead of the time counted on this boot since the last
         write, when that is more than CLOCK_AHEAD_S; None otherwise (or not measurable)."""
-        boot = self.clock.boot()
+        boot = self._boot()
         if boot is None or not self._clock_ready:
             return None
         row = self.conn.execute("SELECT boot_id, boot_s, wall FROM clock WHERE id = 1").fetchone()
