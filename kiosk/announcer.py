@@ -35,7 +35,7 @@ from kiosk.rows import Event
 from kiosk.speech.audio import write_wav
 from kiosk.speech.engine import SpeechEngine, SynthesisRequest, render, shared_engine
 from kiosk.speech.phrases import call_phrases
-from kiosk.speech.player import Player
+from kiosk.speech.player import PlayedWithError, Player
 from kiosk.store import Store
 from kiosk.views import ANNOUNCER_KIND, announcer_device
 
@@ -184,8 +184,8 @@ class Announcer:
                 if self._announce(store, event):
                     spoken += 1
                 cursor = event.id
-        self.last_error = None  # a pass without failures: whatever failed works again
-        self._beat(store, "ok")
+        if self.last_error is None:  # "ok" again only once a call has really been played
+            self._beat(store, "ok")
         return spoken
 
     def _pass_silently(self, store: Store) -> int:
@@ -229,6 +229,12 @@ class Announcer:
             return False
         try:
             audio_s, path, render_ms = self._speak(store, event, str(label), parts)
+        except PlayedWithError as exc:
+            # The sound was out: the call was heard. Report the player, never loop the call.
+            self._failed(store, event, facts, str(exc))
+            self._done(store, event, "announced",
+                       {**facts, "output": self.output, "player_error": str(exc)[:200]})
+            return True
         except SpeechError as exc:
             self._failed(store, event, facts, str(exc))
             raise
@@ -236,7 +242,7 @@ class Announcer:
                    {**facts, "audio_s": round(audio_s, 2), "output": self.output,
                     "file": str(path) if self.output == "wav" else None,
                     "render_ms": round(render_ms, 1)})
-        self.last_error = None
+        self.last_error = None  # a call really played: whatever failed works again
         self._beat(store, "ok")
         log.info("announced %s at counter %s (%.1f s of audio)", label, event.counter, audio_s)
         return True
@@ -269,8 +275,18 @@ class Announcer:
             self.files.append(path)
         else:
             self.player.play(path, audio_s=rendered.duration_s,
-                             tick=lambda: self._beat(store, "ok", "playing", force=True))
+                             tick=lambda late: self._playing(store, late))
         return rendered.duration_s, path, render_ms
+
+    def _playing(self, store: Store, late: bool) -> None:
+        """The heartbeat while a call plays: "ok" while the player is within the audio's
+        length, "error" as soon as it runs late (a hung player: nobody hears anything, so
+        every screen must say announcements are off)."""
+        if late:
+            self.last_error = "the player has not finished after the end of the audio"
+            self._beat(store, "error", self.last_error, force=True)
+        else:
+            self._beat(store, "ok", "playing", force=True)
 
     def _done(self, store: Store, event: Event, kind: str, detail: dict[str, Any]) -> None:
         """The outcome event and the cursor move, in one transaction."""

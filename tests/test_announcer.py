@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -363,3 +364,78 @@ def test_a_call_the_counter_has_moved_on_from_is_skipped(
         (first.id, "no longer called", "done"), (moved.id, "no longer called", "waiting")]
     (announced,) = events(store, "announced")
     assert announced["ticket_id"] == second.id
+
+
+# -- a truthful announcer (issue 18) ---------------------------------------------------------
+
+
+class HangingPlayer:
+    """A player that is still playing long after its audio should have ended: it says so
+    through `tick(late)`, as kiosk.speech.player does, and then finishes."""
+
+    def __init__(self, states: list[str], store: Store) -> None:
+        self.states = states
+        self.store = store
+
+    def play(self, path: Path, *, audio_s: float, tick: Any = None, **_: Any) -> bool:
+        tick(False)
+        self.states.append(f"{announcer_state(self.store).state}"
+                           f" off={announcements_off(self.store)}")
+        tick(True)  # LATE_S past the audio's end: nobody hears anything any more
+        self.states.append(f"{announcer_state(self.store).state}"
+                           f" off={announcements_off(self.store)}")
+        return True
+
+
+def test_a_hung_player_turns_the_heartbeat_to_error_while_it_hangs(
+        espeak: None, tmp_path: Path, clock: ManualClock):
+    settings = speech_settings(tmp_path, output="speaker")
+    with Store(settings, clock=clock) as store:
+        call(store)
+        states: list[str] = []
+        with Announcer(settings, clock=clock) as announcer:
+            announcer.player = HangingPlayer(states, store)  # type: ignore[assignment]
+            announcer.run_once()
+        # Every screen says "announcements off" while it hangs (views.announcements_off).
+        assert states == ["ok off=False", "error off=True"]
+
+
+def test_the_player_says_late_two_seconds_after_the_audio_and_failure_after_the_sound(
+        tmp_path: Path):
+    from kiosk.speech.player import PlayedWithError, Player
+
+    wav = tmp_path / "x.wav"
+    wav.write_bytes(b"")
+    lates: list[bool] = []
+    slow = Player(["sh", "-c", "sleep 3.4", "player"], grace_s=10)
+    assert slow.play(wav, audio_s=0.5, tick=lates.append, tick_s=0.5) is True
+    assert lates[:4] == [False, False, False, False] and lates[-1] is True
+    with pytest.raises(PlayedWithError, match="after playing the sound"):
+        Player(["sh", "-c", "sleep 0.6; exit 1", "player"]).play(wav, audio_s=0.5)
+    with pytest.raises(SpeechError) as early:
+        Player(["sh", "-c", "exit 1", "player"]).play(wav, audio_s=2.0)
+    assert not isinstance(early.value, PlayedWithError)
+
+
+def test_a_player_that_fails_after_playing_does_not_loop_the_call(
+        espeak: None, tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch):
+    from kiosk.speech.player import PlayedWithError
+
+    settings = speech_settings(tmp_path, output="speaker")
+    plays: list[Path] = []
+
+    def played_then_failed(self: Any, path: Path, **_: Any) -> bool:
+        plays.append(path)
+        raise PlayedWithError("player 'aplay' failed with exit code 1 (after playing)")
+
+    with Store(settings, clock=clock) as store:
+        call(store)
+        with Announcer(settings, clock=clock) as announcer:
+            monkeypatch.setattr(type(announcer.player), "play", played_then_failed)
+            assert announcer.run_once() == 1
+            for _ in range(5):  # later passes: the call is not replayed
+                assert announcer.run_once() == 0
+            assert announcer_state(store).state == "error"  # ...and the player is reported
+        assert len(plays) == 1
+        (announced,) = events(store, "announced")
+        assert "player_error" in announced["detail"]
