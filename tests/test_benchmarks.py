@@ -20,6 +20,7 @@ RUNS = {
     "report_bench": (["--days", "3"], "year, warm"),
     "admin_bench": (["--days", "3"], "warm (best of 3)"),
     "speech_bench": (["--calls", "1"], "target p95 <= 500 ms"),
+    "cli_bench": (["--runs", "1"], "target every verb"),
 }
 
 
