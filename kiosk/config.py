@@ -14,11 +14,12 @@ import tomllib
 from datetime import time
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -42,7 +43,20 @@ Localized = dict[str, str]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+    # strict: TOML has types, and a number written as text ("120") is a mistake to name
+    # now, not a value to guess at; nan and inf mean nothing anywhere here.
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True,
+                              strict=True, allow_inf_nan=False)
+
+
+def _named(value: Path) -> Path:
+    if str(value).strip() in ("", "."):
+        raise ValueError("must name a file or folder, e.g. \"data/...\"")
+    return value
+
+
+FilePath = Annotated[Path, Field(strict=False), AfterValidator(_named)]
+"""A path: TOML writes it as text; an empty one would mean the current folder."""
 
 
 def _hhmm(value: Any) -> time:
@@ -66,7 +80,7 @@ def _head_start_value(cls: type, value: Any) -> Any:
 
 
 class Site(_Model):
-    name: str = "Perpustakaan"
+    name: str = Field("Perpustakaan", min_length=1, pattern=r"\S")
     """Shown on the kiosk, the board and every slip."""
     timezone: str = "Asia/Jakarta"
     """IANA time zone that decides "the day" and the hours; times are stored in UTC."""
@@ -119,7 +133,7 @@ class Hours(_Model):
 
 
 class StoreSettings(_Model):
-    path: Path = Path("data/kiosk.db")
+    path: FilePath = Path("data/kiosk.db")
     """The SQLite file: the single source of truth and the serve-time log."""
 
 
@@ -130,7 +144,7 @@ class QueueSettings(_Model):
     """How often staff may call a ticket again before they are offered no-show."""
     transfer_position: Literal["front", "back"] = "front"
     """Where a transferred ticket joins its new queue."""
-    stale_call_s: int = Field(120, gt=0)
+    stale_call_s: int = Field(120, gt=0, le=86400)
     """Calls older than this are shown on the board but no longer spoken."""
     no_show_after_s: int = Field(60, ge=0, le=600)
     """A called ticket cannot be marked a no-show for this long after the call (unless it
@@ -140,7 +154,7 @@ class QueueSettings(_Model):
 
 
 class Target(_Model):
-    wait_min: float = Field(gt=0)
+    wait_min: float = Field(gt=0, le=1440)
     """A ticket is within target when it was called after at most this many minutes."""
     share: float = Field(gt=0, le=1)
     """The standard: this share of tickets within target (0.9 = 90%)."""
@@ -162,7 +176,7 @@ class Service(_Model):
     """Optional smaller line under the name on the kiosk."""
     icon: str = ""
     """An emoji shown beside the words (never instead of them)."""
-    quota: int = Field(0, ge=0)
+    quota: int = Field(0, ge=0, le=9999)
     """Tickets a day; 0 = no limit."""
 
     @field_validator("prefix")
@@ -194,11 +208,12 @@ class Need(_Model):
 
 
 class Kiosk(_Model):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=40)
     """Short name recorded on each ticket ("lobby")."""
     printer: str | None = None
     """The [printers.NAME] table this kiosk prints on; absent = no printer."""
-    player: list[str] = Field(default_factory=lambda: ["aplay", "-q"], min_length=1)
+    player: list[Annotated[str, Field(pattern=r"\S")]] = Field(
+        default_factory=lambda: ["aplay", "-q"], min_length=1)
     """Command that plays a WAV file, given as its last argument."""
 
 
@@ -219,7 +234,7 @@ class SerialPort(_Model):
 class Printer(_Model):
     connection: Literal["network", "usb", "serial", "cups", "file", "none"] = "file"
     """How the printer is reached."""
-    path: Path = Path("data/slips")
+    path: FilePath = Path("data/slips")
     """For `file`: the folder that receives each slip's bytes and a text preview."""
     host: str | None = None
     """For `network`: the printer's address (required: there is no sensible default)."""
@@ -341,9 +356,10 @@ def tempfile_in(folder: Path) -> tuple[int, str]:
 class Speech(_Model):
     output: Literal["speaker", "wav", "none"] = "speaker"
     """Where calls go: played on the speaker, written as WAV files, or nowhere."""
-    wav_dir: Path = Path("data/announcements")
+    wav_dir: FilePath = Path("data/announcements")
     """Folder for the WAV files of each announcement."""
-    voices: dict[str, str] = Field(default_factory=lambda: {"id": "id", "en": "en"})
+    voices: dict[str, Annotated[str, Field(pattern=r"^[\w+./-]+$")]] = Field(
+        default_factory=lambda: {"id": "id", "en": "en"})
     """espeak-ng voice per language."""
     rate: int = Field(140, ge=80, le=300)
     """Words a minute; 140 is calm enough for older listeners."""
