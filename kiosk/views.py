@@ -319,7 +319,8 @@ def today(store: Store) -> TodayView:
 @dataclass(frozen=True)
 class Trouble:
     issuing: str | None = None
-    """closed | after_last_ticket | clock: no ticket can be had at all."""
+    """closed | after_last_ticket | clock | store (the store cannot take a ticket now):
+    no ticket can be had at all."""
     printer: str | None = None
     """paper_out | offline: tickets are issued, shown and spoken, not printed."""
     sold_out: frozenset[str] = field(default_factory=frozenset)
@@ -331,7 +332,8 @@ class Trouble:
         if self.issuing is not None:
             out.append(t(lang, f"trouble.{self.issuing}", open=f"{hours.open:%H:%M}",
                          close=f"{hours.close:%H:%M}", last=f"{hours.last_ticket:%H:%M}")
-                       if self.issuing != "clock" else t(lang, "trouble.clock"))
+                       if self.issuing not in ("clock", "store")
+                       else t(lang, f"trouble.{self.issuing}"))
         if self.printer == "paper_out":
             out.append(t(lang, "trouble.paper_out"))
         elif self.printer == "offline":

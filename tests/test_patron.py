@@ -671,3 +671,47 @@ def test_wrong_pins_at_the_kiosk_rest_its_exit_and_never_lock_an_account(kit: Ki
 
     drive(kit, scenario)
     assert kit.store.verify_pin("Sari", "2468").name == "Sari"  # never locked
+
+
+def test_a_store_fault_is_said_to_the_patron_and_the_kiosk_stays_up(
+        kit: Kit, monkeypatch: pytest.MonkeyPatch):
+    """Issue 18: the disk filled while the kiosk ran and the kiosk died. Now the patron is
+    told in words (shown and spoken), nothing is made, and tickets come back by themselves."""
+    from kiosk.exceptions import StoreFault
+    from kiosk.ui.patron.base import STORE_REST_S
+
+    real = kit.store.issue
+    faults = ["disk full"]
+
+    def failing(*args: object, **kwargs: object) -> object:
+        if faults:
+            faults.pop()
+            raise StoreFault("disk_full", "the disk holding data/kiosk.db is full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kit.store, "issue", failing)
+    words = t("id", "trouble.store")
+
+    async def scenario(pilot: Pilot) -> None:
+        app = kit.app
+        kit.mono.advance(GUARD)
+        await tap(kit, pilot, "#service-2")
+        await tap(kit, pilot, "#need-no")
+        await settle(pilot)
+        assert isinstance(app.screen, WelcomeScreen) and app.is_running
+        assert app.trouble.issuing == "store"
+        assert words in " ".join(screen_text(app).split())
+        assert words in kit.voice.spoken()
+        assert tickets(kit) == []  # nothing was made
+        kit.mono.advance(STORE_REST_S + 1)
+        await app.refresh_trouble(speak=False)
+        await settle(pilot)
+        assert app.trouble.issuing is None  # offered again by itself
+        kit.mono.advance(GUARD)
+        await tap(kit, pilot, "#service-2")
+        await tap(kit, pilot, "#need-no")
+        assert isinstance(app.screen, TicketScreen)
+        assert app.screen.query_one("#number", BigNumber).label == "B001"
+
+    drive(kit, scenario)
+    assert [row["label"] for row in tickets(kit)] == ["B001"]  # none lost, none doubled

@@ -4,6 +4,7 @@ the staff gesture. What each screen shows is in its own module beside this one."
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,7 @@ from textual.screen import Screen
 from kiosk import clock as clk
 from kiosk import views
 from kiosk.config import Service, Settings
-from kiosk.exceptions import IssueRefused, KioskError
+from kiosk.exceptions import IssueRefused, KioskError, StoreFault
 from kiosk.i18n import other_language, t
 from kiosk.ui import themes
 from kiosk.ui.latency import GcHold, freeze_startup, thaw, tidy_memory
@@ -24,6 +25,7 @@ from kiosk.ui.patron.base import (
     EXIT_TRIES,
     STAFF_TAPS,
     STAFF_WINDOW_S,
+    STORE_REST_S,
     TICK_S,
     KioskScreen,
 )
@@ -91,6 +93,8 @@ class PatronApp(App[None], inherit_bindings=False):
         self._guard_until = 0.0
         self._last_input = monotonic()
         self._staff_taps: list[float] = []
+        self._store_fault_until = 0.0
+        """Until then the welcome screen says tickets cannot be made (a store fault)."""
         self._exit_failures = 0
         """Wrong PINs in a row at the kiosk's exit (its own count: no account's)."""
         self._exit_locked_until = 0.0
@@ -237,7 +241,10 @@ class PatronApp(App[None], inherit_bindings=False):
             trouble = await self.in_store(views.trouble, self.store, state)
         except Exception as exc:  # a locked or broken store must not take the screen down
             self.log.error(f"trouble check failed: {exc}")
-            return
+            trouble = views.Trouble(printer=self.trouble.printer)
+            self._store_fault_until = self.monotonic() + STORE_REST_S
+        if trouble.issuing is None and self.monotonic() < self._store_fault_until:
+            trouble = dataclasses.replace(trouble, issuing="store")
         if trouble == self.trouble:
             return
         new = set(trouble.messages(self.settings, self.lang)) - set(
@@ -330,6 +337,16 @@ class PatronApp(App[None], inherit_bindings=False):
             # back, where the welcome screen shows and says the reason.
             self._gc.release()
             await self.refresh_trouble(speak=False)
+            await self._back_to_welcome()
+            return
+        except StoreFault as exc:
+            # The store cannot take a ticket (disk full, read-only, damaged...): nothing was
+            # made. The welcome screen says so in the patron's words and asks them to see
+            # staff; the kiosk stays up and offers tickets again after STORE_REST_S.
+            self._gc.release()
+            self.log.error(f"issue failed: {exc}")
+            self._store_fault_until = self.monotonic() + STORE_REST_S
+            await self.refresh_trouble(speak=True)
             await self._back_to_welcome()
             return
         except BaseException as exc:

@@ -43,6 +43,9 @@ STAFF_WINDOW_S = 4.0
 EXIT_TRIES = 5
 """Wrong PINs in a row at the kiosk's exit before it rests for EXIT_LOCK_S."""
 EXIT_LOCK_S = 60.0
+STORE_REST_S = 15.0
+"""After a store fault the welcome screen says tickets cannot be made for this long, then
+offers them again (a patron's touch is the retry; nothing was made the first time)."""
 """The staff gesture: five taps on the site name (or five `/`) within four seconds."""
 TICKET_DISMISS_S = 2.0
 """A touch dismisses the ticket screen only after this long: a second tap of the choosing
