@@ -286,19 +286,22 @@ def simulate_day(target: Verbs, clock: ManualClock, settings: Settings, day: dat
 
 def generate(store: Store, days: int, *, end: date, plan: Plan | None = None,
              seed: int = 1, progress: Callable[[int], None] | None = None) -> int:
-    """`days` simulated days ending `end` through `store`'s verbs, one transaction per day.
-    The store's clock must be a ManualClock. Returns tickets made."""
+    """`days` simulated days ending `end` through `store`'s verbs, all in one transaction:
+    an interrupted run (Ctrl-C, a full disk) leaves nothing half-made. The store's clock
+    must be a ManualClock. Returns tickets made."""
     if not isinstance(store.clock, ManualClock):
         raise TypeError("demo data needs a store on a ManualClock")
     first = end - timedelta(days=days - 1)
     before, newest = store.ticket_days()
     if newest is not None and newest >= first.isoformat():
-        raise NotAllowed(f"the store already has tickets on {newest}; demo history must come"
-                         f" before them (use an empty store, or --end before {newest})")
-    for i in range(days):
-        day = first + timedelta(days=i)
-        with store.bulk():
+        raise NotAllowed(
+            f"the store already has tickets up to {newest}; demo history can only follow"
+            f" them (--end after {newest}, with --days to fit) or go into a store of its"
+            " own (kiosk --db demo.db --create demo-data ...)")
+    with store.bulk():
+        for i in range(days):
+            day = first + timedelta(days=i)
             simulate_day(store, store.clock, store.settings, day, plan, seed * 100003 + i)
-        if progress is not None:
-            progress(i + 1)
+            if progress is not None:
+                progress(i + 1)
     return store.ticket_days()[0] - before

@@ -8,13 +8,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from benchmarks.fast_writer import FastWriter
 from kiosk import cli, demo, reports
 from kiosk import config as cfg
 from kiosk.clock import ManualClock
 from kiosk.store import Store
 
-from .conftest import local
+from .conftest import local, write_config
 
 
 def test_two_days_through_the_verbs(store: Store, settings: cfg.Settings) -> None:
@@ -105,6 +107,25 @@ def test_demo_data_verb(config_path: Path, monkeypatch, capsys) -> None:
     assert "simulated days" in captured.err  # the progress bar
     out = json.loads(captured.out)
     assert out["from"] == out["to"] == "2026-03-09" and out["tickets"] > 100
-    # History must come before what the store already has.
+    # History only follows what the store already has, and the advice given works.
     assert cli.main(["--config", str(config_path), "demo-data", "--days", "1"]) == 1
-    assert "already has tickets" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert ("the store already has tickets up to 2026-03-09; demo history can only follow"
+            " them (--end after 2026-03-09, with --days to fit)") in err
+    assert cli.main(["--config", str(config_path), "demo-data", "--days", "1", "--end",
+                     "2026-03-10"]) == 0
+
+
+def test_an_interrupted_demo_leaves_nothing_half_made(tmp_path: Path) -> None:
+    settings = cfg.load(write_config(tmp_path))
+    stop_after = 3
+
+    def interrupt(done: int) -> None:
+        if done == stop_after:
+            raise KeyboardInterrupt  # Ctrl-C on the fourth day
+
+    with Store(settings, clock=ManualClock(local(6, 0, day=1, month=3))) as store:
+        with pytest.raises(KeyboardInterrupt):
+            demo.generate(store, 10, end=date(2026, 3, 12), progress=interrupt)
+        assert store.ticket_days() == (0, None)  # nothing kept: a rerun starts clean
+        assert demo.generate(store, 2, end=date(2026, 3, 12)) > 100
