@@ -106,7 +106,7 @@ def test_waiting_outlook_counts_each_service_and_estimates_a_new_ticket(site):
 
 
 def test_staff_names_are_listed_for_the_sign_in_screen(site):
-    site.store.staff_add("agus", "admin", "13579")
+    site.store.staff_add("agus", "admin", "135790")
     assert site.store.staff_names() == ["agus", "siti"]
 
 

@@ -128,7 +128,7 @@ def test_accounts_are_not_replaced_by_a_typo_and_can_be_listed_disabled_removed(
                               check=False)
 
     assert kiosk("staff-add", "Budi", "--role", "staff", stdin="2468\n").returncode == 0
-    again = kiosk("staff-add", "Budi", "--role", "admin", stdin="1111\n")
+    again = kiosk("staff-add", "Budi", "--role", "admin", stdin="111111\n")
     assert again.returncode == 1
     assert again.stderr == ('kiosk: "Budi" already has an account (staff); add --reset-pin'
                             " to give it a new PIN (and this role)\n")
@@ -145,3 +145,11 @@ def test_accounts_are_not_replaced_by_a_typo_and_can_be_listed_disabled_removed(
     assert kiosk("staff", "list").stdout.strip() == "no accounts"
     gone = kiosk("staff", "remove", "Budi")
     assert gone.returncode == 2 and 'no account "Budi"' in gone.stderr
+
+
+def test_an_admin_pin_has_at_least_six_digits(tmp_path: Path):
+    with Store(cfg.load(write_config(tmp_path)), clock=ManualClock(local(9, 0))) as store:
+        with pytest.raises(Exception, match="an admin's PIN is 6 to 12 digits"):
+            store.staff_add("Ayu", "admin", "13579")
+        store.staff_add("Ayu", "admin", "135790")
+        store.staff_add("Budi", "staff", "2468")  # a counter's PIN may stay at 4

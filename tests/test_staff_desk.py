@@ -171,13 +171,13 @@ def test_the_console_locks_when_idle_and_the_counter_stays_open(site):
 
 
 def test_the_admin_screen_locks_when_idle(site):
-    site.store.staff_add("agus", "admin", "13579")
+    site.store.staff_add("agus", "admin", "135790")
     mono = Monotonic()
     app = AdminApp(site.settings, clock=site.clock, monotonic=mono, warm_months=0)
 
     async def scenario(pilot: Pilot) -> None:
         app.screen.query_one("#name").value = "agus"
-        app.screen.query_one("#pin").value = "13579"
+        app.screen.query_one("#pin").value = "135790"
         app.screen.query_one("#pin").focus()
         await pilot.press("enter")
         await until(pilot, lambda: app.admin == "agus", "signed in")
@@ -185,7 +185,7 @@ def test_the_admin_screen_locks_when_idle(site):
         lock = await until(pilot, lambda: isinstance(app.screen, LockScreen)
                            and app.screen.query("#pin") and app.screen, "the lock", timeout=5)
         assert lock.query_one("#name").value == "agus"
-        await pilot.press(*"13579", "enter")
+        await pilot.press(*"135790", "enter")
         await until(pilot, lambda: not isinstance(app.screen, LockScreen), "unlocked")
 
     run_app(app, scenario, (140, 45))

@@ -210,7 +210,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_staff_add(args: argparse.Namespace) -> int:
     if sys.stdin.isatty():
-        pin = getpass.getpass("PIN (4-12 digits): ")
+        pin = getpass.getpass("PIN (6-12 digits): " if args.role == "admin"
+                              else "PIN (4-12 digits): ")
         again = getpass.getpass("PIN again: ")
         if pin != again:
             raise UsageError("the two PINs differ; nothing was changed")

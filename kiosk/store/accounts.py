@@ -35,6 +35,11 @@ def check_pin(pin: str, stored: str) -> bool:
     return hmac.compare_digest(got.hex(), digest)
 
 
+ADMIN_PIN_MIN = 6
+"""An admin's PIN opens every report and the purge: at least 6 digits (a million
+guesses, against ten thousand for a counter's 4)."""
+
+
 def valid_pin(pin: str) -> bool:
     return pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12
 
@@ -52,6 +57,8 @@ class Accounts(StoreBase):
             raise UsageError(f'role must be "staff" or "admin", got "{role}"')
         if not valid_pin(pin):
             raise UsageError("a PIN is 4 to 12 digits")
+        if role == "admin" and len(pin) < ADMIN_PIN_MIN:
+            raise UsageError(f"an admin's PIN is {ADMIN_PIN_MIN} to 12 digits")
         pin_hash = hash_pin(pin)
         with self.transaction():
             existing = self._one("SELECT role FROM staff WHERE name = ?", (name,))
