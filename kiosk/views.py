@@ -224,6 +224,11 @@ def printers(devices: tuple[Device, ...]) -> tuple[Device, ...]:
     return tuple(d for d in devices if d.kind == "printer")
 
 
+def voices(devices: tuple[Device, ...]) -> tuple[Device, ...]:
+    """The patron kiosks' voices (`voice:KIOSK` rows): ok, or error with why."""
+    return tuple(d for d in devices if d.kind == "voice")
+
+
 # -- the lobby board ------------------------------------------------------------------------
 
 
@@ -273,6 +278,8 @@ class CounterView:
     services: tuple[ServiceWaiting, ...]
     printers: tuple[Device, ...]
     announcers: tuple[AnnouncerState, ...]
+    voices: tuple[Device, ...] = ()
+    """The kiosks' voices: one that cannot speak must be seen at the counters."""
 
 
 def counter(store: Store, counter_id: int) -> CounterView:
@@ -282,7 +289,8 @@ def counter(store: Store, counter_id: int) -> CounterView:
     ticket = overview.current.get(counter_id)
     return CounterView(store.now(), mine.state, mine.staff,
                        None if ticket is None else Current.of(ticket), overview.services,
-                       printers(overview.devices), overview.announcers)
+                       printers(overview.devices), overview.announcers,
+                       voices(overview.devices))
 
 
 # -- the admin's Today ------------------------------------------------------------------------

@@ -6,6 +6,7 @@ left alone."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from textual.pilot import Pilot
@@ -22,6 +23,7 @@ from kiosk.ui.staff import (
     TakeOverDialog,
 )
 
+from .conftest import require_tool
 from .patron_fakes import Monotonic
 from .test_staff_support import (
     NAME,
@@ -212,3 +214,35 @@ def test_a_console_killed_without_a_word_is_closed_by_the_others(site):
     asyncio.run(main())
     reasons = [e["detail"] for e in site.events("counter_closed") if e["counter"] == 1]
     assert reasons and '"unattended"' in reasons[0]
+
+
+def test_a_kiosk_that_cannot_speak_is_shown_at_the_counter_and_in_status(site, tmp_path):
+    """Issue 18: with no working player the kiosk was silent and only a log line said so.
+    Its voice now reports to a devices row that the console and `kiosk status` show."""
+    from kiosk.speech.voice import KioskVoice
+
+    require_tool("espeak-ng")
+    voice = KioskVoice(site.settings, "lobby", output="speaker",
+                       player=[str(tmp_path / "no-such-player")])
+    states: list[tuple[str, str | None]] = []
+    voice.on_state = lambda state, detail: (
+        states.append((state, detail)),
+        site.store.set_device("voice:lobby", "voice", state, detail))
+    try:
+        voice.say("Selamat datang", "id")
+        deadline = time.monotonic() + 30
+        while not states and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        voice.close()
+    assert states and states[0][0] == "error" and "cannot start" in (states[0][1] or "")
+    app = site.staff()
+
+    async def scenario(pilot: Pilot) -> None:
+        await signed_in_console(pilot)
+        text = " ".join(screen_text(app).split())
+        assert both(app.languages, "staff.voice", kiosk="lobby") in text
+
+    run_app(app, scenario)
+    status = site.cli("status")
+    assert any(d["name"] == "voice:lobby" and d["state"] == "error" for d in status["devices"])

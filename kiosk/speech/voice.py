@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,6 +81,10 @@ class KioskVoice:
         self._thread: threading.Thread | None = None
         self._seq = itertools.count(1)
         self._tmp: Path | None = None
+        self.on_state: Callable[[str, str | None], None] | None = None
+        """Told "ok" or "error" (with why) whenever that changes: the kiosk writes it to
+        its `voice:ID` devices row, so staff and admins see a kiosk that cannot speak."""
+        self._state: str | None = None
 
     # -- what screens call -----------------------------------------------------------------
 
@@ -171,6 +175,7 @@ class KioskVoice:
                 self._busy = True
             try:
                 self._speak(*job)
+                self._tell("ok", None)
             except SpeechError as exc:
                 self._failed(str(exc))
             except Exception as exc:  # a screen must never lose its voice to a bug here
@@ -184,6 +189,16 @@ class KioskVoice:
     def _failed(self, message: str) -> None:
         log.warning("kiosk %s could not speak: %s", self.kiosk_id, message)
         self.errors.append(message)
+        self._tell("error", message)
+
+    def _tell(self, state: str, detail: str | None) -> None:
+        if state == self._state or self.on_state is None:
+            return
+        self._state = state
+        try:
+            self.on_state(state, detail)
+        except Exception:  # telling staff must never cost the patron the voice
+            log.exception("kiosk voice: could not report its state")
 
     def _current(self, generation: int) -> bool:
         return generation == self._generation and not self._closed

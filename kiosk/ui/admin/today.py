@@ -95,6 +95,10 @@ class TodayView(AdminViews):
                     f" ({since[2:]})" if since else "")
                 alert = True
             lines.append((f"announcer {a.name}", state, alert))
+        for v in views.voices(data.status.devices):
+            ok = v.state == "ok"
+            lines.append((f"kiosk voice {v.name.removeprefix('voice:')}",
+                          "ok" if ok else f"cannot speak ({v.detail})", not ok))
         for i, (what, state, alert) in enumerate(lines):
             text.append(("\n" if i else "") + ("⚠ " if alert else "✔ ") + what + ": ")
             text.append(state, "bold" if alert else "")

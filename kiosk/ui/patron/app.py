@@ -80,6 +80,8 @@ class PatronApp(App[None], inherit_bindings=False):
         self.printer = default_printer(settings, self.kiosk_id) if printer is _DEFAULT else (
             printer)
         self.voice = voice if voice is not None else default_voice(settings, self.kiosk_id)
+        if hasattr(self.voice, "on_state"):  # a kiosk that cannot speak is shown to staff
+            self.voice.on_state = self._voice_state
         self.monotonic = monotonic
         self.poll_s = poll_s
         self.lang = settings.default_language
@@ -257,6 +259,19 @@ class PatronApp(App[None], inherit_bindings=False):
                 self.say(sorted(new))
 
     # speech ----------------------------------------------------------------------------
+
+    def _voice_state(self, state: str, detail: str | None) -> None:
+        """From the voice's thread: its state into the `voice:ID` devices row, on the store's
+        own thread (the console, the admin's Today and `kiosk status` show it)."""
+        def write() -> None:
+            if self.store is not None:
+                self.store.set_device(f"voice:{self.kiosk_id}", "voice", state,
+                                      (detail or "")[:200] or None)
+
+        try:
+            self._db.submit(write)
+        except RuntimeError:  # the kiosk is closing
+            pass
 
     def say(self, parts: Iterable[str]) -> None:
         self.voice.say_many([(text, self.lang) for text in parts])

@@ -225,6 +225,12 @@ class ConsoleScreen(Screen[None]):
             name = f" {announcer.name}" if len(view.announcers) > 1 else ""
             text.append("\n" + mark + both(langs, "staff.announcer") + name + ": ")
             text.append(words, "bold" if mark == "⚠ " else "")
+        for voice in view.voices:
+            if voice.state == "ok":
+                continue  # said only when a kiosk cannot speak
+            kiosk = voice.name.removeprefix("voice:")
+            text.append("\n⚠ " + both(langs, "staff.voice", kiosk=kiosk) + ": ")
+            text.append(both(langs, "staff.voice_error"), "bold")
         return text
 
     # -- acting ----------------------------------------------------------------------------
