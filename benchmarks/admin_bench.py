@@ -49,7 +49,7 @@ from kiosk.ui.admin.charts import Chart  # noqa: E402
 YEAR_START = date(2025, 1, 1)
 SIZE = (160, 50)
 TARGET_S = 3.0
-ADMIN, PIN = "bench", "24680"
+ADMIN, PIN = "bench", "246802"
 
 
 def lobby_config(folder: Path) -> Path:

@@ -36,12 +36,12 @@ BUSY_TIMEOUT_MS = 10_000
 WAL_CHECKPOINT_PAGES = 10_000
 
 _JSON = json.JSONEncoder(ensure_ascii=False)
+"""One encoder for event details (json.dumps with options builds a new one per call)."""
 CLOCK_AHEAD_S = 120.0
 """A wall clock this far ahead of the time the machine counted has jumped (as far behind:
 the log's own check, Tickets.clock_problem)."""
 CLOCK_MARK_S = 60.0
 """The (boot, wall) mark is written again at most this often (one small write a minute)."""
-"""One encoder for event details (json.dumps with options builds a new one per call)."""
 Row = dict[str, Any]
 """A row of an internal query, by column name (typed rows leave the store: kiosk.rows)."""
 
