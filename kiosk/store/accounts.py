@@ -121,8 +121,9 @@ class Accounts(StoreBase):
                     "UPDATE staff SET failed = 0, locked_until = NULL WHERE id = ?", (row["id"],)
                 )
             else:
-                failed = int(self._one("SELECT failed FROM staff WHERE id = ?",
-                                       (row["id"],))["failed"])
+                current = self._one("SELECT failed FROM staff WHERE id = ?", (row["id"],))
+                # (removed meanwhile: nothing is left to try)
+                failed = int(current["failed"]) if current else PIN_MAX_FAILURES
                 failure = "wrong name or PIN"
                 locked = failed >= PIN_MAX_FAILURES
                 if locked:
