@@ -5,7 +5,9 @@ Enter on the name moves to the PIN; Enter on the PIN (or the button) signs in. T
 itself runs as a worker of the app, not of this screen (`app.sign_in(screen, name, pin)`):
 signing in replaces the screen, and a screen's own workers are cancelled when it goes. The
 store counts failures and keeps the lockout, so a restarted screen does not reset it; the
-form only shows `refused(message)` and clears the PIN for the next try.
+form only shows `refused(message)` and clears the PIN for the next try. It suggests no
+names (a counter PC is in reach of patrons). With `fixed_name` it is a lock: the name is
+given and only the PIN is asked (kiosk.ui.idle_lock); `notice` says why it is shown.
 
 Each app subclasses it with its own words (`SignInWords`): the console's bilingual, from
 the catalogues, the admin's English. The patron kiosk's staff exit is not this form: a kiosk

@@ -21,7 +21,7 @@ from kiosk.ui.patron.widgets import Banner, Choice
 
 
 class StaffScreen(KioskScreen):
-    """Staff only: choose a name, type the PIN; the right PIN closes the kiosk app."""
+    """Staff only: type a PIN (any staff or admin account); the right one closes the app."""
 
     TOOLBAR = ("back",)
     DIGITS_ONLY = True
