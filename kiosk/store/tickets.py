@@ -31,6 +31,12 @@ def label_key(text: str | None) -> tuple[str, int] | str | None:
     return text
 
 
+def _position(position: str) -> str:
+    if position not in ("front", "back"):
+        raise UsageError(f'position must be "front" or "back", got "{position}"')
+    return position
+
+
 class Tickets(Estimate):
     """Issuing, finding and moving tickets."""
 
@@ -251,12 +257,15 @@ class Tickets(Estimate):
             raise NotAllowed(f"{ticket.label} is {ticket.state}; cannot {verb} it")
         return ticket
 
-    def _order_at(self, ticket: Ticket, service: str, position: str, now: float) -> float:
-        """Where a ticket joining `service`'s queue now goes: the back (now), or the front
-        (just ahead of everyone there, keeping its own class's head start)."""
-        if position not in ("front", "back"):
-            raise UsageError(f'position must be "front" or "back", got "{position}"')
-        order_at = now
+    def _rejoin(self, ticket: Ticket, service: str, position: str, kind: str,
+                actor: str | None, **detail: object) -> Ticket:
+        """`ticket` joins `service`'s queue now, keeping its label: at the back, or at the
+        front (just ahead of everyone there, keeping its own class's head start). Its queue
+        time restarts, so the reports measure the new segment on its own; the `kind` event
+        (transferred, requeued) ends the old one. Inside the caller's transaction."""
+        now = self.now()
+        at = clk.iso(now)
+        order_at = now.timestamp()
         if position == "front":
             finite = [
                 queue.virtual_arrival(w, self._head_start)
@@ -267,7 +276,16 @@ class Tickets(Estimate):
             if finite:
                 lead = self._head_start(ticket.need) or 0.0
                 order_at = min(order_at, min(finite) - 0.001 + lead)
-        return order_at
+        moved = self._returning(
+            "UPDATE tickets SET service = ?, state = 'waiting', counter = NULL,"
+            " queued_at = ?, order_at = ?, called_at = NULL, started_at = NULL,"
+            " finished_at = NULL, recalls = 0 WHERE id = ?",
+            (service, at, order_at, ticket.id),
+        )
+        self._event(kind, at, ticket_id=ticket.id, counter=ticket.counter, actor=actor,
+                    detail={"label": ticket.label, "from": ticket.service, "to": service,
+                            "position": position, "state": ticket.state, **detail})
+        return moved
 
     def transfer(self, label: str, service: str, *, position: str | None = None,
                  actor: str | None = None, counter: int | None = None,
@@ -275,35 +293,12 @@ class Tickets(Estimate):
         """Move a ticket to another service's queue; it keeps its label (the patron's slip).
         From a console (`counter`): only the ticket that counter has now."""
         self._check_service(service)
-        position = position or self.settings.queue.transfer_position
+        position = _position(position or self.settings.queue.transfer_position)
         with self.transaction():
             if counter is not None:
                 self._guard(counter, session, label)
             ticket = self._active(label, "transfer")
-            now = self.now()
-            at = clk.iso(now)
-            order_at = self._order_at(ticket, service, position, now.timestamp())
-            moved = self._returning(
-                "UPDATE tickets SET service = ?, state = 'waiting', counter = NULL,"
-                " queued_at = ?, order_at = ?, called_at = NULL, started_at = NULL,"
-                " recalls = 0 WHERE id = ?",
-                (service, at, order_at, ticket.id),
-            )
-            self._event(
-                "transferred",
-                at,
-                ticket_id=ticket.id,
-                counter=ticket.counter,
-                actor=actor,
-                detail={
-                    "label": ticket.label,
-                    "from": ticket.service,
-                    "to": service,
-                    "position": position,
-                    "state": ticket.state,
-                },
-            )
-            return moved
+            return self._rejoin(ticket, service, position, "transferred", actor)
 
     REQUEUE_STATES = ("no_show", "cancelled")
 
@@ -312,6 +307,7 @@ class Tickets(Estimate):
         """Put today's no-show or cancelled ticket back in its service's queue (the patron
         turned up after all); it keeps its label. The ended segment stays in the reports
         as it ended (no-show, cancelled) and a new one starts, as after a transfer."""
+        position = _position(position)
         with self.transaction():
             if counter is not None:
                 self._guard(counter, session, ANY)
@@ -319,32 +315,9 @@ class Tickets(Estimate):
             if ticket.state not in self.REQUEUE_STATES:
                 raise NotAllowed(f"{ticket.label} is {ticket.state}; only a no-show or a"
                                  " cancelled ticket of today can go back in the queue")
-            now = self.now()
-            at = clk.iso(now)
-            order_at = self._order_at(ticket, ticket.service, position, now.timestamp())
-            back = self._returning(
-                "UPDATE tickets SET state = 'waiting', counter = NULL, queued_at = ?,"
-                " order_at = ?, called_at = NULL, started_at = NULL, finished_at = NULL,"
-                " recalls = 0 WHERE id = ?",
-                (at, order_at, ticket.id),
-            )
-            self._event(
-                "requeued",
-                at,
-                ticket_id=ticket.id,
-                counter=ticket.counter,
-                actor=actor,
-                detail={
-                    "label": ticket.label,
-                    "from": ticket.service,
-                    "to": ticket.service,
-                    "position": position,
-                    "state": ticket.state,
-                    "called": ticket.called_at is not None,
-                    "ended_at": ticket.finished_at,
-                },
-            )
-            return back
+            return self._rejoin(ticket, ticket.service, position, "requeued", actor,
+                                called=ticket.called_at is not None,
+                                ended_at=ticket.finished_at)
 
     def reclassify(self, label: str, need: str | None, *, actor: str | None = None,
                    counter: int | None = None, session: str | None = None) -> Ticket:
