@@ -178,17 +178,15 @@ class StoreBase:
         is refused in a sentence for staff. Across a reboot the gap cannot be measured:
         a new day that would expire waiting tickets then waits for `kiosk day open
         --confirm`. Simulated clocks (no boot clock) are not checked."""
-        boot = self._boot()
-        if boot is None or not self._clock_ready:  # simulated time, or before migrating
+        mark = self._clock_mark()
+        if mark is None:  # simulated time, or before migrating
             return
-        boot_id, boot_s = boot
+        (boot_id, boot_s), row, counted = mark
         now = self.now()
         wall = now.timestamp()
-        row = self.conn.execute("SELECT boot_id, boot_s, wall FROM clock WHERE id = 1").fetchone()
         if self._clock_confirmed:
             pass  # an admin said the clock is right: it becomes the mark
-        elif row is not None and row[0] == boot_id:
-            counted = clk.epoch(row[2]) + (boot_s - row[1])
+        elif counted is not None:
             ahead = wall - counted
             if ahead > CLOCK_AHEAD_S:
                 self._clock_refusal(
@@ -216,33 +214,39 @@ class StoreBase:
             " boot_s = excluded.boot_s, wall = excluded.wall",
             (boot_id, boot_s, clk.iso(now)))
 
-    def _boot(self) -> clk.Boot | None:
-        """The clock's boot clock; a clock that has none (an older or simulated one) is
-        not checked."""
-        boot = getattr(self.clock, "boot", None)
-        return boot() if boot is not None else None
+    def _clock_mark(self) -> tuple[clk.Boot, Any, float | None] | None:
+        """(this boot, the recorded mark row, the wall time the machine counted since the
+        mark: None across a reboot or without a mark); None when nothing can be checked
+        (a clock without a boot clock, or a store not migrated yet)."""
+        boot_of = getattr(self.clock, "boot", None)  # older or simulated clocks have none
+        boot = boot_of() if boot_of is not None else None
+        if boot is None or not self._clock_ready:
+            return None
+        row = self.conn.execute("SELECT boot_id, boot_s, wall FROM clock WHERE id = 1").fetchone()
+        counted = (clk.epoch(row[2]) + (boot[1] - row[1])
+                   if row is not None and row[0] == boot[0] else None)
+        return boot, row, counted
 
     def clock_ahead(self) -> float | None:
         """Seconds the wall clock is ahead of the time counted on this boot since the last
         write, when that is more than CLOCK_AHEAD_S; None otherwise (or not measurable)."""
-        boot = self._boot()
-        if boot is None or not self._clock_ready:
+        mark = self._clock_mark()
+        if mark is None or mark[2] is None:
             return None
-        row = self.conn.execute("SELECT boot_id, boot_s, wall FROM clock WHERE id = 1").fetchone()
-        if row is None or row[0] != boot[0]:
-            return None
-        ahead = self.now().timestamp() - (clk.epoch(row[2]) + (boot[1] - row[1]))
+        ahead = self.now().timestamp() - mark[2]
         return ahead if ahead > CLOCK_AHEAD_S else None
+
+    def _clock_jump_once(self, at: str, message: str, actor: str | None = None) -> None:
+        """A `clock_jump` event, unless the newest event already is one (a clock that stays
+        wrong is one fault, not one per try)."""
+        last = self.conn.execute("SELECT kind FROM events ORDER BY id DESC LIMIT 1").fetchone()
+        if last is None or last[0] != "clock_jump":
+            self._event("clock_jump", at, actor=actor, detail={"message": message})
 
     def _clock_refusal(self, counted: float, message: str) -> NoReturn:
         """Log the jump once (at the time the machine counted, not the false one), keep
         that event, and refuse."""
-        last = self.conn.execute("SELECT kind FROM events ORDER BY id DESC LIMIT 1").fetchone()
-        if last is None or last[0] != "clock_jump":
-            self.conn.execute(
-                "INSERT INTO events (kind, at, detail) VALUES ('clock_jump', ?, ?)",
-                (clk.iso(datetime.fromtimestamp(counted, UTC)),
-                 _JSON.encode({"message": message})))
+        self._clock_jump_once(clk.iso(datetime.fromtimestamp(counted, UTC)), message)
         self._commit()
         raise IssueRefused("clock", message)
 

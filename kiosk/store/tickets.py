@@ -241,9 +241,7 @@ class Tickets(Estimate):
                     detail={"label": label, "service": service, "need": need, "lang": lang},
                 )
             else:
-                last = self._one("SELECT kind FROM events ORDER BY id DESC LIMIT 1")
-                if last is None or last["kind"] != "clock_jump":
-                    self._event("clock_jump", at, actor=actor, detail={"message": clock_trouble})
+                self._clock_jump_once(at, clock_trouble, actor)
         if clock_trouble is not None:
             raise IssueRefused("clock", clock_trouble)
         return self.outlook(ticket)
