@@ -27,11 +27,13 @@ class NotAllowed(KioskError):
 
 
 class CounterTaken(NotAllowed):
-    """A console tried to sign in at a counter another console holds; `holder` is who."""
+    """A console tried to sign in at a counter another console holds; `holder` is who,
+    `since` when they signed in (local "HH:MM", or None)."""
 
-    def __init__(self, holder: str, message: str) -> None:
+    def __init__(self, holder: str, since: str | None, message: str) -> None:
         super().__init__(message)
         self.holder = holder
+        self.since = since
 
 
 class ConsoleGone(NotAllowed):

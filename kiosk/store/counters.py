@@ -251,11 +251,12 @@ class Counters(Tickets, Accounts):
                     and not unattended(held, now.timestamp()):
                 holder = held.staff or "someone"
                 if not take_over:
-                    since = clk.parse(held.since).astimezone(self.tz) if held.since else None
+                    since = (f"{clk.parse(held.since).astimezone(self.tz):%H:%M}"
+                             if held.since else None)
                     raise CounterTaken(
-                        holder,
+                        holder, since,
                         f"{holder} is signed in at counter {counter}"
-                        + (f" since {since:%H:%M}" if since else "")
+                        + (f" since {since}" if since else "")
                         + "; take over only if they have left (it signs them out)")
                 self._event("signed_out", at, counter=counter, actor=held.staff,
                             detail={"taken_over_by": person.name})

@@ -172,7 +172,7 @@ class StaffApp(IdleLock, App[None]):
                 person = await self.store.run(Store.sign_in, name, pin, self.counter.id,
                                               session=session)
             except CounterTaken as taken:
-                if not await self._confirm_take_over(taken.holder):
+                if not await self._confirm_take_over(taken):
                     screen.refused(str(taken))
                     return
                 person = await self.store.run(Store.sign_in, name, pin, self.counter.id,
@@ -188,13 +188,11 @@ class StaffApp(IdleLock, App[None]):
         self.follower.poke()
         await self.switch_screen(ConsoleScreen(person.name))
 
-    async def _confirm_take_over(self, holder: str) -> bool:
-        since = ""
-        state = (await self.store.run(Store.counter_states)).get(self.counter.id)
-        if state is not None and state.since:
-            local = clk.parse(state.since).astimezone(self.settings.site.tz)
-            since = both(self.languages, "staff.taken_since", time=f"{local:%H:%M}")
-        answer = await self.push_screen_wait(TakeOverDialog(self.languages, holder, since))
+    async def _confirm_take_over(self, taken: CounterTaken) -> bool:
+        since = (both(self.languages, "staff.taken_since", time=taken.since)
+                 if taken.since else "")
+        answer = await self.push_screen_wait(
+            TakeOverDialog(self.languages, taken.holder, since))
         return bool(answer)
 
     async def _unlock(self, screen: SignInForm, name: str, pin: str) -> None:
