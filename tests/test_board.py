@@ -105,9 +105,9 @@ def test_waiting_outlook_counts_each_service_and_estimates_a_new_ticket(site):
     assert issued.estimated_wait_min == 20  # what the kiosk would have said
 
 
-def test_staff_names_are_listed_for_the_sign_in_screen(site):
+def test_the_accounts_are_listed_by_name(site):
     site.store.staff_add("agus", "admin", "135790")
-    assert site.store.staff_names() == ["agus", "siti"]
+    assert [a["name"] for a in site.store.staff_list()] == ["agus", "siti"]
 
 
 # -- what the board shows ----------------------------------------------------------------

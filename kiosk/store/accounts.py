@@ -172,6 +172,3 @@ class Accounts(StoreBase):
             if check_pin(pin, row["pin_hash"]):
                 return Person(row["name"], row["role"])
         return None
-
-    def staff_names(self) -> list[str]:
-        return [row["name"] for row in self._rows("SELECT name FROM staff ORDER BY name")]

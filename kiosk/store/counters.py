@@ -20,7 +20,7 @@ take any ticket (`ANY`) unless `--expect` says otherwise.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from kiosk import clock as clk
 from kiosk import queue
@@ -297,7 +297,7 @@ class Counters(Tickets, Accounts):
             now = self.now()
             self.conn.execute("UPDATE counters SET seen_at = ? WHERE id = ?",
                               (clk.iso(now), counter))
-            self._close_unattended(now.timestamp())
+            self._close_unattended(now)
 
     def console_left(self, counter: int, session: str) -> None:
         """The console closes (its app quits): the counter closes as if unattended, at
@@ -317,13 +317,13 @@ class Counters(Tickets, Accounts):
         if not any(unattended(c, now) for c in self.counter_states().values()):
             return []
         with self.transaction():
-            return self._close_unattended(self.now().timestamp())
+            return self._close_unattended(self.now())
 
-    def _close_unattended(self, now: float) -> list[int]:
+    def _close_unattended(self, now: datetime) -> list[int]:
         closed = []
-        at = clk.iso(self.now())
+        at = clk.iso(now)
         for state in self.counter_states().values():
-            if unattended(state, now):
+            if unattended(state, now.timestamp()):
                 self._close_console(state, at, "unattended")
                 closed.append(state.id)
         return closed
