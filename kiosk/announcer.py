@@ -30,7 +30,7 @@ from typing import Any
 
 from kiosk import clock as clk
 from kiosk.config import Settings
-from kiosk.exceptions import SpeechError, UsageError
+from kiosk.exceptions import KioskError, SpeechError, UsageError
 from kiosk.rows import Event
 from kiosk.speech.audio import write_wav
 from kiosk.speech.engine import SpeechEngine, SynthesisRequest, render, shared_engine
@@ -93,6 +93,8 @@ class Announcer:
         self.last_error: str | None = None
         self._store: Store | None = None
         self._store_thread: int | None = None
+        self._opened = False
+        """Once the store has been opened, a missing file is a fault, not a new store."""
         self._stop = threading.Event()
         self._beat_at = -math.inf
         self._beat_last: tuple[str, str | None] | None = None
@@ -110,8 +112,9 @@ class Announcer:
     def _open(self) -> Store:
         me = threading.get_ident()
         if self._store is None or self._store_thread != me:
-            self._store = Store(self.settings, clock=self.clock)
+            self._store = Store(self.settings, clock=self.clock, create=not self._opened)
             self._store_thread = me
+            self._opened = True
         return self._store
 
     def _beat(self, store: Store, state: str, detail: str | None = None, *,
@@ -192,6 +195,7 @@ class Announcer:
         """Output "none": nothing is spoken; the cursor follows so a later switch to a
         speaker does not replay the day."""
         self._beat(store, "off", "speech output is none")
+        self.last_error = None  # nothing to play; the store answered again
         newest = store.events_after(store.get_cursor(self.name), KINDS, limit=10**6)
         if newest:
             store.set_cursor(self.name, newest[-1].id)
@@ -337,7 +341,7 @@ class Announcer:
             self._stop = threading.Event()  # run_once works again after a stop
 
     def _trouble(self, exc: Exception, delay: float) -> None:
-        if isinstance(exc, SpeechError):
+        if isinstance(exc, KioskError):  # a plain sentence already (a store fault...)
             log.error("%s; trying again in %.1f s", exc, delay)
         else:
             log.exception("announcer error; trying again in %.1f s", delay)
@@ -347,7 +351,7 @@ class Announcer:
                     store.close()
                 except Exception:
                     pass
-        message = f"{type(exc).__name__}: {exc}" if not isinstance(exc, SpeechError) else str(exc)
+        message = str(exc) if isinstance(exc, KioskError) else f"{type(exc).__name__}: {exc}"
         self.last_error = message
         try:
             self._beat(self._open(), "error", message[:200], force=True)

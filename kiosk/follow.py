@@ -17,6 +17,7 @@ from typing import Generic, TypeVar
 
 from kiosk import clock as clk
 from kiosk.config import Settings
+from kiosk.exceptions import KioskError
 from kiosk.store import Store
 
 T = TypeVar("T")
@@ -73,10 +74,14 @@ class Follower(Generic[T]):
         store: Store | None = None
         seen: int | None = None
         due = 0.0
+        opened = False
         while not self._stop.is_set():
             try:
                 if store is None:
-                    store = Store(self.settings, clock=self.clock)
+                    # Once the file has been there, a missing file is a fault to report,
+                    # not a reason to start a new empty store.
+                    store = Store(self.settings, clock=self.clock, create=not opened)
+                    opened = True
                 version = store.data_version()
                 now = time.monotonic()
                 if version != seen or now >= due or self._poke.is_set():
@@ -87,7 +92,8 @@ class Follower(Generic[T]):
                     self.reads += 1
                     self._hand(data, None)
             except Exception as exc:  # a locked or broken store must not end the follower
-                self._hand(None, f"{type(exc).__name__}: {exc}")
+                self._hand(None, str(exc) if isinstance(exc, KioskError)
+                           else f"{type(exc).__name__}: {exc}")
                 if store is not None:
                     store.close()
                 store, seen = None, None

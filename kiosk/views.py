@@ -351,8 +351,11 @@ class Trouble:
 
 def trouble(store: Store, printer_state: str | None) -> Trouble:
     """What stands in the way of a ticket now: the clock, the hours, quotas, the printer
-    (its state as the kiosk's print worker last saw it)."""
-    refusal = store.issue_refusal()
+    (its state as the kiosk's print worker last saw it). A store file that has gone
+    raises its StoreFault (the kiosk says tickets cannot be made)."""
+    with store.snapshot():
+        refusal = store.issue_refusal()
+        sold_out = store.sold_out()
     issuing = refusal.reason if refusal is not None else None
     printer = printer_state if printer_state in ("paper_out", "offline") else None
-    return Trouble(issuing, printer, store.sold_out())
+    return Trouble(issuing, printer, sold_out)

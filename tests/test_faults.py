@@ -9,12 +9,11 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .conftest import write_config
+from .conftest import fill, write_config
 
 VERBS = [
     ("issue", "A", "--no-print"),
@@ -44,23 +43,6 @@ def plain(done: subprocess.CompletedProcess[str], *words: str) -> None:
         assert word in err, err
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 1 MB filesystem of its own (tmpfs; the tests run as root, as .ci/run does)."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
-                          capture_output=True, text=True, check=False)
-    if made.returncode != 0:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"cannot mount a small tmpfs: {made.stderr.strip()}")
-        pytest.skip(f"cannot mount a small tmpfs: {made.stderr.strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
 def on_disk(tmp_path: Path, disk: Path) -> Path:
     return write_config(tmp_path, replace={'path = "data/kiosk.db"':
                                            f'path = "{disk}/data/kiosk.db"'})
@@ -69,14 +51,7 @@ def on_disk(tmp_path: Path, disk: Path) -> Path:
 def test_a_full_disk_is_one_sentence_and_loses_nothing(tmp_path: Path, small_disk: Path):
     config = on_disk(tmp_path, small_disk)
     assert run(config, "issue", "A", "--no-print").returncode == 0
-    filler = small_disk / "filler"
-    with filler.open("wb") as f:  # fill the disk to the last block
-        try:
-            while True:
-                f.write(b"\0" * 65536)
-                f.flush()
-        except OSError:
-            pass
+    filler = fill(small_disk)
     for verb in VERBS:
         done = run(config, *verb)
         if done.returncode != 0:

@@ -29,7 +29,7 @@ from kiosk import clock as clk
 from kiosk.config import Settings
 from kiosk.exceptions import IssueRefused, StoreBusy, StoreFault, UsageError
 from kiosk.rows import Ticket
-from kiosk.store.faults import explain
+from kiosk.store.faults import explain, gone
 from kiosk.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 10_000
@@ -80,6 +80,7 @@ class StoreBase:
         *,
         clock: clk.Clock | None = None,
         path: Path | None = None,
+        create: bool = True,
     ) -> None:
         self.settings = settings
         self.clock: clk.Clock = clock or clk.SystemClock()
@@ -89,6 +90,14 @@ class StoreBase:
         self._counter_services = {c.id: frozenset(c.services) for c in settings.counters}
         """Counter id -> the services it serves, in config order (the estimate's counters)."""
         self.conn: sqlite3.Connection | None = None  # type: ignore[assignment]
+        self._file: tuple[int, int] | None = None
+        """(device, inode) of the file this connection has open: a file removed or replaced
+        under a running program is noticed (`check_file`) instead of written into the void."""
+        self._open_or_explain(create)
+
+    def _open_or_explain(self, create: bool) -> None:
+        if not create and self._identity() is None:
+            raise gone(self.path)
         try:
             self._open()
         except (sqlite3.Error, OSError) as exc:
@@ -98,6 +107,27 @@ class StoreBase:
             if fault is None:
                 raise
             raise fault from exc
+
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            info = os.stat(self.path)
+        except OSError:
+            return None
+        return info.st_dev, info.st_ino
+
+    def check_file(self) -> None:
+        """Is the file at the store's path still the one this connection has open? A file
+        removed under a running screen (or its folder) is a `StoreFault` ("gone") until it
+        is back: SQLite would go on writing into the removed file, where nothing is ever
+        read again. A file put back or replaced (a restored backup) is opened again here,
+        so a long-running screen carries on by itself. One stat: about a microsecond."""
+        ident = self._identity()
+        if ident == self._file:
+            return
+        if ident is None:
+            raise gone(self.path)
+        self.conn.close()
+        self._open_or_explain(create=False)
 
     def _open(self) -> None:
         private_folder(self.path.parent)
@@ -109,6 +139,7 @@ class StoreBase:
         )
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         self.conn = conn
+        self._file = self._identity()
         # PIN hashes and each ticket's need (health data) are in here: the owner only.
         # SQLite gives the -wal and -shm files the database file's mode when it makes them.
         private_files(self.path, self.path.with_name(self.path.name + "-wal"),
@@ -153,6 +184,7 @@ class StoreBase:
         if self._bulk:
             yield self.db
             return
+        self.check_file()
         with self.faults():
             self._begin_immediate()
             self._rolling = None
@@ -275,6 +307,7 @@ class StoreBase:
         if self.conn.in_transaction:
             yield
             return
+        self.check_file()
         with self.faults():
             self.conn.execute("BEGIN")
             try:

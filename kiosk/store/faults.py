@@ -91,3 +91,11 @@ def explain(exc: BaseException, path: Path) -> StoreFault | None:
         "busy": f"{path}: the store stayed locked by another program; try again",
     }[kind]
     return StoreFault(kind, message)
+
+
+def gone(path: Path) -> StoreFault:
+    """The store's file is not at its path any more (removed, or its folder was)."""
+    return StoreFault(
+        "gone", f"the store {path} is missing (removed while the kiosk ran?): nothing was"
+        " saved; put the file back (or restore a backup copy) and the screens carry on by"
+        " themselves")

@@ -73,10 +73,12 @@ class StoreThread:
         self.clock = clock
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self._store: Store | None = None
+        self._opened = False
 
     def _call(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
         if self._store is None:
-            self._store = Store(self.settings, clock=self.clock)
+            self._store = Store(self.settings, clock=self.clock, create=not self._opened)
+            self._opened = True
         return fn(self._store, *args, **kwargs)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -92,6 +92,8 @@ class AdminApp(IdleLock, App[None]):
                                every_s=every_s, name="kiosk-admin-follower")
         self.admin: str | None = None
         self.today: views.TodayView | None = None
+        self.store_error: str | None = None
+        """Why the follower cannot read the store now (None: it can)."""
         self.closing = threading.Event()
         """Set when the app closes: long reads on the store thread stop at their next day."""
         self.timings: dict[str, float] = {}
@@ -133,6 +135,15 @@ class AdminApp(IdleLock, App[None]):
 
     def on_fresh(self, message: Fresh[views.TodayView]) -> None:
         data = fresh_data(self, message, "admin")
+        if not self.is_running:
+            return
+        was, self.store_error = self.store_error, message.error
+        if message.error != was:  # said once when it starts and once when it ends
+            if message.error is not None:
+                self.notify(w("store_trouble", error=message.error), severity="error",
+                            timeout=30)
+            else:
+                self.notify(w("store_back"))
         if data is None:
             return
         self.today = data

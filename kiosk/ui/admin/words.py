@@ -62,6 +62,9 @@ WORDS: dict[str, str] = {
     "purged": "✔ purged {tickets:,} ticket(s) and {events:,} event(s) before {before}",
     "no_printer": "no printer is configured",
     "error": "⚠ {error}",
+    "store_trouble": "⚠ The store cannot be read: {error}. Today's figures may be old; this"
+                     " screen tries again by itself.",
+    "store_back": "✔ The store can be read again.",
 }
 
 

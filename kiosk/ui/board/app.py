@@ -126,9 +126,26 @@ class BoardApp(App[None]):
 
     def on_fresh(self, message: Fresh[views.BoardView]) -> None:
         data = fresh_data(self, message, "board")
+        if not self.is_running:
+            return
         self.error = message.error
         if data is not None:
             self.show(data)
+        else:
+            self._notice()
+
+    def _notice(self) -> None:
+        """The top band's notice: a store that cannot be read (what the board shows may be
+        old), else announcements that are off; nothing when all is well."""
+        notice = self.query_one("#notice", Static)
+        if self.error is not None:
+            notice.update(both(self.languages, "board.store_trouble"))
+            notice.display = True
+        elif self.data is not None and not self.data.announcements_on:
+            notice.update(both(self.languages, "call.announcements_off"))
+            notice.display = True
+        else:
+            notice.display = False
 
     def show(self, data: views.BoardView) -> None:
         previous = self.data
@@ -151,7 +168,7 @@ class BoardApp(App[None]):
         # The lower band is as tall as the services table (a header and a line each); the
         # last calls list shows as many as fit beside it, newest first.
         self.query_one("#lower").styles.height = len(data.services) + 2
-        self.query_one("#notice").display = not data.announcements_on
+        self._notice()
         self._tick()
         before = [c for c in previous.calls if c.open] if previous is not None else []
         fresh = newest is not None and (not before or before[0] != newest)

@@ -80,6 +80,8 @@ class StaffApp(IdleLock, App[None]):
                                lambda store: views.counter(store, self.counter.id),
                                poll_s=poll_s, every_s=every_s, name="kiosk-staff-follower")
         self.view: views.CounterView | None = None
+        self.store_error: str | None = None
+        """Why the follower cannot read the store now (None: it can)."""
         self.busy = False
         self._last: tuple[str, float] = ("", -1e9)
         self.session: str | None = None
@@ -154,11 +156,26 @@ class StaffApp(IdleLock, App[None]):
 
     def on_fresh(self, message: Fresh[views.CounterView]) -> None:
         data = fresh_data(self, message, "staff")
+        if not self.is_running:
+            return
+        self._store_state(message.error)
         if data is None:
             return
         self.view = data
         if isinstance(self.screen, ConsoleScreen):
             self.screen.show(data)
+
+    def _store_state(self, error: str | None) -> None:
+        """Say on the console when the store stops (and starts again) being readable: what
+        it shows meanwhile may be old, and its keys fail with the same sentence."""
+        was, self.store_error = self.store_error, error
+        screen = self.screen
+        if error == was or not isinstance(screen, ConsoleScreen):
+            return
+        if error is not None:
+            screen.say(both(self.languages, "staff.store_trouble", error=error), trouble=True)
+        else:
+            screen.say(both(self.languages, "staff.store_back"))
 
     # -- sign-in and out -------------------------------------------------------------------
 
