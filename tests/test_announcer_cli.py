@@ -137,3 +137,40 @@ def test_sigterm_stops_cleanly_and_a_restart_never_repeats(tmp_path: Path, playe
     done = kiosk(config, "announcer", "--once", env=env)
     assert done.stdout.strip() == "announced 1 call(s)"
     assert len({event for _, event in announced(config)}) == 2
+
+
+@pytest.mark.parametrize("missing", ["library", "data"])
+def test_espeak_ng_missing_is_one_plain_line_and_the_heartbeat_says_error(
+        tmp_path: Path, player: StubPlayer, missing: str):
+    """Issue 18: a machine without espeak-ng (or without its voice data) must not pass for
+    one that speaks. The test hides them in a mount namespace of its own (root, unshare)."""
+    unshare = require_tool("unshare")
+    config = speech_config(tmp_path, output="wav")
+    env = kiosk_env(player)
+    issue_and_call(config, env)
+    library = Path("/usr/lib/x86_64-linux-gnu/libespeak-ng.so.1")
+    data = Path("/usr/lib/x86_64-linux-gnu/espeak-ng-data")
+    hidden = library if missing == "library" else data
+    if not hidden.exists():
+        pytest.fail(f"{hidden} is not where Debian's espeak-ng puts it")
+    empty = tmp_path / ("empty.so" if missing == "library" else "empty")
+    if missing == "library":
+        empty.touch()
+    else:
+        empty.mkdir()
+    script = (f"mount --bind {empty} {hidden} && exec {sys.executable} -m kiosk --config"
+              f" {config} announcer --once")
+    done = subprocess.run([unshare, "-m", "sh", "-c", script], env=env, capture_output=True,
+                          text=True, timeout=120)
+    if "mount" in done.stderr and "permission denied" in done.stderr.lower():
+        pytest.fail(f"cannot hide espeak-ng here: {done.stderr.strip()}")
+    assert done.returncode == 1, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in done.stderr and "unexpected" not in done.stderr
+    words = ("espeak-ng is not installed" if missing == "library"
+             else "espeak-ng's voice data is missing")
+    assert last.startswith(f"kiosk: speech engine unavailable: {words}"), done.stderr
+    assert "apt install" in last
+    (state, detail), = rows(config, "SELECT state, detail FROM devices WHERE kind = 'announcer'")
+    assert state == "error" and words in detail
+    assert announced(config) == []

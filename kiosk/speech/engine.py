@@ -67,6 +67,19 @@ log = logging.getLogger(__name__)
 REQUEST_TIMEOUT_S = 20.0
 START_TIMEOUT_S = 20.0
 
+def _plain_start_error(message: str) -> str:
+    """What an operator can do about an engine that cannot start: the two faults of a
+    machine without (all of) espeak-ng, from what pyttsx3 and espeak-ng say about them."""
+    if "eSpeak" in message and "installed" in message:  # pyttsx3: the library did not load
+        return ("speech engine unavailable: espeak-ng is not installed (libespeak-ng cannot be"
+                " loaded); install it: apt install espeak-ng")
+    if "espeak-ng-data" in message or "phontab" in message:  # espeak-ng exits on it
+        return ("speech engine unavailable: espeak-ng's voice data is missing or damaged"
+                f" ({message.rsplit(': ', 2)[-2] if ': ' in message else message});"
+                " reinstall it: apt install --reinstall espeak-ng-data")
+    return message
+
+
 @dataclass(frozen=True)
 class SynthesisRequest:
     """One request to the engine: what is asked is what tests assert."""
@@ -154,10 +167,14 @@ class SpeechEngine:
                          name="tts-replies", daemon=True).start()
         threading.Thread(target=self._read_stderr, args=(proc,), name="tts-stderr",
                          daemon=True).start()
-        hello = self._next_reply(self.start_timeout_s, "start")
+        try:
+            hello = self._next_reply(self.start_timeout_s, "start")
+        except SpeechError as exc:
+            raise SpeechError(_plain_start_error(str(exc))) from None
         if not hello.get("ready"):
             self._stop_worker()
-            raise SpeechError(f"speech engine unavailable: {hello.get('error', 'no reason')}")
+            raise SpeechError(_plain_start_error(
+                f"speech engine unavailable: {hello.get('error', 'no reason')}"))
         log.info("speech engine started (pid %s, default voice %s)", proc.pid,
                  hello.get("voice"))
 
