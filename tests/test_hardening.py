@@ -111,6 +111,28 @@ def test_bad_input_is_a_usage_sentence_never_unexpected(tmp_path: Path, args, wo
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+def test_a_port_in_use_is_one_line_before_any_banner(tmp_path: Path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "KIOSK_CONFIG": str(write_config(tmp_path))}
+        for args, words in [
+            (("--port", str(port)), f"cannot listen on 127.0.0.1:{port}: the port is already"
+                                    " in use"),
+            (("--host", "10.255.255.254", "--port", str(port)), "has no such address"),
+            (("--port", "70000"), "a port is a number from 1 to 65535"),
+        ]:
+            done = subprocess.run([sys.executable, "-m", "kiosk", "web", "board", *args],
+                                  env=env, cwd=tmp_path, capture_output=True, text=True,
+                                  timeout=60, check=False)
+            assert done.returncode == 2, done.stderr
+            assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1
+            assert words in done.stderr, done.stderr
+
+
 def test_a_pin_is_ascii_digits_only(tmp_path: Path):
     with Store(cfg.load(write_config(tmp_path)), clock=ManualClock(local(9, 0))) as store:
         with pytest.raises(Exception, match="a PIN is 4 to 12 digits"):

@@ -118,3 +118,37 @@ def emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
 
 def actor_of(args: argparse.Namespace) -> str:
     return getattr(args, "actor", None) or "cli"
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse, in one line and before any banner, an address a server cannot listen on (a
+    port in use, an address this machine does not have). A probe bind: the server binds
+    again a moment later, which a port in use in between would still fail, but in its own
+    words."""
+    import errno
+    import socket
+
+    if not 0 < port < 65536:
+        raise UsageError(f"--port {port}: a port is a number from 1 to 65535")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UsageError(
+            f"--host {host}: not an address of this machine ({exc.strerror})") from None
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            where = f"{host}:{port}"
+            if exc.errno == errno.EADDRINUSE:
+                raise UsageError(f"cannot listen on {where}: the port is already in use (another"
+                                 " kiosk server?); stop it or choose another --port") from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise UsageError(f"cannot listen on {where}: this machine has no such address;"
+                                 " check --host") from None
+            if exc.errno == errno.EACCES:
+                raise UsageError(f"cannot listen on {where}: ports below 1024 need"
+                                 " privileges; choose a --port above 1024") from None
+            raise UsageError(f"cannot listen on {where}: {exc.strerror or exc}") from None

@@ -18,7 +18,7 @@ import shlex
 import sys
 from collections.abc import Callable
 
-from kiosk.cli.common import clock_of, log_to_file, number, settings_of
+from kiosk.cli.common import check_port, clock_of, log_to_file, number, settings_of
 from kiosk.exceptions import UsageError
 
 SCREENS = ("patron", "staff", "board", "admin")
@@ -106,6 +106,7 @@ def cmd_web(args: argparse.Namespace) -> int:
     settings = settings_of(args)  # a bad config fails here, once, with its key
     if args.kiosk is not None and args.kiosk not in {k.id for k in settings.kiosks}:
         raise UsageError(f'unknown kiosk "{args.kiosk}"')
+    check_port(args.host, args.port)  # one line, before textual-serve's banner
     from textual_serve.server import Server
 
     command = shlex.join(served_command(args))
