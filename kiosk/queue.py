@@ -111,9 +111,26 @@ def estimate_wait_s(
         return None
     # One queue per service, each in call order; a counter takes the best head among its
     # services. Same result as scanning one sorted list, in O(n log n).
-    queues: dict[str, list[tuple[tuple[float, float, int], Waiting]]] = {}
-    for ticket in (*waiting, new):
-        queues.setdefault(ticket.service, []).append((call_key(ticket, head_start), ticket))
+    #
+    # Only tickets the policy puts before `new` can matter: a counter that serves `new`'s
+    # service always has a head there no later than `new`, so it takes nothing later than
+    # `new` before `new`; what other counters take later than `new` leaves it alone. (This
+    # loop runs for every ticket issued, over every waiting ticket: the head starts are
+    # looked up once per need, not once per ticket.)
+    leads: dict[str | None, float | None] = {}
+    mine = call_key(new, head_start)
+    queues: dict[str, list[tuple[tuple[float, float, int], Waiting]]] = {
+        new.service: [(mine, new)]}
+    for ticket in waiting:
+        need = ticket.need
+        if need in leads:
+            lead = leads[need]
+        else:
+            lead = leads[need] = head_start(need)
+        key = (-math.inf if lead is None else ticket.queued_at - lead, ticket.queued_at,
+               ticket.id)
+        if key < mine:
+            queues.setdefault(ticket.service, []).append((key, ticket))
     for items in queues.values():
         items.sort(key=lambda item: item[0])
     heads = dict.fromkeys(queues, 0)
@@ -132,11 +149,27 @@ def estimate_wait_s(
             continue  # this counter has nothing more to take; it leaves the simulation
         ticket = queues[best][heads[best]][1]
         heads[best] += 1
-        if ticket.id == new.id:
+        if ticket is new:
             return free_at
         duration = service_s.get(ticket.service, DEFAULT_SERVICE_S)
         heapq.heappush(heap, (free_at + duration, counter_id, services))
     return None  # unreachable: `new` is servable by some counter
+
+
+def linked_services(service: str, counters: Iterable[Iterable[str]]) -> frozenset[str]:
+    """`service` and every service linked to it through counters that serve several (the
+    services of its connected part): only their tickets can change when `service`'s next
+    ticket is called."""
+    groups = [frozenset(c) for c in counters]
+    linked = {service}
+    grown = True
+    while grown:
+        grown = False
+        for group in groups:
+            if group & linked and not group <= linked:
+                linked |= group
+                grown = True
+    return frozenset(linked)
 
 
 def people_ahead(

@@ -21,6 +21,7 @@ RUNS = {
     "admin_bench": (["--days", "3"], "warm (best of 3)"),
     "speech_bench": (["--calls", "1"], "target p95 <= 500 ms"),
     "cli_bench": (["--runs", "1"], "target every verb"),
+    "contention_bench": (["--seconds", "2", "--api", "2"], "duplicate labels"),
 }
 
 

@@ -14,6 +14,7 @@ from kiosk.queue import (
     choose_next,
     estimate_wait_s,
     head_start_from,
+    linked_services,
     order,
     people_ahead,
     rounded_wait_minutes,
@@ -160,3 +161,53 @@ def test_rounding_is_honest():
     assert rounded_wait_minutes(6 * 60) == 5
     assert rounded_wait_minutes(13 * 60) == 15
     assert rounded_wait_minutes(62 * 60) == 60
+
+
+def replay_everything(waiting, new, counters, service_s, head_start) -> float | None:
+    """The estimate the slow, obvious way: every counter, when free, takes the best ticket
+    of all its services among *all* waiting tickets, until `new` is taken."""
+    if not any(new.service in c.services for c in counters):
+        return None
+    left = sorted([*waiting, new], key=lambda t: call_key(t, head_start))
+    free = sorted((max(0.0, c.free_in_s), c.id, c.services) for c in counters)
+    while free:
+        at, cid, services = free.pop(0)
+        pick = next((t for t in left if t.service in services), None)
+        if pick is None:
+            continue
+        left.remove(pick)
+        if pick.id == new.id:
+            return at
+        free.append((at + service_s.get(pick.service, 300.0), cid, services))
+        free.sort()
+    return None
+
+
+MIXED = [OpenCounter(1, frozenset("AB")), OpenCounter(2, frozenset("B"), free_in_s=90.0),
+         OpenCounter(3, frozenset("CB")), OpenCounter(4, frozenset("D"))]
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(st.integers(0, 5 * 3600), st.sampled_from(NEEDS),
+                          st.sampled_from("ABCD")), max_size=40),
+       st.sampled_from("ABCD"), st.sampled_from(NEEDS), st.integers(0, 5 * 3600))
+def test_the_estimate_equals_the_obvious_replay(rows, service, need, at):
+    """The estimate leaves out tickets the policy puts after the new one and reads only
+    the linked services' tickets (issue 18: it runs for every ticket issued): the same
+    answer as replaying everything."""
+    waiting = [Waiting(i + 1, s, n, float(t)) for i, (t, n, s) in enumerate(rows)]
+    new = Waiting(999, service, need, float(at))
+    times = {"A": 240.0, "B": 300.0, "C": 420.0, "D": 180.0}
+    expected = replay_everything(waiting, new, MIXED, times, LEAD)
+    assert estimate_wait_s(waiting, new, MIXED, times, LEAD) == expected
+    linked = linked_services(service, [c.services for c in MIXED])
+    only = [w for w in waiting if w.service in linked]
+    assert estimate_wait_s(only, new, MIXED, times, LEAD) == expected
+
+
+def test_linked_services_follow_the_counters_that_serve_several():
+    counters = [{"A", "B"}, {"B", "A"}, {"C", "E"}, {"D", "E"}, {"F"}]
+    assert linked_services("A", counters) == {"A", "B"}
+    assert linked_services("C", counters) == {"C", "D", "E"}
+    assert linked_services("F", counters) == {"F"}
+    assert linked_services("Z", counters) == {"Z"}

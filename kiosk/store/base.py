@@ -31,6 +31,7 @@ from kiosk.exceptions import IssueRefused, StoreBusy, StoreFault, UsageError
 from kiosk.rows import Ticket
 from kiosk.store.faults import explain, gone
 from kiosk.store.schema import MIGRATIONS, SCHEMA_VERSION
+from kiosk.store.turns import Turns
 
 BUSY_TIMEOUT_MS = 10_000
 WAL_CHECKPOINT_PAGES = 10_000
@@ -90,6 +91,8 @@ class StoreBase:
         self._counter_services = {c.id: frozenset(c.services) for c in settings.counters}
         """Counter id -> the services it serves, in config order (the estimate's counters)."""
         self.conn: sqlite3.Connection | None = None  # type: ignore[assignment]
+        self._turns: Turns | None = None
+        """This handle's place in the writers' queue, opened at the first write."""
         self._file: tuple[int, int] | None = None
         """(device, inode) of the file this connection has open: a file removed or replaced
         under a running program is noticed (`check_file`) instead of written into the void."""
@@ -167,6 +170,9 @@ class StoreBase:
 
     def close(self) -> None:
         self.conn.close()
+        if self._turns is not None:
+            self._turns.close()
+            self._turns = None
 
     def __enter__(self) -> StoreBase:
         return self
@@ -185,7 +191,7 @@ class StoreBase:
             yield self.db
             return
         self.check_file()
-        with self.faults():
+        with self.faults(), self._turn():
             self._begin_immediate()
             self._rolling = None
             try:
@@ -198,6 +204,26 @@ class StoreBase:
                 raise
         if self._rolling is not None:
             self._rolled_day = self._rolling
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """This writer's turn at the write lock, first come first served (kiosk.store.turns).
+        Without the turns file (a read-only folder, say) SQLite's busy handler alone decides,
+        as before."""
+        if self._turns is None:
+            try:
+                self._turns = Turns(self.path.with_name(self.path.name + "-turns"))
+            except OSError:
+                yield
+                return
+        with self._turns.turn(BUSY_TIMEOUT_MS / 1000) as ours:
+            if not ours:
+                raise self._busy()
+            yield
+
+    def _busy(self) -> StoreBusy:
+        return StoreBusy(f"{self.path}: the store stayed locked for {BUSY_TIMEOUT_MS // 1000} s;"
+                         " is another program holding it?")
 
     # -- a wall clock that jumps ahead --------------------------------------------------------
 
@@ -343,10 +369,7 @@ class StoreBase:
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
-            raise StoreBusy(
-                f"{self.path}: the store stayed locked for {BUSY_TIMEOUT_MS // 1000} s;"
-                " is another program holding it?"
-            ) from None
+            raise self._busy() from None
 
     @contextmanager
     def bulk(self) -> Iterator[None]:

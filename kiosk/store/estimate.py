@@ -61,16 +61,15 @@ class Estimate(StoreBase):
         self._median_history: tuple[date | None, float, dict[str, list[tuple[str, str]]]] = (
             None, 0.0, {})
 
-    def _waiting(self, day: str) -> list[queue.Waiting]:
+    def _waiting(self, day: str, services: frozenset[str] | None = None) -> list[queue.Waiting]:
+        """Today's waiting tickets (of `services` only, when given)."""
         # Plain tuples, not _rows' dicts: this runs under the write lock in call_next.
-        return [
-            queue.Waiting(*row)
-            for row in self.conn.execute(
-                "SELECT id, service, need, order_at FROM tickets"
-                " WHERE state = 'waiting' AND day = ?",
-                (day,),
-            )
-        ]
+        sql = "SELECT id, service, need, order_at FROM tickets WHERE state = 'waiting' AND day = ?"
+        params: tuple[str, ...] = (day,)
+        if services is not None:
+            sql += f" AND service IN ({', '.join('?' for _ in services)})"
+            params += tuple(sorted(services))
+        return [queue.Waiting(*row) for row in self.conn.execute(sql, params)]
 
     def service_times(self) -> dict[str, float]:
         """Each service's median service time (seconds) over its recent finished tickets."""
@@ -183,8 +182,9 @@ class Estimate(StoreBase):
     def outlook(self, ticket: Ticket) -> Issued:
         """People ahead, the rounded estimated wait in minutes and, when no counter serves
         its service now, when one is expected: for a waiting ticket."""
+        linked = queue.linked_services(ticket.service, self._counter_services.values())
         with self.snapshot():
-            waiting = self._waiting(ticket.day)
+            waiting = self._waiting(ticket.day, linked)
             medians = self.service_times()
             available = self.availability(medians)
         me = queue.Waiting(ticket.id, ticket.service, ticket.need, ticket.order_at)
