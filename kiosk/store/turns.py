@@ -11,7 +11,8 @@ How (an MCS-style queue on Linux open-file-description locks, `F_OFD_SETLK[W]`, 
 file beside the store, `kiosk.db-turns`):
 
 - under a brief lock on byte 0, a writer reads the last number drawn (bytes 0..7 of the
-  file), writes its own (one more), and locks the byte of its own number;
+  file, mapped into memory), writes its own (one more), and locks the byte of its own
+  number;
 - it then waits for the byte of the number before it, which that writer holds until its
   transaction ends; the kernel wakes it when that lock is released (no polling);
 - after its transaction it releases its own byte, which wakes the next one.
@@ -27,6 +28,7 @@ on) and reports the store as busy, as SQLite would.
 from __future__ import annotations
 
 import fcntl
+import mmap
 import os
 import queue
 import struct
@@ -43,6 +45,13 @@ _FIRST_SLOT = 16
 def _flock(kind: int, start: int) -> bytes:
     # struct flock: l_type, l_whence, (pad), l_start, l_len, l_pid (0 for OFD locks), pad
     return struct.pack("hhqqi4x", kind, os.SEEK_SET, start, 1, 0)
+
+
+_GUARD_LOCK = _flock(fcntl.F_WRLCK, _GUARD)
+_GUARD_UNLOCK = _flock(fcntl.F_UNLCK, _GUARD)
+_LAST = struct.Struct("<q")
+"""The last number drawn: the file's first 8 bytes, shared through a memory map (a write
+there is no system call and dirties no inode under the commits' fsyncs)."""
 
 
 class _Helper(threading.Thread):
@@ -77,6 +86,13 @@ class Turns:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            if os.fstat(self._fd).st_size < _LAST.size:
+                os.ftruncate(self._fd, _LAST.size)  # zeros: no number drawn yet
+            self._shared = mmap.mmap(self._fd, _LAST.size)
+        except OSError:
+            os.close(self._fd)
+            raise
         self.waits = 0
         """How many turns had to wait for the writer before (tests, diagnosis)."""
         self._helper: _Helper | None = None
@@ -86,6 +102,7 @@ class Turns:
             self._helper.requests.put(None)
             self._helper = None
         if self._fd >= 0:
+            self._shared.close()
             os.close(self._fd)
             self._fd = -1
 
@@ -102,15 +119,13 @@ class Turns:
 
     def _draw(self) -> int:
         """Draw the next number and hold its byte; returns it."""
-        self._lock(_GUARD, wait=True)  # held for three system calls
+        fcntl.fcntl(self._fd, fcntl.F_OFD_SETLKW, _GUARD_LOCK)  # held for one system call
         try:
-            raw = os.pread(self._fd, 8, 0)
-            last = struct.unpack("<q", raw)[0] if len(raw) == 8 else 0
-            mine = last + 1
-            os.pwrite(self._fd, struct.pack("<q", mine), 0)
+            mine = _LAST.unpack_from(self._shared)[0] + 1
+            _LAST.pack_into(self._shared, 0, mine)
             self._lock(_FIRST_SLOT + mine, wait=False)  # nobody else can have drawn it
         finally:
-            self._unlock(_GUARD)
+            fcntl.fcntl(self._fd, fcntl.F_OFD_SETLK, _GUARD_UNLOCK)
         return mine
 
     def _await(self, before: int, timeout_s: float) -> bool:
