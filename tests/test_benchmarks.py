@@ -22,6 +22,7 @@ RUNS = {
     "speech_bench": (["--calls", "1"], "target p95 <= 500 ms"),
     "cli_bench": (["--runs", "1"], "target every verb"),
     "contention_bench": (["--seconds", "2", "--api", "2"], "duplicate labels"),
+    "recovery_bench": (["--after", "6", "--rounds", "1"], "offered again after"),
 }
 
 

@@ -6,6 +6,7 @@ removed file's place, and carries on by itself once the fault is gone."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -20,7 +21,8 @@ from kiosk.exceptions import StoreFault
 from kiosk.follow import Follower
 from kiosk.i18n import both, t
 from kiosk.store import Store
-from kiosk.ui.patron.base import STORE_REST_S
+from kiosk.store.base import StoreBase
+from kiosk.ui.patron.base import STORE_MIN_REST_S
 from kiosk.ui.patron.ticket import TicketScreen
 from kiosk.ui.patron.welcome import WelcomeScreen
 
@@ -137,8 +139,10 @@ def test_a_full_disk_under_a_running_patron_kiosk(tmp_path, small_disk: Path):
         await settle(pilot)
         assert app.is_running and isinstance(app.screen, WelcomeScreen)
         assert words in kit.voice.spoken()[-1]
+        await app.refresh_trouble(speak=False)  # still full: the rest goes on
+        assert app.trouble.issuing == "store"
         filler.unlink()
-        kit.mono.advance(STORE_REST_S + 1)
+        kit.mono.advance(STORE_MIN_REST_S)  # inside the rest: a poll sees the disk has room
         await app.refresh_trouble(speak=False)
         await settle(pilot)
         assert app.trouble.issuing is None
@@ -223,3 +227,43 @@ def test_a_removed_store_under_a_running_announcer(tmp_path):
         stop.set()
         runner.join(10)
 
+
+
+
+@pytest.mark.parametrize("error, words", [
+    (sqlite3.OperationalError("attempt to write a readonly database"), "cannot be written"),
+    (sqlite3.DatabaseError("database disk image is malformed"), "is damaged"),
+])
+def test_a_read_only_or_damaged_store_under_a_running_console(
+        tmp_path, monkeypatch: pytest.MonkeyPatch, error: Exception, words: str):
+    """A disk turned read-only, or a file damaged, while the console runs (injected at the
+    commit: a disk cannot be remounted read-only while files on it are open for writing).
+    The key answers with the store's sentence; once the fault is gone the console goes on."""
+    site = Site(tmp_path)
+    site.store.issue("A")
+    app = site.staff()
+    failing = [True]
+    real = StoreBase._commit
+
+    def commit(store: StoreBase) -> None:
+        if failing[0] and store is not site.store:
+            raise error
+        real(store)
+
+    monkeypatch.setattr(StoreBase, "_commit", commit)
+
+    async def scenario(pilot: Pilot) -> None:
+        failing[0] = False
+        await signed_in_console(pilot)
+        failing[0] = True
+        await pilot.press("n")
+        await until(pilot, lambda: not app.busy and words in message_of(app), "the fault said")
+        assert str(site.store.path) in message_of(app) and "Error" not in message_of(app)
+        assert site.ticket("A001").state == "waiting"  # nothing was done
+        failing[0] = False
+        await pilot.pause(0.1)
+        await pilot.press("n")
+        await until(pilot, lambda: app.shown() == "A001", "A001 called once it is gone")
+
+    run_app(app, scenario)
+    site.close()

@@ -29,7 +29,7 @@ from kiosk import clock as clk
 from kiosk.config import Settings
 from kiosk.exceptions import IssueRefused, StoreBusy, StoreFault, UsageError
 from kiosk.rows import Ticket
-from kiosk.store.faults import explain, gone
+from kiosk.store.faults import explain, gone, probe
 from kiosk.store.schema import MIGRATIONS, SCHEMA_VERSION
 from kiosk.store.turns import Turns
 
@@ -131,6 +131,15 @@ class StoreBase:
             raise gone(self.path)
         self.conn.close()
         self._open_or_explain(create=False)
+
+    def write_fault(self) -> StoreFault | None:
+        """A fault that would stop a write now, seen without writing: the file gone, its
+        disk full or read-only (kiosk.store.faults.probe); None when none is seen."""
+        try:
+            self.check_file()
+        except StoreFault as fault:
+            return fault
+        return probe(self.path)
 
     def _open(self) -> None:
         private_folder(self.path.parent)

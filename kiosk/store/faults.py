@@ -9,6 +9,7 @@ line already show those as they are). Nothing here writes.
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -99,3 +100,25 @@ def gone(path: Path) -> StoreFault:
         "gone", f"the store {path} is missing (removed while the kiosk ran?): nothing was"
         " saved; put the file back (or restore a backup copy) and the screens carry on by"
         " themselves")
+
+
+PROBED = frozenset({"disk_full", "read_only", "gone"})
+PROBE_ROOM = 128 << 10
+"""Free space `probe()` asks for: a few commits' worth of WAL pages (a ticket's commit writes
+about six 4 KB pages)."""
+"""The faults `probe()` can see gone without writing."""
+
+
+def probe(path: Path) -> StoreFault | None:
+    """Would a write to the store at `path` meet a full or read-only disk or file? Asked
+    without writing (a statvfs and an access check), so a screen that met such a fault can
+    offer its service again as soon as the fault has been put right."""
+    try:
+        disk = os.statvfs(path.parent)
+    except OSError as exc:
+        return explain(exc, path)
+    if disk.f_flag & os.ST_RDONLY or not os.access(path, os.W_OK):
+        return explain(OSError(errno.EROFS, "read-only"), path)
+    if disk.f_bavail * disk.f_frsize < PROBE_ROOM:
+        return explain(OSError(errno.ENOSPC, "full"), path)
+    return None

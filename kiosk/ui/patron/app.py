@@ -25,6 +25,7 @@ from kiosk.ui.patron.base import (
     EXIT_TRIES,
     STAFF_TAPS,
     STAFF_WINDOW_S,
+    STORE_MIN_REST_S,
     STORE_REST_S,
     TICK_S,
     KioskScreen,
@@ -97,6 +98,7 @@ class PatronApp(App[None], inherit_bindings=False):
         self._staff_taps: list[float] = []
         self._store_fault_until = 0.0
         """Until then the welcome screen says tickets cannot be made (a store fault)."""
+        self._store_fault_kind: str | None = None
         self._exit_failures = 0
         """Wrong PINs in a row at the kiosk's exit (its own count: no account's)."""
         self._exit_locked_until = 0.0
@@ -236,6 +238,26 @@ class PatronApp(App[None], inherit_bindings=False):
         if isinstance(self._top(), WelcomeScreen):
             await self.refresh_trouble(speak=True)
 
+    async def _end_rest_if_put_right(self) -> None:
+        """A full or read-only disk or a removed file, once put right, ends the rest at the
+        first poll after STORE_MIN_REST_S instead of after STORE_REST_S (seen without
+        writing: Store.write_fault; not at once, in case the probe sees room that a write
+        still lacks)."""
+        from kiosk.store.faults import PROBED  # the store's modules load after the first frame
+
+        now = self.monotonic()
+        if (now >= self._store_fault_until or self._store_fault_kind not in PROBED
+                or now < self._store_fault_until - STORE_REST_S + STORE_MIN_REST_S):
+            return
+        try:
+            fault = await self.in_store(self.store.write_fault)
+        except Exception as exc:
+            self.log.error(f"store probe failed: {exc}")
+            return
+        if fault is None:
+            self.log.info("the store can be written again")
+            self._store_fault_until = 0.0
+
     async def refresh_trouble(self, *, speak: bool = True) -> None:
         """Re-read what stands in the way of a ticket; show (and say) what changed."""
         state = self.printer.state() if self.printer is not None else None
@@ -245,6 +267,9 @@ class PatronApp(App[None], inherit_bindings=False):
             self.log.error(f"trouble check failed: {exc}")
             trouble = views.Trouble(printer=self.trouble.printer)
             self._store_fault_until = self.monotonic() + STORE_REST_S
+            self._store_fault_kind = getattr(exc, "kind", None)
+        else:
+            await self._end_rest_if_put_right()
         if trouble.issuing is None and self.monotonic() < self._store_fault_until:
             trouble = dataclasses.replace(trouble, issuing="store")
         if trouble == self.trouble:
@@ -361,6 +386,7 @@ class PatronApp(App[None], inherit_bindings=False):
             self._gc.release()
             self.log.error(f"issue failed: {exc}")
             self._store_fault_until = self.monotonic() + STORE_REST_S
+            self._store_fault_kind = exc.kind
             await self.refresh_trouble(speak=True)
             await self._back_to_welcome()
             return

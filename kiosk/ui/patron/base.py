@@ -46,6 +46,9 @@ EXIT_LOCK_S = 60.0
 STORE_REST_S = 15.0
 """After a store fault the welcome screen says tickets cannot be made for this long, then
 offers them again (a patron's touch is the retry; nothing was made the first time)."""
+STORE_MIN_REST_S = 5.0
+"""...or sooner, from this long after the fault, once a full or read-only disk or a removed
+file is seen put right (the trouble poll asks the store without writing)."""
 """The staff gesture: five taps on the site name (or five `/`) within four seconds."""
 TICKET_DISMISS_S = 2.0
 """A touch dismisses the ticket screen only after this long: a second tap of the choosing
