@@ -386,10 +386,54 @@ class Patron(_Model):
     """Input ignored after each screen change, against trembling double taps."""
 
 
+def _network(value: str) -> str:
+    import ipaddress
+
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(f'must be a network like "192.168.0.0/16", got {value!r}') from None
+    return value
+
+
+def _public_url(value: str) -> str:
+    if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+        raise ValueError(f'must be empty or an address like "http://10.0.0.5:8000", got {value!r}')
+    return value.rstrip("/")
+
+
+PRIVATE_NETWORKS = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                    "fc00::/7"]
+
+
 class WebSettings(_Model):
     idle_lock_min: float = Field(5, ge=0, le=240)
     """Staff and admin screens lock after this many minutes without a key or a touch and
     ask for the PIN again (0 = never). The counter stays open while its screen is locked."""
+    host: str = Field("127.0.0.1", min_length=1, max_length=253)
+    """The address `kiosk serve` listens on: 127.0.0.1 (this PC only) unless told; 0.0.0.0
+    for every network of the PC."""
+    port: int = Field(8000, ge=1, le=65535)
+    """The one port of `kiosk serve`."""
+    public_url: Annotated[str, AfterValidator(_public_url)] = ""
+    """The address patrons' phones and the slip's QR code use (e.g. http://10.0.0.5:8000);
+    empty: none."""
+    staff_networks: list[Annotated[str, AfterValidator(_network)]] = Field(
+        default_factory=lambda: list(PRIVATE_NETWORKS))
+    """Networks whose browsers may open the staff and admin screens (and the patron kiosk's
+    screen); default: this PC and the private ranges."""
+    max_patron: int = Field(4, ge=1, le=64)
+    """Served patron kiosk screens at once (each an app process of about 60 MB)."""
+    max_staff_per_counter: int = Field(2, ge=1, le=16)
+    """Served consoles per counter at once."""
+    max_boards: int = Field(4, ge=1, le=64)
+    """Served Textual boards at once (the web board /board costs no process)."""
+    max_admin: int = Field(2, ge=1, le=16)
+    """Served admin screens at once."""
+    max_screens: int = Field(16, ge=1, le=256)
+    """Served screens of every kind at once: a client beyond a cap gets a plain page."""
+    rate_per_minute: int = Field(120, ge=1, le=100_000)
+    """Requests a minute one client address may make to the public endpoints."""
 
 
 class Settings(_Model):

@@ -148,6 +148,21 @@ class Device:
 
 
 @dataclass(frozen=True, slots=True)
+class ApiKey:
+    """An HTTP API key as the store describes it (never the key, never its hash)."""
+
+    name: str
+    scopes: tuple[str, ...]
+    created_at: str
+    used_at: str | None
+    revoked_at: str | None
+
+    def allows(self, scope: str) -> bool:
+        """`admin` implies every other scope."""
+        return scope in self.scopes or "admin" in self.scopes
+
+
+@dataclass(frozen=True, slots=True)
 class Person:
     """A staff account that has just proved its PIN (no PIN, no hash)."""
 
@@ -194,3 +209,16 @@ class Waiting:
 for _cls in (Ticket, Event, CounterState, Device):
     _cls.COLUMNS = _columns(_cls)
 del _cls
+
+
+NEED_KEYS: dict[str, tuple[str, ...]] = {"issued": ("need",), "reclassified": ("from", "to")}
+"""Where an event's detail names a need (health data)."""
+
+
+def redacted(kind: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """An event's detail with each need replaced by its class, "priority": what leaves the
+    store for exports and streams (a need is never shipped, only that there was one)."""
+    keys = NEED_KEYS.get(kind, ())
+    if not any(detail.get(key) is not None for key in keys):
+        return detail
+    return {k: ("priority" if k in keys and v is not None else v) for k, v in detail.items()}

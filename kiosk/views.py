@@ -359,3 +359,66 @@ def trouble(store: Store, printer_state: str | None) -> Trouble:
     issuing = refusal.reason if refusal is not None else None
     printer = printer_state if printer_state in ("paper_out", "offline") else None
     return Trouble(issuing, printer, sold_out)
+
+
+# -- a ticket as the command line's --json and the HTTP API show it -------------------------
+
+JSON_KEYS = (
+    "label",
+    "service",
+    "need",
+    "state",
+    "counter",
+    "kiosk",
+    "people_ahead",
+    "estimated_wait_min",
+    "printed",
+    "issued_at",
+    "called_at",
+    "finished_at",
+)
+"""The keys `--json` prints where they apply (design §5)."""
+
+
+def ticket_json(ticket: Ticket | None, **extra: Any) -> dict[str, Any]:
+    """A ticket as `--json` prints it: the JSON_KEYS it has, then `extra`."""
+    out: dict[str, Any] = {key: None for key in ("label", "service", "state", "counter")}
+    if ticket is not None:
+        row = asdict(ticket)
+        out.update({k: row[k] for k in JSON_KEYS if k in row})
+    out.update(extra)
+    return out
+
+
+# -- the server's health and metrics -------------------------------------------------------
+
+
+def health(store: Store) -> dict[str, Any]:
+    """`GET /healthz`: the store answers (this read), each printer's and announcer's state."""
+    overview = status(store)
+    return {
+        "ok": True,
+        "store": "ok",
+        "printers": {d.name: d.state for d in printers(overview.devices)},
+        "announcers": {a.name: ("ok" if a.on else a.state) for a in overview.announcers},
+    }
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """`GET /metrics`: today's counts per service, who waits now, failed prints today."""
+
+    day: str
+    counts: dict[str, dict[str, int]]
+    """service -> {issued, called, served, no_show, ...} today."""
+    waiting: dict[str, int]
+    print_failures: int
+
+
+def metrics(store: Store) -> Metrics:
+    view = today(store)
+    counts = {g["service"]: {k: int(g[k]) for k in ("issued", "called", "served", "no_show",
+                                                    "cancelled", "expired")}
+              for g in view.report["by_service"]}
+    waiting = {s.service: s.waiting for s in view.status.services}
+    return Metrics(view.day, counts, waiting, store.count_today("print_failed"))

@@ -139,9 +139,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("reports", ("kiosk.reports",)),
     ("read side", ("kiosk.views", "kiosk.follow")),
     ("devices", ("printers", "kiosk.speech", "kiosk.announcer", "kiosk.demo")),
-    ("faces", ("kiosk.ui", "kiosk.cli", "kiosk.__main__")),
+    ("faces", ("kiosk.ui", "kiosk.web", "kiosk.cli", "kiosk.__main__")),
 )
-FACES = ("kiosk.ui", "kiosk.cli")
+FACES = ("kiosk.ui", "kiosk.web", "kiosk.cli")
 SCREEN_LIBRARIES = ("textual", "textual_serve", "textual_plotext", "rich")
 PURE_RULES = ("kiosk.queue", "kiosk.rows")
 PURE_STDLIB = ("__future__", "dataclasses", "collections", "typing", "math", "bisect",

@@ -94,7 +94,7 @@ def test_a_first_release_store_is_migrated_and_keeps_its_data(
     old.conn.close()
 
     with Store(settings, clock=clock) as s:
-        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
         names = {i.name for i in s.db["tickets"].indexes + s.db["events"].indexes}
         assert not names & set(_DROPPED_IN_V3)
         assert "idx_tickets_state_day_service" not in names

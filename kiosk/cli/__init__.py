@@ -7,7 +7,7 @@ line on stderr (`kiosk: ...`) with no traceback unless --debug. `--json` prints 
 # The command line is a face, like the screens: it imports the features (the store, the
 # read side, the devices, the reports) and registers their verbs here; no feature imports
 # it. One module per group of verbs: tickets.py (the store's verbs), screens.py,
-# announcer.py, printing.py, reports.py; common.py holds what they share.
+# serve.py, announcer.py, printing.py, reports.py; common.py holds what they share.
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kiosk.cli import announcer, printing, reports, screens, tickets
+from kiosk.cli import announcer, printing, reports, screens, serve, tickets
 from kiosk.cli.common import Parser, settings_of
 from kiosk.exceptions import KioskError
 
@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    for group in (tickets, screens, announcer, printing, reports):
+    for group in (tickets, screens, serve, announcer, printing, reports):
         group.register(verb, as_json)
     return parser
 

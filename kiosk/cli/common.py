@@ -8,33 +8,18 @@ import json
 import logging
 import logging.handlers
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from kiosk import clock as clk
 from kiosk import config as cfg
 from kiosk.exceptions import UsageError
-from kiosk.rows import Ticket
+from kiosk.views import JSON_KEYS, ticket_json  # noqa: F401 (the verbs' output)
 
 if TYPE_CHECKING:
     from kiosk.store import Store
 
-JSON_KEYS = (
-    "label",
-    "service",
-    "need",
-    "state",
-    "counter",
-    "kiosk",
-    "people_ahead",
-    "estimated_wait_min",
-    "printed",
-    "issued_at",
-    "called_at",
-    "finished_at",
-)
-"""The keys `--json` prints where they apply (design §5)."""
+
 
 
 class Parser(argparse.ArgumentParser):
@@ -97,16 +82,6 @@ def log_to_file(settings: cfg.Settings, screen: str) -> Path:
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     return path
-
-
-def ticket_json(ticket: Ticket | None, **extra: Any) -> dict[str, Any]:
-    """A ticket as `--json` prints it: the JSON_KEYS it has, then `extra`."""
-    out: dict[str, Any] = {key: None for key in ("label", "service", "state", "counter")}
-    if ticket is not None:
-        row = asdict(ticket)
-        out.update({k: row[k] for k in JSON_KEYS if k in row})
-    out.update(extra)
-    return out
 
 
 def emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:

@@ -14,6 +14,7 @@ from kiosk.config import Settings
 from kiosk.exceptions import UsageError
 from kiosk.reports.engine import COUNT_FIELDS
 from kiosk.reports.report import question
+from kiosk.rows import redacted
 
 if TYPE_CHECKING:
     from kiosk.store import Store
@@ -70,11 +71,7 @@ def _redact(kind: str, detail: str | None) -> str | None:
     """Needs are health data: the export says only whether a ticket is priority."""
     if not detail:
         return detail
-    data = json.loads(detail)
-    for key in ("need",) if kind == "issued" else ("from", "to") if kind == "reclassified" else ():
-        if data.get(key) is not None:
-            data[key] = "priority"
-    return json.dumps(data, ensure_ascii=False)
+    return json.dumps(redacted(kind, json.loads(detail)), ensure_ascii=False)
 
 
 def export_events(

@@ -14,6 +14,7 @@ ticket and appends its event. Rooms, each a mixin of `Store`, each on `StoreBase
   the consoles' heartbeats and closing the counters whose console has gone;
 - `accounts.py`: staff accounts, PIN hashes and the lockout;
 - `log.py`: events, devices, cursors, the report cache, the retention purge;
+- `keys.py`: the HTTP API's keys (only their hashes) and scopes;
 - `reads.py`: the queries the read side (kiosk/views.py) builds on.
 
 Verbs return typed rows (kiosk.rows) and raise named errors (kiosk.exceptions) with one
@@ -28,12 +29,13 @@ from kiosk.store.accounts import PIN_LOCK_S, PIN_MAX_FAILURES
 from kiosk.store.base import BUSY_TIMEOUT_MS
 from kiosk.store.counters import Counters
 from kiosk.store.estimate import MEDIAN_DAYS
+from kiosk.store.keys import Keys
 from kiosk.store.log import Log
 from kiosk.store.reads import Reads
 from kiosk.store.schema import CALL_KINDS, COUNTER_KINDS, INDEXED_KINDS_SQL, SCHEMA_VERSION
 
 
-class Store(Counters, Log, Reads):
+class Store(Counters, Log, Reads, Keys):
     """One process's handle on the shared SQLite file, speaking the domain's verbs."""
 
     def __enter__(self) -> Store:

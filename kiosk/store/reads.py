@@ -6,6 +6,8 @@ Reads only: they change nothing, and no verb depends on them. They return typed 
 
 from __future__ import annotations
 
+from datetime import date
+
 from kiosk import clock as clk
 from kiosk.rows import OPEN_STATES, Call, Waiting
 from kiosk.store.base import StoreBase
@@ -14,6 +16,13 @@ from kiosk.store.schema import CALL_KINDS, INDEXED_KINDS_SQL
 
 class Reads(StoreBase):
     """The queries behind what screens, pages and the command line show."""
+
+    def count_today(self, kind: str) -> int:
+        """How many events of `kind` the local day has had so far (`at` index)."""
+        start, end = clk.day_bounds_utc(date.fromisoformat(self.today()), self.tz)
+        row = self.conn.execute("SELECT COUNT(*) FROM events WHERE at >= ? AND at < ?"
+                                " AND kind = ?", (start, end, kind)).fetchone()
+        return int(row[0])
 
     def recent_calls(self, limit: int = 8) -> list[Call]:
         """Today's calls, newest first, one per ticket (its latest `called` or `recalled`

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # -- schema --------------------------------------------------------------------------------
 
@@ -315,3 +315,17 @@ def _console_and_requeue_v5(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS[5] = _console_and_requeue_v5
+
+
+# -- schema 6: API keys (issue 19) -----------------------------------------------------------
+
+
+def _api_keys_v6(db: sqlite_utils.Database) -> None:
+    """Keys for the HTTP API: a name, the SHA-256 of the key (the key itself is shown once
+    and never stored), its scopes, and when it was made, last used and revoked."""
+    db["api_keys"].create({"name": str, "hash": str, "scopes": str, "created_at": str,
+                           "used_at": str, "revoked_at": str}, pk="name")
+    db.execute("CREATE UNIQUE INDEX api_keys_hash ON api_keys (hash)")
+
+
+MIGRATIONS[6] = _api_keys_v6

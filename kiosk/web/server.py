@@ -1,0 +1,183 @@
+"""`kiosk serve`: one ASGI process for the whole lobby (design §10).
+
+`create_app(settings)` builds the FastAPI application: the Textual screens
+(kiosk/web/screens.py), the HTTP API and its event stream (kiosk/web/api.py,
+kiosk/web/hub.py), the API documentation from local assets, and around them what every
+response needs: security headers (a Content-Security-Policy that forbids framing and
+outside sources), a body size limit, and every error as one JSON line.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kiosk import clock as clk
+from kiosk.config import Settings
+from kiosk.exceptions import KioskError
+from kiosk.store import Store
+from kiosk.store.thread import StoreThread
+from kiosk.web import api, screens
+from kiosk.web.guard import ApiError, Keys, Networks, RateLimit, status_of
+from kiosk.web.hub import EventHub
+from kiosk.web.state import Served
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+MAX_BODY = 64 * 1024
+"""The largest request body any endpoint takes (a ticket's JSON is under 200 bytes)."""
+
+
+def _csp(request: Request) -> str:
+    host = request.headers.get("host", "")
+    sockets = f" ws://{host} wss://{host}" if host else ""
+    return ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';"
+            " img-src 'self' data:; font-src 'self'; media-src 'self';"
+            f" connect-src 'self'{sockets}; frame-ancestors 'none'; base-uri 'none';"
+            " form-action 'self'; object-src 'none'")
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return 400, "the body is not valid JSON"
+    parts = []
+    for e in errors[:3]:
+        where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{where}: {e.get('msg', 'invalid')}")
+    return 422, "; ".join(parts)
+
+
+def create_app(settings: Settings, *, clock: clk.Clock | None = None) -> FastAPI:
+    clock = clock or clk.from_environment()
+    store = StoreThread(settings, clock, name="kiosk-serve-store")
+    state = Served(
+        settings=settings, store=store,
+        printing=StoreThread(settings, clock, name="kiosk-serve-print"),
+        hub=EventHub(StoreThread(settings, clock, name="kiosk-serve-hub")),
+        keys=Keys(store), limit=RateLimit(settings.web.rate_per_minute),
+        networks=Networks(settings.web.staff_networks))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await state.store.run(Store.data_version)  # open (and migrate) now, not at a request
+        await state.hub.start()
+        try:
+            yield
+        finally:
+            await state.hub.stop()
+            for thread in (state.store, state.printing, state.hub.store):
+                thread.close()
+
+    app = FastAPI(title=f"{settings.site.name} — kiosk API", version="1",
+                  docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.state.served = state
+    app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    _mount_static(app)
+    app.include_router(api.router)
+    app.include_router(screens.router)
+    _add_pages(app, settings)
+    _add_errors(app)
+    _add_middleware(app)
+    return app
+
+
+def _mount_static(app: FastAPI) -> None:
+    import swagger_ui_bundle
+    import textual_serve
+
+    app.mount("/static/kiosk", StaticFiles(directory=HERE / "static"), name="kiosk-static")
+    app.mount("/static/textual",
+              StaticFiles(directory=Path(textual_serve.__file__).parent / "static"),
+              name="textual-static")
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+              name="swagger-static")
+
+
+def _add_pages(app: FastAPI, settings: Settings) -> None:
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    async def docs(request: Request) -> Response:
+        return app.state.templates.TemplateResponse(request, "docs.html", {
+            "title": f"{settings.site.name} — API", "lang": "en"})
+
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    async def index(request: Request) -> Response:
+        return app.state.templates.TemplateResponse(request, "index.html", {
+            "title": settings.site.name, "lang": settings.site.languages[0],
+            "counters": [c.id for c in settings.counters],
+            "kiosks": [k.id for k in settings.kiosks]})
+
+
+def _add_errors(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        return _error(exc.status, str(exc))
+
+    @app.exception_handler(KioskError)
+    async def kiosk_error(request: Request, exc: KioskError) -> Response:
+        return _error(status_of(exc), str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        return _error(*_validation_message(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = {404: f"no such address: {request.url.path}",
+                   405: f"{request.method} is not allowed on {request.url.path}"}.get(
+                       exc.status_code, str(exc.detail))
+        return _error(exc.status_code, message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("%s %s failed", request.method, request.url.path)
+        return _error(500, f"the server failed on {request.url.path} ({type(exc).__name__});"
+                           " the details are in the server's log")
+
+
+def _add_middleware(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def guard(request: Request,
+                    call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length", "")
+        if length and (not length.isascii() or not length.isdigit()
+                       or int(length) > MAX_BODY):
+            response: Response = _error(413, f"the body is too large: at most {MAX_BODY}"
+                                             " bytes")
+        elif (request.headers.get("transfer-encoding", "").lower() == "chunked"
+              and request.method in ("POST", "PUT", "PATCH", "DELETE")):
+            response = _error(411, "send the body with a Content-Length")
+        else:
+            response = await call_next(request)
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", _csp(request))
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+
+def run(settings: Settings, host: str, port: int, **uvicorn_options: Any) -> None:
+    """Serve until stopped (SIGINT/SIGTERM), with uvicorn."""
+    import uvicorn
+
+    # A stop closes the screens' sockets at once (their pages reconnect to the next server)
+    # instead of waiting for browsers that never hang up.
+    uvicorn_options.setdefault("timeout_graceful_shutdown", 3)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning",
+                access_log=False, **uvicorn_options)

@@ -1,0 +1,27 @@
+"""What one `kiosk serve` process holds while it runs: its settings, its store threads, the
+event hub, the keys, the rate limit, the staff networks and the served screens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kiosk.config import Settings
+from kiosk.store.thread import StoreThread
+from kiosk.web.guard import Keys, Networks, RateLimit
+from kiosk.web.hub import EventHub
+
+
+@dataclass
+class Served:
+    settings: Settings
+    store: StoreThread
+    """The API's verbs and reads, one at a time, off the event loop."""
+    printing: StoreThread
+    """Slips: a print waits for its printer (up to its timeout) without holding up the
+    other verbs."""
+    hub: EventHub
+    keys: Keys
+    limit: RateLimit
+    networks: Networks
+    screens: dict[str, int] = field(default_factory=dict)
+    """Served screen processes running now, by kind ("patron", "staff:1", "board", ...)."""
