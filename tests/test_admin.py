@@ -528,6 +528,37 @@ def test_export_writes_the_view_on_show_as_csv_and_json(tmp_path, template):
     assert not list(out.glob("*.part"))
 
 
+def test_a_served_admin_downloads_its_export_to_the_browser(tmp_path, template, monkeypatch):
+    """Issue 19: served to a browser, an export goes to the browser (Textual's file
+    delivery), never to a folder on the server that the typed path points at."""
+    from kiosk.ui.admin import AdminApp
+
+    delivered: list[tuple[Path, dict]] = []
+    monkeypatch.setattr(AdminApp, "is_web", property(lambda self: True))
+    monkeypatch.setattr(AdminApp, "deliver_text",
+                        lambda self, path, **kw: delivered.append((Path(path), kw)))
+    aimed = tmp_path / "outside"
+
+    async def scenario(kit: Kit, pilot: Pilot) -> None:
+        screen = await signed_in(kit, pilot)
+        screen.show_view("stats")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        dialog = kit.app.screen
+        assert isinstance(dialog, ExportScreen)
+        folder = dialog.query_one("#export-folder", Input)
+        assert folder.disabled
+        folder.value = str(aimed)  # even if a path got in, it is not used
+        await pilot.click("#export-go")
+        await until(pilot, lambda: bool(delivered))
+
+    drive(tmp_path, template, scenario)
+    [(path, options)] = delivered
+    assert path.exists() and not aimed.exists()
+    assert options["save_filename"] == path.name and options["mime_type"] == "text/csv"
+
+
 def test_exporting_a_long_log_shows_progress_and_writes_every_row(tmp_path, template):
     out = tmp_path / "exports"
     seen: list[float] = []

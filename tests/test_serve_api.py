@@ -94,6 +94,9 @@ def test_issue_call_transfer_and_the_need_never_leaves(site: Served):
     assert status["day"] == "2026-11-27"
     report = site.get("/api/v1/report?from=2026-11-27&to=2026-11-27", key=k["admin"])
     assert report.status_code == 200 and report.json()["overall"]["issued"] >= 2
+    export = json.loads(site.kiosk("export", "events", "--format", "json").stdout)["events"]
+    actors = {(e["kind"], e["actor"]) for e in export}
+    assert ("called", "api:k-staff") in actors and ("api_report", "api:k-admin") in actors
 
 
 def test_every_error_is_one_json_line_with_its_status(site: Served):

@@ -176,3 +176,19 @@ def test_a_counter_screen_opens_on_its_counter_and_after_a_restart_asks_the_sign
         assert "counter=2" in web.page.url
     finally:
         web.close()
+
+
+def test_the_api_documentation_renders_from_local_assets_only(site: Served):
+    require_tool("chromium")
+    web = Browser(site.url + "/docs")
+    outside: list[str] = []
+    try:
+        web.page.on("request", lambda r: None if r.url.startswith(site.url)
+                    else outside.append(r.url))
+        web.page.reload()
+        web.page.wait_for_selector(".opblock", timeout=20000)
+        text = web.page.inner_text("body")
+        assert "/api/v1/tickets" in text and "/api/v1/events" in text
+        assert outside == []
+    finally:
+        web.close()

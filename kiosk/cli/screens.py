@@ -13,12 +13,16 @@ Each screen logs to logs/SCREEN.log beside the store (stderr would draw over the
 from __future__ import annotations
 
 import argparse
-import os
-import shlex
-import sys
 from collections.abc import Callable
 
-from kiosk.cli.common import check_port, clock_of, log_to_file, number, settings_of
+from kiosk.cli.common import (
+    check_port,
+    clock_of,
+    log_to_file,
+    number,
+    open_store,
+    settings_of,
+)
 from kiosk.exceptions import UsageError
 
 SCREENS = ("patron", "staff", "board", "admin")
@@ -84,36 +88,30 @@ def cmd_admin(args: argparse.Namespace) -> int:
     return 0
 
 
-def served_command(args: argparse.Namespace) -> list[str]:
-    """The command textual-serve starts for each browser tab."""
-    command = [sys.executable, "-m", "kiosk", args.screen]
-    if args.config:
-        command += ["--config", os.path.abspath(args.config)]
-    if args.db:
-        command += ["--db", os.path.abspath(args.db)]
-        if args.create:
-            command += ["--create"]
-    if args.counter is not None:
-        command += ["--counter", str(args.counter)]
-    if args.kiosk is not None:
-        command += ["--kiosk", args.kiosk]
-    return command
-
-
 def cmd_web(args: argparse.Namespace) -> int:
+    """`kiosk web SCREEN`: the same server as `kiosk serve` (kiosk/web), whose "/" opens
+    this one screen (with its --counter or --kiosk)."""
     if args.screen == "staff" and args.counter is None:
         raise UsageError("kiosk web staff needs --counter N")
     settings = settings_of(args)  # a bad config fails here, once, with its key
     if args.kiosk is not None and args.kiosk not in {k.id for k in settings.kiosks}:
         raise UsageError(f'unknown kiosk "{args.kiosk}"')
-    check_port(args.host, args.port)  # one line, before textual-serve's banner
-    from textual_serve.server import Server
+    if args.counter is not None and args.counter not in {c.id for c in settings.counters}:
+        known = ", ".join(str(c.id) for c in settings.counters)
+        raise UsageError(f"unknown counter {args.counter} (configured: {known})")
+    if args.public_url:
+        settings = settings.model_copy(
+            update={"web": settings.web.model_copy(update={"public_url": args.public_url})})
+    check_port(args.host, args.port)  # one line, before anything is served
+    with open_store(args):  # the store opens (and migrates) now: a fault is one line here
+        pass
+    from kiosk.web.server import run
 
-    command = shlex.join(served_command(args))
-    title = f"{settings.site.name} — {args.screen}"
-    server = Server(command, host=args.host, port=args.port, title=title,
-                    public_url=args.public_url)
-    server.serve(debug=False)  # never debug: that would hand the tab devtools
+    params = {"counter": args.counter, "kiosk": args.kiosk}
+    home = (args.screen, {k: str(v) for k, v in params.items() if v is not None})
+    print(f"kiosk: serving the {args.screen} screen on http://{args.host}:{args.port}/"
+          " (Ctrl-C stops)", flush=True)
+    run(settings, args.host, args.port, home=home)
     return 0
 
 
@@ -136,7 +134,7 @@ def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
     verb("admin", cmd_admin,
          "the admin screen: today live, statistics, charts, the serve-time log, exports")
 
-    p = verb("web", cmd_web, "serve a screen to browsers (textual-serve)")
+    p = verb("web", cmd_web, "serve one screen to browsers (kiosk serve, opening it at /)")
     p.add_argument("screen", choices=SCREENS, help="which screen")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     p.add_argument("--port", type=number, default=8000, help="port (8000)")

@@ -237,8 +237,12 @@ async def report(request: Request,
 
     def read(store: Store) -> dict[str, Any]:
         last = to or store.today()
-        return reports.report(store, state.settings, date_from=start or last, date_to=last,
-                              service=service.upper() if service else None, counter=counter)
+        rep = reports.report(store, state.settings, date_from=start or last, date_to=last,
+                             service=service.upper() if service else None, counter=counter)
+        # Every use of the admin scope is in the log, under the key's name.
+        store.log("api_report", actor=f"api:{key.name}",
+                  detail={"from": start or last, "to": last})
+        return rep
 
     return await state.store.run(read)
 

@@ -14,10 +14,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -63,7 +64,10 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
     return 422, "; ".join(parts)
 
 
-def create_app(settings: Settings, *, clock: clk.Clock | None = None) -> FastAPI:
+def create_app(settings: Settings, *, clock: clk.Clock | None = None,
+               home: tuple[str, dict[str, str]] | None = None) -> FastAPI:
+    """The application; `home`: (screen, its parameters) that "/" opens (`kiosk web
+    SCREEN`), else "/" lists the screens."""
     clock = clock or clk.from_environment()
     store = StoreThread(settings, clock, name="kiosk-serve-store")
     state = Served(
@@ -84,14 +88,17 @@ def create_app(settings: Settings, *, clock: clk.Clock | None = None) -> FastAPI
             for thread in (state.store, state.printing, state.hub.store):
                 thread.close()
 
+    # The documentation is the Swagger UI of the swagger-ui-bundle package (4.x, served
+    # from here: a lobby LAN has no internet), which reads OpenAPI 3.0 documents only.
     app = FastAPI(title=f"{settings.site.name} — kiosk API", version="1",
                   docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.openapi_version = "3.0.3"
     app.state.served = state
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     _mount_static(app)
     app.include_router(api.router)
     app.include_router(screens.router)
-    _add_pages(app, settings)
+    _add_pages(app, settings, home)
     _add_errors(app)
     _add_middleware(app)
     return app
@@ -109,7 +116,8 @@ def _mount_static(app: FastAPI) -> None:
               name="swagger-static")
 
 
-def _add_pages(app: FastAPI, settings: Settings) -> None:
+def _add_pages(app: FastAPI, settings: Settings,
+               home: tuple[str, dict[str, str]] | None) -> None:
     @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
     async def docs(request: Request) -> Response:
         return app.state.templates.TemplateResponse(request, "docs.html", {
@@ -117,6 +125,10 @@ def _add_pages(app: FastAPI, settings: Settings) -> None:
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     async def index(request: Request) -> Response:
+        if home is not None:
+            screen, params = home
+            query = urlencode({**dict(request.query_params), **params})
+            return RedirectResponse(f"/screen/{screen}?{query}", status_code=307)
         return app.state.templates.TemplateResponse(request, "index.html", {
             "title": settings.site.name, "lang": settings.site.languages[0],
             "counters": [c.id for c in settings.counters],
@@ -172,12 +184,13 @@ def _add_middleware(app: FastAPI) -> None:
         return response
 
 
-def run(settings: Settings, host: str, port: int, **uvicorn_options: Any) -> None:
+def run(settings: Settings, host: str, port: int, *,
+        home: tuple[str, dict[str, str]] | None = None, **uvicorn_options: Any) -> None:
     """Serve until stopped (SIGINT/SIGTERM), with uvicorn."""
     import uvicorn
 
     # A stop closes the screens' sockets at once (their pages reconnect to the next server)
     # instead of waiting for browsers that never hang up.
     uvicorn_options.setdefault("timeout_graceful_shutdown", 3)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning",
+    uvicorn.run(create_app(settings, home=home), host=host, port=port, log_level="warning",
                 access_log=False, **uvicorn_options)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,8 +145,10 @@ class ExportScreen(ModalScreen[list[Path]]):
             with Horizontal(classes="dialog-row"):
                 yield Select([("CSV", "csv"), ("JSON", "json")], value="csv",
                              allow_blank=False, id="export-format")
+                # Served to a browser, the file goes to the browser, never to a folder
+                # on the server that a typed path could point anywhere.
                 yield Input(str(app.export_dir), placeholder=w("export_folder"),
-                            id="export-folder")
+                            id="export-folder", disabled=app.is_web)
             yield ProgressBar(total=1, show_eta=False, id="export-progress")
             yield Static("", id="export-result")
             with Horizontal(classes="dialog-buttons"):
@@ -159,7 +162,11 @@ class ExportScreen(ModalScreen[list[Path]]):
     @on(Input.Submitted, "#export-folder")
     def _go(self) -> None:
         ext = str(self.query_one("#export-format", Select).value)
-        folder = Path(self.query_one("#export-folder", Input).value.strip() or ".").expanduser()
+        if self.app.is_web:
+            folder = Path(tempfile.mkdtemp(prefix="kiosk-export-"))
+        else:
+            folder = Path(self.query_one("#export-folder", Input).value.strip()
+                          or ".").expanduser()
         self.run_worker(self._export(folder, ext), group="export", exclusive=True)
 
     async def _export(self, folder: Path, ext: str) -> None:
@@ -180,8 +187,13 @@ class ExportScreen(ModalScreen[list[Path]]):
         finally:
             go.disabled = False
         bar.update(total=1, progress=1)
-        app.export_dir = folder
         self.written.append(path)
+        if app.is_web:
+            app.deliver_text(path, save_filename=path.name, encoding="utf-8",
+                             mime_type="text/csv" if ext == "csv" else "application/json")
+            result.update(w("exported", files=path.name))
+            return
+        app.export_dir = folder
         result.update(w("exported", files=path))
 
     @on(Button.Pressed, "#export-close")
