@@ -22,11 +22,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         pass
     from kiosk.web.server import run
 
+    _enough_files()
     where = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
     print(f"kiosk: serving {settings.site.name} on {where} (screens: {where}/, API:"
           f" {where}/docs); Ctrl-C stops", flush=True)
     run(settings, host, port)
     return 0
+
+
+def _enough_files() -> None:
+    """Every open event stream and screen is a file descriptor: lift this process's soft
+    limit (often 1,024) to the hard one, so a thousand phones can follow the queue."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, 65536), hard))
 
 
 def cmd_api_key(args: argparse.Namespace) -> int:

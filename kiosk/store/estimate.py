@@ -61,15 +61,16 @@ class Estimate(StoreBase):
         self._median_history: tuple[date | None, float, dict[str, list[tuple[str, str]]]] = (
             None, 0.0, {})
 
-    def _waiting(self, day: str, services: frozenset[str] | None = None) -> list[queue.Waiting]:
-        """Today's waiting tickets (of `services` only, when given)."""
+    def _waiting(self, day: str) -> list[queue.Waiting]:
         # Plain tuples, not _rows' dicts: this runs under the write lock in call_next.
-        sql = "SELECT id, service, need, order_at FROM tickets WHERE state = 'waiting' AND day = ?"
-        params: tuple[str, ...] = (day,)
-        if services is not None:
-            sql += f" AND service IN ({', '.join('?' for _ in services)})"
-            params += tuple(sorted(services))
-        return [queue.Waiting(*row) for row in self.conn.execute(sql, params)]
+        return [
+            queue.Waiting(*row)
+            for row in self.conn.execute(
+                "SELECT id, service, need, order_at FROM tickets"
+                " WHERE state = 'waiting' AND day = ?",
+                (day,),
+            )
+        ]
 
     def service_times(self) -> dict[str, float]:
         """Each service's median service time (seconds) over its recent finished tickets."""
@@ -182,18 +183,31 @@ class Estimate(StoreBase):
     def outlook(self, ticket: Ticket) -> Issued:
         """People ahead, the rounded estimated wait in minutes and, when no counter serves
         its service now, when one is expected: for a waiting ticket."""
-        linked = queue.linked_services(ticket.service, self._counter_services.values())
-        with self.snapshot():
-            waiting = self._waiting(ticket.day, linked)
-            medians = self.service_times()
-            available = self.availability(medians)
-        me = queue.Waiting(ticket.id, ticket.service, ticket.need, ticket.order_at)
-        others = [w for w in waiting if w.id != me.id]
-        ahead = queue.people_ahead(others, me, [me.service], self._head_start)
-        seconds = queue.estimate_wait_s(others, me, available.counters, medians,
-                                        self._head_start)
-        return Issued(ticket, ahead, queue.rounded_wait_minutes(seconds),
-                      _iso(available.opens_at(ticket.service)))
+        return self.outlooks([ticket])[0]
+
+    def outlooks(self, tickets: list[Ticket]) -> list[Issued]:
+        """`outlook()` of tickets issued together (one commit: Store.issue_many), from one
+        read of who waits: each counts only those before it, not the batch's later ones."""
+        out: list[Issued] = []
+        for day in dict.fromkeys(t.day for t in tickets):
+            with self.snapshot():
+                waiting = self._waiting(day)
+                medians = self.service_times()
+                available = self.availability(medians)
+            mine = [t for t in tickets if t.day == day]
+            batch = {t.id for t in mine}
+            for ticket in mine:
+                linked = queue.linked_services(ticket.service, self._counter_services.values())
+                me = queue.Waiting(ticket.id, ticket.service, ticket.need, ticket.order_at)
+                others = [w for w in waiting if w.service in linked and w.id != me.id
+                          and not (w.id > me.id and w.id in batch)]
+                ahead = queue.people_ahead(others, me, [me.service], self._head_start)
+                seconds = queue.estimate_wait_s(others, me, available.counters, medians,
+                                                self._head_start)
+                out.append(Issued(ticket, ahead, queue.rounded_wait_minutes(seconds),
+                                  _iso(available.opens_at(ticket.service))))
+        order = {t.id: n for n, t in enumerate(tickets)}
+        return sorted(out, key=lambda issued: order[issued.ticket.id])
 
     def waiting_outlook(self) -> list[ServiceOutlook]:
         """Per service, in config order: how many wait now, and `estimated_wait_min` for a

@@ -8,11 +8,19 @@ refusal is a named error with one plain sentence (kiosk.exceptions).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from kiosk import clock as clk
 from kiosk import queue
 from kiosk.consoles import ANY, session_hash
-from kiosk.exceptions import ConsoleGone, IssueRefused, NotAllowed, TicketMoved, UsageError
+from kiosk.exceptions import (
+    ConsoleGone,
+    IssueRefused,
+    KioskError,
+    NotAllowed,
+    TicketMoved,
+    UsageError,
+)
 from kiosk.rows import ACTIVE_STATES, Issued, Ticket
 from kiosk.store.estimate import Estimate
 
@@ -195,6 +203,11 @@ class Tickets(Estimate):
     def issue(self, service: str, need: str | None = None, *, lang: str | None = None,
               kiosk: str | None = None, actor: str | None = None) -> Issued:
         """Give a patron a new ticket, or raise IssueRefused with the reason."""
+        return self.outlook(self._issue(service, need, lang=lang, kiosk=kiosk, actor=actor))
+
+    def _issue(self, service: str, need: str | None = None, *, lang: str | None = None,
+               kiosk: str | None = None, actor: str | None = None) -> Ticket:
+        """The ticket written (its outlook is the caller's)."""
         self._check_service(service)
         self._check_need(need)
         lang = lang or self.settings.default_language
@@ -244,7 +257,22 @@ class Tickets(Estimate):
                 self._clock_jump_once(at, clock_trouble, actor)
         if clock_trouble is not None:
             raise IssueRefused("clock", clock_trouble)
-        return self.outlook(ticket)
+        return ticket
+
+    def issue_many(self, requests: list[dict[str, Any]]) -> list[Issued | KioskError]:
+        """Several `issue(**request)` in one transaction, one commit: what the server's
+        concurrent requests share (one fsync and one turn at the write lock for all).
+        Each answer is its ticket or the named error that refused it; a refusal leaves the
+        others alone (every refusal is raised before its ticket is written)."""
+        answers: list[Ticket | KioskError] = []
+        with self.bulk():
+            for request in requests:
+                try:
+                    answers.append(self._issue(**request))
+                except KioskError as exc:
+                    answers.append(exc)
+            outlooks = iter(self.outlooks([a for a in answers if isinstance(a, Ticket)]))
+        return [a if isinstance(a, KioskError) else next(outlooks) for a in answers]
 
     # -- ticket verbs ----------------------------------------------------------------------
 

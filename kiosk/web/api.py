@@ -149,8 +149,8 @@ async def issue(body: TicketIn, request: Request,
     """Issue a ticket (scope `issue`), printed on the named kiosk's printer when asked."""
     state = served(request)
     try:
-        issued: Issued = await state.store.run(
-            Store.issue, body.service.upper(), body.need, lang=body.lang, kiosk=body.kiosk,
+        issued: Issued = await state.issuer.issue(
+            service=body.service.upper(), need=body.need, lang=body.lang, kiosk=body.kiosk,
             actor=f"api:{key.name}")
     except IssueRefused as exc:
         raise ApiError(409, f"not issued: {exc}") from None

@@ -7,6 +7,7 @@ Every refusal is an `ApiError` (status, one sentence) that the server turns into
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import time
 from collections import deque
@@ -104,11 +105,28 @@ class RateLimit:
 
 class Keys:
     """`Authorization: Bearer KEY` checked against the store's hashes; a key's last use is
-    written at most once a minute."""
+    written at most once a minute. An answer is remembered for CHECK_TTL_S (by the key's
+    hash, never the key), so a busy client costs one store read every few seconds, and a
+    revoked key stops working within that time."""
+
+    CHECK_TTL_S = 5.0
 
     def __init__(self, store: StoreThread) -> None:
         self.store = store
         self._used: dict[str, float] = {}
+        self._checked: dict[str, tuple[float, ApiKey | None]] = {}
+
+    async def _check(self, key: str) -> ApiKey | None:
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        now = time.monotonic()
+        known = self._checked.get(digest)
+        if known is not None and now - known[0] < self.CHECK_TTL_S:
+            return known[1]
+        found = await self.store.run(Store.api_key_check, key)
+        if len(self._checked) > 1000:
+            self._checked.clear()
+        self._checked[digest] = (now, found)
+        return found
 
     async def require(self, request: Request, scope: str) -> ApiKey:
         header = request.headers.get("authorization", "")
@@ -116,7 +134,7 @@ class Keys:
         if scheme.lower() != "bearer" or not key.strip():
             raise ApiError(401, "this needs an API key: Authorization: Bearer KEY"
                                 " (kiosk api-key add NAME --scope ...)")
-        found = await self.store.run(Store.api_key_check, key.strip())
+        found = await self._check(key.strip())
         if found is None:
             raise ApiError(401, "unknown or revoked API key")
         if not found.allows(scope):

@@ -10,7 +10,7 @@ outside sources), a body size limit, and every error as one JSON line.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kiosk import clock as clk
 from kiosk.config import Settings
@@ -29,6 +30,7 @@ from kiosk.exceptions import KioskError
 from kiosk.store import Store
 from kiosk.store.thread import StoreThread
 from kiosk.web import api, screens
+from kiosk.web.batch import IssueBatcher
 from kiosk.web.guard import ApiError, Keys, Networks, RateLimit, status_of
 from kiosk.web.hub import EventHub
 from kiosk.web.state import Served
@@ -74,6 +76,7 @@ def create_app(settings: Settings, *, clock: clk.Clock | None = None,
         settings=settings, store=store,
         printing=StoreThread(settings, clock, name="kiosk-serve-print"),
         hub=EventHub(StoreThread(settings, clock, name="kiosk-serve-hub")),
+        issuer=IssueBatcher(store),
         keys=Keys(store), limit=RateLimit(settings.web.rate_per_minute),
         networks=Networks(settings.web.staff_networks))
 
@@ -85,6 +88,7 @@ def create_app(settings: Settings, *, clock: clk.Clock | None = None,
             yield
         finally:
             await state.hub.stop()
+            await state.issuer.stop()
             for thread in (state.store, state.printing, state.hub.store):
                 thread.close()
 
@@ -100,7 +104,7 @@ def create_app(settings: Settings, *, clock: clk.Clock | None = None,
     app.include_router(screens.router)
     _add_pages(app, settings, home)
     _add_errors(app)
-    _add_middleware(app)
+    app.add_middleware(Guard)
     return app
 
 
@@ -162,26 +166,40 @@ def _add_errors(app: FastAPI) -> None:
                            " the details are in the server's log")
 
 
-def _add_middleware(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def guard(request: Request,
-                    call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+class Guard:
+    """Around every request (plain ASGI: Starlette's BaseHTTPMiddleware costs more than a
+    ticket does): a body over MAX_BODY is refused with 413 before it is read, and every
+    response carries the security headers (a CSP that forbids framing and outside
+    sources, no sniffing, no referrer)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        extra = [(k.encode(), v.encode()) for k, v in (
+            ("content-security-policy", _csp(request)), ("x-frame-options", "DENY"),
+            ("x-content-type-options", "nosniff"), ("referrer-policy", "no-referrer"))]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
         length = request.headers.get("content-length", "")
-        if length and (not length.isascii() or not length.isdigit()
-                       or int(length) > MAX_BODY):
-            response: Response = _error(413, f"the body is too large: at most {MAX_BODY}"
-                                             " bytes")
+        refusal: JSONResponse | None = None
+        if length and (not length.isascii() or not length.isdigit() or int(length) > MAX_BODY):
+            refusal = _error(413, f"the body is too large: at most {MAX_BODY} bytes")
         elif (request.headers.get("transfer-encoding", "").lower() == "chunked"
-              and request.method in ("POST", "PUT", "PATCH", "DELETE")):
-            response = _error(411, "send the body with a Content-Length")
-        else:
-            response = await call_next(request)
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", _csp(request))
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        return response
+              and scope["method"] in ("POST", "PUT", "PATCH", "DELETE")):
+            refusal = _error(411, "send the body with a Content-Length")
+        if refusal is not None:
+            await refusal(scope, receive, send_with_headers)
+            return
+        await self.app(scope, receive, send_with_headers)
 
 
 def run(settings: Settings, host: str, port: int, *,

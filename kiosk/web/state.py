@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from kiosk.config import Settings
 from kiosk.store.thread import StoreThread
+from kiosk.web.batch import IssueBatcher
 from kiosk.web.guard import Keys, Networks, RateLimit
 from kiosk.web.hub import EventHub
 
@@ -20,6 +21,8 @@ class Served:
     """Slips: a print waits for its printer (up to its timeout) without holding up the
     other verbs."""
     hub: EventHub
+    issuer: IssueBatcher
+    """Concurrent ticket requests share one commit."""
     keys: Keys
     limit: RateLimit
     networks: Networks
