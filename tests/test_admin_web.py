@@ -1,6 +1,6 @@
-"""The admin screen in a real headless Chromium through `kiosk web admin` (textual-serve):
-typed name and PIN, the views by keys, and an export whose file is checked against
-`kiosk report`'s own numbers."""
+"""The admin screen in a real headless Chromium through `kiosk web admin` (kiosk serve):
+typed name and PIN, the views by keys, and an export (downloaded by the browser) whose file
+is checked against `kiosk report`'s own numbers."""
 
 from __future__ import annotations
 
@@ -72,15 +72,27 @@ def test_sign_in_browse_and_export_in_headless_chromium(tmp_path: Path):
         web.press("ArrowRight")  # the tabs have the focus: on to Statistics
         wait_for(lambda: "Overall and by class" in web.sent_text(), 20, "the statistics")
         wait_for(lambda: "4,005 tickets" in web.sent_text(), 30, "the 30-day range")
+        # Served, an export is downloaded by the browser (issue 19), never written to a
+        # folder on the server.
+        downloads: list = []
+        assert web._browser is not None
+        def keep(download: object) -> None:
+            downloads.append(download)
+
+        web._browser.on("page", lambda page: page.on("download", keep))
+        web.page.on("download", keep)
         web.press("e")
         wait_for(lambda: "Export: statistics" in web.sent_text(), 10, "the export dialog")
         web.press("Enter")  # the Export button has the focus
-        written = store_path.parent / "exports" / f"kiosk-statistics-2026-10-29_{TODAY}.csv"
         try:
-            wait_for(written.exists, 20, f"{written.name} on disk")
+            wait_for(lambda: web.sent_text() and downloads, 20, "the download")
         except AssertionError:
             web.screenshot(tmp_path / "failed.png")
             raise
+        [download] = downloads
+        assert download.suggested_filename == f"kiosk-statistics-2026-10-29_{TODAY}.csv"
+        text = Path(download.path()).read_text("utf-8")
+    assert not (store_path.parent / "exports").exists()
     with Store(settings) as store:
         rep = reports.report(store, settings, date_from="2026-10-29", date_to=TODAY)
-    assert written.read_text("utf-8") == reports.to_csv(rep)
+    assert text == reports.to_csv(rep)
