@@ -156,6 +156,53 @@ def estimate_wait_s(
     return None  # unreachable: `new` is servable by some counter
 
 
+def free_after(
+    waiting: Sequence[Waiting],
+    counters: Sequence[OpenCounter],
+    service_s: Mapping[str, float],
+    head_start: HeadStart,
+) -> dict[int, float]:
+    """When each counter is free (seconds from now) once the policy has handed out every
+    waiting ticket: the replay of `estimate_wait_s` run to the end. A ticket that comes
+    after all of them is then taken by the first counter free (by time, then id) that
+    serves its service (`take_last`): what makes the estimate of the next ticket, which is
+    nearly always the last one, cost nothing but a look at each counter."""
+    queues: dict[str, list[tuple[tuple[float, float, int], Waiting]]] = {}
+    for ticket in waiting:
+        queues.setdefault(ticket.service, []).append((call_key(ticket, head_start), ticket))
+    for items in queues.values():
+        items.sort(key=lambda item: item[0])
+    heads = dict.fromkeys(queues, 0)
+    heap = [(max(0.0, c.free_in_s), c.id, c.services) for c in counters]
+    heapq.heapify(heap)
+    free: dict[int, float] = {}
+    while heap:
+        free_at, counter_id, services = heapq.heappop(heap)
+        best: str | None = None
+        for service in services:
+            index = heads.get(service)
+            if index is None or index >= len(queues[service]):
+                continue
+            if best is None or queues[service][index][0] < queues[best][heads[best]][0]:
+                best = service
+        if best is None:
+            free[counter_id] = free_at  # nothing more for it: free from then on
+            continue
+        ticket = queues[best][heads[best]][1]
+        heads[best] += 1
+        duration = service_s.get(ticket.service, DEFAULT_SERVICE_S)
+        heapq.heappush(heap, (free_at + duration, counter_id, services))
+    return free
+
+
+def take_last(free: dict[int, float], counters: Sequence[OpenCounter],
+              service: str) -> tuple[float, int] | None:
+    """(when, which counter) a ticket of `service` behind everyone in `free_after` is
+    called; None when no counter serves it."""
+    serving = [(free[c.id], c.id) for c in counters if service in c.services and c.id in free]
+    return min(serving) if serving else None
+
+
 def linked_services(service: str, counters: Iterable[Iterable[str]]) -> frozenset[str]:
     """`service` and every service linked to it through counters that serve several (the
     services of its connected part): only their tickets can change when `service`'s next

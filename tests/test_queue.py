@@ -13,11 +13,13 @@ from kiosk.queue import (
     call_key,
     choose_next,
     estimate_wait_s,
+    free_after,
     head_start_from,
     linked_services,
     order,
     people_ahead,
     rounded_wait_minutes,
+    take_last,
 )
 
 H = 60 * 60.0  # the default head start, seconds
@@ -211,3 +213,24 @@ def test_linked_services_follow_the_counters_that_serve_several():
     assert linked_services("C", counters) == {"C", "D", "E"}
     assert linked_services("F", counters) == {"F"}
     assert linked_services("Z", counters) == {"Z"}
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(st.integers(0, 5 * 3600), st.sampled_from(NEEDS),
+                          st.sampled_from("ABCD")), max_size=40),
+       st.lists(st.sampled_from("ABCD"), min_size=1, max_size=6))
+def test_a_ticket_behind_everyone_is_estimated_from_the_counters_free_times(rows, newcomers):
+    """Issue 19: the estimate of tickets that come after everyone waiting (nearly every
+    ticket a kiosk issues) continues one replay instead of replaying the queue again: the
+    same answer as `estimate_wait_s`, ticket after ticket."""
+    waiting = [Waiting(i + 1, s, n, float(t)) for i, (t, n, s) in enumerate(rows)]
+    times = {"A": 240.0, "B": 300.0, "C": 420.0, "D": 180.0}
+    free = free_after(waiting, MIXED, times, LEAD)
+    now = 6 * 3600.0
+    for n, service in enumerate(newcomers):
+        new = Waiting(1000 + n, service, None, now)
+        taken = take_last(free, MIXED, service)
+        assert taken is not None
+        assert taken[0] == estimate_wait_s(waiting, new, MIXED, times, LEAD)
+        free[taken[1]] += times[service]
+        waiting.append(new)

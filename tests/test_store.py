@@ -534,3 +534,39 @@ def test_a_store_held_locked_too_long_is_a_plain_error(store: Store):
         other.execute("ROLLBACK")
         other.close()
     assert store.issue("A").ticket.label == "A001"
+
+
+
+@pytest.mark.parametrize("seed", [7, 8, 9, 10])
+def test_kept_replays_give_the_same_outlook_as_a_fresh_look(settings, clock, seed):
+    """Issue 19: a ticket behind everyone continues this process's last replay of the queue
+    (kiosk.store.estimate, `_Tail`); every outlook must be what a process without it says,
+    whatever happens in between: calls here and elsewhere, priority tickets, batches."""
+    import random
+
+    rng = random.Random(seed)
+    with Store(settings, clock=clock) as store, Store(settings, clock=clock) as fresh, \
+            Store(settings, clock=clock) as elsewhere:
+        for counter in (1, 2, 3, 4):
+            store.counter(counter, "open")
+        for step in range(200):
+            clock.advance(rng.choice([0, 0, 0, 0.5, 5, 40]))
+            roll = rng.random()
+            if roll < 0.08:
+                elsewhere.call_next(rng.choice([1, 2, 3, 4]))
+                continue
+            if roll < 0.12:
+                store.call_next(rng.choice([1, 2, 3, 4]))
+                continue
+            need = "lansia" if rng.random() < 0.1 else None
+            if roll < 0.3:
+                batch = store.issue_many([{"service": rng.choice("ABCDE"), "need": need}
+                                          for _ in range(rng.randint(1, 4))])
+                issued = [b for b in batch if not isinstance(b, Exception)]
+            else:
+                issued = [store.issue(rng.choice("ABCDE"), need)]
+            last = issued[-1]
+            again = fresh.outlook(last.ticket)
+            assert (last.people_ahead, last.estimated_wait_min, last.opens_at) == (
+                again.people_ahead, again.estimated_wait_min, again.opens_at), step
+        assert store._tails  # the replays were kept and used

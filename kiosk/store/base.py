@@ -177,6 +177,10 @@ class StoreBase:
     def _setup_caches(self) -> None:
         """Per-process caches of the mixins (the estimate's medians)."""
 
+    def _committed(self, committed: bool) -> None:
+        """After each write transaction (`committed`, or rolled back): mixins drop what it
+        may have changed."""
+
     def close(self) -> None:
         self.conn.close()
         if self._turns is not None:
@@ -203,14 +207,18 @@ class StoreBase:
         with self.faults(), self._turn():
             self._begin_immediate()
             self._rolling = None
+            committed = False
             try:
                 self._check_clock()
                 yield self.db
                 self._commit()
+                committed = True
             except BaseException:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise
+            finally:
+                self._committed(committed)
         if self._rolling is not None:
             self._rolled_day = self._rolling
 

@@ -207,7 +207,16 @@ class Tickets(Estimate):
 
     def _issue(self, service: str, need: str | None = None, *, lang: str | None = None,
                kiosk: str | None = None, actor: str | None = None) -> Ticket:
-        """The ticket written (its outlook is the caller's)."""
+        """The ticket written (its outlook is the caller's). Its transaction only adds a
+        ticket: the estimate's kept replays stay good (kiosk.store.estimate, `_Tail`)."""
+        keep, self._keep_tails = self._keep_tails, True
+        try:
+            return self._write_ticket(service, need, lang=lang, kiosk=kiosk, actor=actor)
+        finally:
+            self._keep_tails = keep
+
+    def _write_ticket(self, service: str, need: str | None, *, lang: str | None,
+                      kiosk: str | None, actor: str | None) -> Ticket:
         self._check_service(service)
         self._check_need(need)
         lang = lang or self.settings.default_language
@@ -265,13 +274,17 @@ class Tickets(Estimate):
         Each answer is its ticket or the named error that refused it; a refusal leaves the
         others alone (every refusal is raised before its ticket is written)."""
         answers: list[Ticket | KioskError] = []
-        with self.bulk():
-            for request in requests:
-                try:
-                    answers.append(self._issue(**request))
-                except KioskError as exc:
-                    answers.append(exc)
-            outlooks = iter(self.outlooks([a for a in answers if isinstance(a, Ticket)]))
+        keep, self._keep_tails = self._keep_tails, True
+        try:
+            with self.bulk():
+                for request in requests:
+                    try:
+                        answers.append(self._issue(**request))
+                    except KioskError as exc:
+                        answers.append(exc)
+                outlooks = iter(self.outlooks([a for a in answers if isinstance(a, Ticket)]))
+        finally:
+            self._keep_tails = keep
         return [a if isinstance(a, KioskError) else next(outlooks) for a in answers]
 
     # -- ticket verbs ----------------------------------------------------------------------
