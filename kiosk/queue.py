@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 #: A need's head start in seconds; None = strict (unbounded).
@@ -93,34 +93,16 @@ DEFAULT_SERVICE_S = 300.0
 """Service time assumed for a service with no history yet (5 minutes)."""
 
 
-def estimate_wait_s(
-    waiting: Sequence[Waiting],
-    new: Waiting,
-    counters: Sequence[OpenCounter],
-    service_s: Mapping[str, float],
-    head_start: HeadStart,
-) -> float | None:
-    """Seconds until `new` would be called, by replaying the call policy.
+Keyed = tuple[tuple[float, float, int], Waiting]
 
-    `waiting` is everything waiting now (not `new`); `service_s` is each service's typical
-    service time (the store passes recent medians). Returns None when no open counter serves
-    `new`'s service: then no honest estimate exists. Deterministic: counters that free up at
-    the same moment act in id order.
-    """
-    if not any(new.service in c.services for c in counters):
-        return None
-    # One queue per service, each in call order; a counter takes the best head among its
-    # services. Same result as scanning one sorted list, in O(n log n).
-    #
-    # Only tickets the policy puts before `new` can matter: a counter that serves `new`'s
-    # service always has a head there no later than `new`, so it takes nothing later than
-    # `new` before `new`; what other counters take later than `new` leaves it alone. (This
-    # loop runs for every ticket issued, over every waiting ticket: the head starts are
-    # looked up once per need, not once per ticket.)
+
+def _keyed(waiting: Iterable[Waiting], head_start: HeadStart,
+           below: tuple[float, float, int] | None = None) -> list[Keyed]:
+    """(call key, ticket) for each ticket (only those before `below`, when given); the head
+    starts are looked up once per need, not once per ticket: this runs for every ticket
+    issued, over every waiting ticket."""
     leads: dict[str | None, float | None] = {}
-    mine = call_key(new, head_start)
-    queues: dict[str, list[tuple[tuple[float, float, int], Waiting]]] = {
-        new.service: [(mine, new)]}
+    out: list[Keyed] = []
     for ticket in waiting:
         need = ticket.need
         if need in leads:
@@ -129,8 +111,21 @@ def estimate_wait_s(
             lead = leads[need] = head_start(need)
         key = (-math.inf if lead is None else ticket.queued_at - lead, ticket.queued_at,
                ticket.id)
-        if key < mine:
-            queues.setdefault(ticket.service, []).append((key, ticket))
+        if below is None or key < below:
+            out.append((key, ticket))
+    return out
+
+
+def _replay(keyed: list[Keyed], counters: Sequence[OpenCounter],
+            service_s: Mapping[str, float]) -> Iterator[tuple[float, int, Waiting | None]]:
+    """The call policy replayed: (when, which counter, the ticket it calls), in the order
+    the calls happen; (when, counter, None) when a counter has nothing more to take (it
+    is free from then on). One queue per service, each in call order; a counter takes the
+    best head among its services: the same result as scanning one sorted list, in
+    O(n log n). Counters that free up at the same moment act in id order."""
+    queues: dict[str, list[Keyed]] = {}
+    for item in keyed:
+        queues.setdefault(item[1].service, []).append(item)
     for items in queues.values():
         items.sort(key=lambda item: item[0])
     heads = dict.fromkeys(queues, 0)
@@ -146,13 +141,39 @@ def estimate_wait_s(
             if best is None or queues[service][index][0] < queues[best][heads[best]][0]:
                 best = service
         if best is None:
-            continue  # this counter has nothing more to take; it leaves the simulation
+            yield free_at, counter_id, None
+            continue
         ticket = queues[best][heads[best]][1]
         heads[best] += 1
+        yield free_at, counter_id, ticket
+        heapq.heappush(heap, (free_at + service_s.get(ticket.service, DEFAULT_SERVICE_S),
+                              counter_id, services))
+
+
+def estimate_wait_s(
+    waiting: Sequence[Waiting],
+    new: Waiting,
+    counters: Sequence[OpenCounter],
+    service_s: Mapping[str, float],
+    head_start: HeadStart,
+) -> float | None:
+    """Seconds until `new` would be called, by replaying the call policy.
+
+    `waiting` is everything waiting now (not `new`); `service_s` is each service's typical
+    service time (the store passes recent medians). Returns None when no open counter serves
+    `new`'s service: then no honest estimate exists.
+
+    Only tickets the policy puts before `new` can matter: a counter that serves `new`'s
+    service always has a head there no later than `new`, so it takes nothing later than
+    `new` before `new`; what other counters take later than `new` leaves it alone.
+    """
+    if not any(new.service in c.services for c in counters):
+        return None
+    mine = call_key(new, head_start)
+    for free_at, _counter, ticket in _replay([(mine, new), *_keyed(waiting, head_start, mine)],
+                                             counters, service_s):
         if ticket is new:
             return free_at
-        duration = service_s.get(ticket.service, DEFAULT_SERVICE_S)
-        heapq.heappush(heap, (free_at + duration, counter_id, services))
     return None  # unreachable: `new` is servable by some counter
 
 
@@ -167,32 +188,10 @@ def free_after(
     after all of them is then taken by the first counter free (by time, then id) that
     serves its service (`take_last`): what makes the estimate of the next ticket, which is
     nearly always the last one, cost nothing but a look at each counter."""
-    queues: dict[str, list[tuple[tuple[float, float, int], Waiting]]] = {}
-    for ticket in waiting:
-        queues.setdefault(ticket.service, []).append((call_key(ticket, head_start), ticket))
-    for items in queues.values():
-        items.sort(key=lambda item: item[0])
-    heads = dict.fromkeys(queues, 0)
-    heap = [(max(0.0, c.free_in_s), c.id, c.services) for c in counters]
-    heapq.heapify(heap)
-    free: dict[int, float] = {}
-    while heap:
-        free_at, counter_id, services = heapq.heappop(heap)
-        best: str | None = None
-        for service in services:
-            index = heads.get(service)
-            if index is None or index >= len(queues[service]):
-                continue
-            if best is None or queues[service][index][0] < queues[best][heads[best]][0]:
-                best = service
-        if best is None:
-            free[counter_id] = free_at  # nothing more for it: free from then on
-            continue
-        ticket = queues[best][heads[best]][1]
-        heads[best] += 1
-        duration = service_s.get(ticket.service, DEFAULT_SERVICE_S)
-        heapq.heappush(heap, (free_at + duration, counter_id, services))
-    return free
+    return {counter: free_at
+            for free_at, counter, ticket in _replay(_keyed(waiting, head_start), counters,
+                                                    service_s)
+            if ticket is None}
 
 
 def take_last(free: dict[int, float], counters: Sequence[OpenCounter],

@@ -171,6 +171,38 @@ def test_the_event_stream_resumes_and_carries_cli_calls(site: Served):
     one_error(site.get("/api/v1/events", key=k["read"], headers={"Last-Event-ID": "x"}), 400)
 
 
+def test_a_stuck_or_vanished_stream_client_holds_up_no_one(site: Served):
+    """A client that opens the event stream and never reads, and one that vanishes
+    mid-stream: tickets go on being issued at once and the vanished one is let go."""
+    import socket
+
+    k = keys(site)
+    request = (f"GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:{site.port}\r\n"
+               f"Authorization: Bearer {k['read']}\r\n\r\n").encode()
+    before = site.get("/healthz").json()["streams"]
+    stuck = socket.create_connection(("127.0.0.1", site.port))
+    stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stuck.sendall(request)
+    gone = socket.create_connection(("127.0.0.1", site.port))
+    gone.sendall(request)
+    time.sleep(0.5)
+    gone.close()
+    slowest = 0.0
+    with httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {k['issue']}"}) \
+            as client:
+        for n in range(300):
+            started = time.monotonic()
+            made = client.post("/api/v1/tickets", json={"service": "ABCDE"[n % 5]})
+            slowest = max(slowest, time.monotonic() - started)
+            assert made.status_code == 201, made.text
+    assert slowest < 1.0, slowest
+    deadline = time.monotonic() + 10
+    while site.get("/healthz").json()["streams"] > before + 1:
+        assert time.monotonic() < deadline, "the vanished client's stream was not let go"
+        time.sleep(0.5)
+    stuck.close()
+
+
 def test_public_endpoints_are_rate_limited(site: Served):
     codes = [site.get("/api/v1/services").status_code for _ in range(45)]
     assert 429 in codes

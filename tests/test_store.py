@@ -545,6 +545,7 @@ def test_kept_replays_give_the_same_outlook_as_a_fresh_look(settings, clock, see
     import random
 
     rng = random.Random(seed)
+    kept = 0
     with Store(settings, clock=clock) as store, Store(settings, clock=clock) as fresh, \
             Store(settings, clock=clock) as elsewhere:
         for counter in (1, 2, 3, 4):
@@ -566,7 +567,8 @@ def test_kept_replays_give_the_same_outlook_as_a_fresh_look(settings, clock, see
             else:
                 issued = [store.issue(rng.choice("ABCDE"), need)]
             last = issued[-1]
+            kept += bool(store._tails)
             again = fresh.outlook(last.ticket)
             assert (last.people_ahead, last.estimated_wait_min, last.opens_at) == (
                 again.people_ahead, again.estimated_wait_min, again.opens_at), step
-        assert store._tails  # the replays were kept and used
+        assert kept > 20  # the replays were kept and used

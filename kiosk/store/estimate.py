@@ -93,6 +93,8 @@ class Estimate(StoreBase):
     def _setup_caches(self) -> None:
         super()._setup_caches()
         self._tails: dict[tuple[str, frozenset[str]], _Tail] = {}
+        self._tail_hints: dict[tuple[str, frozenset[str]], int] = {}
+        """The data_version at this process's last full outlook of each group."""
         self._keep_tails = False
         """Set while a transaction only issues tickets (their outlooks extend the tails)."""
         self._medians: tuple[float, dict[str, float]] = (-1e18, {})
@@ -262,7 +264,12 @@ class Estimate(StoreBase):
                 opens = {s: _iso(available.opens_at(s)) for s in linked}
                 out.append(Issued(ticket, ahead, queue.rounded_wait_minutes(seconds),
                                   opens[ticket.service]))
-                if all(queue.call_key(w, self._head_start) < key for w in others):
+                # Kept only when this process issues again before anyone else writes
+                # (the second such ticket in a row): a kiosk among many busy writers
+                # would only pay for a replay nobody uses.
+                hint = (day, linked)
+                quiet, self._tail_hints[hint] = self._tail_hints.get(hint) == version, version
+                if quiet and all(queue.call_key(w, self._head_start) < key for w in others):
                     tail = _Tail(version, now, medians, available.counters,
                                  queue.free_after(others, available.counters, medians,
                                                   self._head_start),
