@@ -394,7 +394,9 @@ def ticket_json(ticket: Ticket | None, **extra: Any) -> dict[str, Any]:
 
 
 def health(store: Store) -> dict[str, Any]:
-    """`GET /healthz`: the store answers (this read), each printer's and announcer's state."""
+    """`GET /healthz`: the store answers (this read, of the file at its path: a removed
+    store raises its StoreFault), each printer's and announcer's state."""
+    store.check_file()
     overview = status(store)
     return {
         "ok": True,

@@ -203,6 +203,27 @@ def test_a_stuck_or_vanished_stream_client_holds_up_no_one(site: Served):
     stuck.close()
 
 
+def test_a_store_that_cannot_be_read_is_503_with_its_sentence(site: Served):
+    """The store file removed under the running server (kiosk.store.faults): health says
+    so with 503, a verb answers 503 with the store's own sentence, nothing is made, and
+    both work again once the file is back."""
+    k = keys(site)
+    path = site.tmp_path / "data" / "kiosk.db"
+    aside = path.with_name("aside.db")
+    path.rename(aside)
+    try:
+        health = site.get("/healthz")
+        assert health.status_code == 503 and health.json()["ok"] is False
+        assert "missing" in health.json()["store"]
+        one_error(site.post("/api/v1/tickets", key=k["issue"], json={"service": "A"}), 503,
+                  "missing", str(path))
+        assert not path.exists()
+    finally:
+        aside.rename(path)
+    assert site.get("/healthz").status_code == 200
+    assert site.post("/api/v1/tickets", key=k["issue"], json={"service": "A"}).status_code == 201
+
+
 def test_public_endpoints_are_rate_limited(site: Served):
     codes = [site.get("/api/v1/services").status_code for _ in range(45)]
     assert 429 in codes
