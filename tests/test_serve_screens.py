@@ -94,20 +94,28 @@ def test_a_foreign_origin_is_refused_and_a_screen_beyond_its_cap_gets_no_process
 class Browser:
     """Headless Chromium on a served page, keeping the text the server sends its terminal."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, viewport: tuple[int, int] = (1400, 900)) -> None:
         from playwright.sync_api import sync_playwright
 
         self._playwright = sync_playwright().start()
         self.browser = self._playwright.chromium.launch(executable_path=CHROMIUM,
                                                         args=CHROMIUM_FLAGS)
-        self.page = self.browser.new_page(viewport={"width": 1400, "height": 900})
+        self.page = self.browser.new_page(viewport={"width": viewport[0],
+                                                    "height": viewport[1]})
         self.received = bytearray()
         self.sockets = 0
+        self.size: tuple[int, int] | None = None
+        """The terminal's columns and rows, as the page told the server."""
         self.page.on("websocket", self._socket)
         self.page.goto(url)
 
     def _socket(self, socket_: Any) -> None:
+        from urllib.parse import parse_qs, urlparse
+
         self.sockets += 1
+        query = parse_qs(urlparse(socket_.url).query)
+        if "width" in query:
+            self.size = int(query["width"][0]), int(query["height"][0])
         socket_.on("framereceived", lambda payload: self.received.extend(
             payload if isinstance(payload, bytes) else payload.encode()))
 
@@ -192,3 +200,30 @@ def test_the_api_documentation_renders_from_local_assets_only(site: Served):
         assert outside == []
     finally:
         web.close()
+
+
+@pytest.mark.parametrize("viewport", [(1920, 1080), (1080, 1920), (1366, 768)])
+def test_a_served_patron_screen_fits_the_display_and_takes_keys_at_once(site: Served,
+                                                                          viewport):
+    """Issue 20: the cell size comes from the viewport (about 110 columns whatever the
+    display; `?fontsize=` still overrides) and the keypad works from the first moment,
+    with no click: two keys make a ticket."""
+    require_tool("chromium")
+    web = Browser(site.url + "/screen/patron?kiosk=lobby", viewport=viewport)
+    try:
+        wait_for(lambda: "Selamat datang" in web.text() and web.size is not None, 30,
+                 "the welcome screen")
+        assert web.size is not None and 100 <= web.size[0] <= 120, web.size
+        web.page.wait_for_timeout(800)  # past the input guard
+        web.page.keyboard.press("1")
+        web.page.wait_for_timeout(800)
+        web.page.keyboard.press("1")
+        wait_for(lambda: "A001" in web.text(), 15, "the ticket, from keys alone")
+    finally:
+        web.close()
+    fixed = Browser(site.url + "/screen/patron?kiosk=lobby&fontsize=16", viewport=(1920, 1080))
+    try:
+        wait_for(lambda: fixed.text() and fixed.size is not None, 30, "the terminal size")
+        assert fixed.size is not None and fixed.size[0] > 180  # 16 px on 1920: ?fontsize wins
+    finally:
+        fixed.close()

@@ -125,6 +125,7 @@ async def screen_page(screen: str, request: Request) -> Response:
     socket = f"/screen/{screen}/ws/{target}"
     return request.app.state.templates.TemplateResponse(request, "screen.html", {
         "title": title, "font_size": font_size, "socket": socket, "lang": langs[0],
+        "screen": screen, "fixed_font": "fontsize" in query,
         "reconnecting": both(langs, "web.reconnecting"),
         "reconnecting_hint": both(langs, "web.reconnecting_hint"),
     })

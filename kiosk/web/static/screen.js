@@ -12,6 +12,49 @@
   url.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
   terminal.dataset.sessionWebsocketUrl = url.href;
 
+  // Fit the screen: without ?fontsize=, the cell size comes from the viewport, so each
+  // screen has the geometry it was designed for (columns x rows) on any display, portrait
+  // or landscape. Roboto Mono's cell is 0.571 x 1.33 of the font size (measured in
+  // Chromium: 120 x 29 cells on 1920 x 1080 at 28 px). A resize or a rotation that changes
+  // the fit by 2 px or more reloads into a fresh app at the new size.
+  var GEOMETRY = { patron: [110, 28], board: [120, 28], staff: [120, 30], admin: [140, 36] };
+  function fitted() {
+    var g = GEOMETRY[body.dataset.screen] || [120, 36];
+    return Math.max(10, Math.floor(Math.min(window.innerWidth / (g[0] * 0.571),
+                                            window.innerHeight / (g[1] * 1.33))));
+  }
+  if (!body.dataset.fixedFont) {
+    var size = fitted();
+    terminal.dataset.fontSize = String(size);
+    var timer = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        if (Math.abs(fitted() - size) >= 2) window.location.reload();
+      }, 400);
+    });
+  }
+
+  // Keys from the first moment: the terminal takes the keyboard as soon as it exists and
+  // again whenever the window comes back, with no click first (a patron who cannot use
+  // the touchscreen must be able to start with the keypad). On the patron screen the
+  // on-screen keyboard never opens.
+  function takeKeys() {
+    var input = document.querySelector(".xterm-helper-textarea");
+    if (!input) return false;
+    if (body.dataset.screen === "patron") input.setAttribute("inputmode", "none");
+    if (document.activeElement !== input) input.focus();
+    return true;
+  }
+  var tries = 0;
+  var poll = setInterval(function () {
+    if ((takeKeys() && body.classList.contains("-first-byte")) || ++tries > 200) {
+      clearInterval(poll);
+    }
+  }, 50);
+  window.addEventListener("focus", takeKeys);
+  document.addEventListener("visibilitychange", takeKeys);
+
   var waiting = false;
   function reconnect() {
     if (waiting) return;
