@@ -82,8 +82,11 @@ class WebScreen:
         font_size: int = 16,
         startup_timeout: float = 30.0,
         cwd: str | os.PathLike[str] | None = None,
+        touch: bool = False,
     ) -> None:
         self.screen = screen
+        self.touch = touch
+        """A touchscreen: taps are touch events (`tap`), not mouse clicks."""
         self.env = {**os.environ, **(env or {})}
         self.args = list(args)
         self.global_args = list(global_args)
@@ -148,6 +151,7 @@ class WebScreen:
             executable_path=CHROMIUM,
             args=CHROMIUM_FLAGS,
             viewport={"width": width, "height": height},
+            has_touch=self.touch,
         )
         context.route("**/*", self._only_loopback)
         self.page = context.pages[0] if context.pages else context.new_page()
@@ -234,7 +238,10 @@ class WebScreen:
     def tap(self, col: int, row: int) -> None:
         """A touch on a cell: press and release there, as a finger does."""
         x, y = self.cell_center(col, row)
-        self.page.mouse.click(x, y)
+        if self.touch:
+            self.page.touchscreen.tap(x, y)
+        else:
+            self.page.mouse.click(x, y)
 
     def press(self, key: str) -> None:
         self.page.keyboard.press(key)

@@ -20,10 +20,11 @@ NOW = "2026-11-27T09:00:00+07:00"
 GUARD_S = 0.8  # more than the kiosk's 0.4 s input guard, with room for a slow machine
 
 
-def layout(settings: cfg.Settings, db: Path, size: tuple[int, int],
-           selectors: list[str]) -> dict[str, tuple[int, int]]:
-    """Where each target's centre cell is at this terminal size (the same app, headless)."""
-    centres: dict[str, tuple[int, int]] = {}
+def regions(settings: cfg.Settings, db: Path, size: tuple[int, int],
+            first: str, then: list[str]) -> dict[str, tuple[int, int, int, int]]:
+    """(x, y, width, height) of `first` on the welcome screen and of `then` on the screen
+    after choosing it, at this terminal size (the same app, headless)."""
+    found: dict[str, tuple[int, int, int, int]] = {}
 
     async def main() -> None:
         with Store(settings, clock=ManualClock(local(9, 0)), path=db) as store:
@@ -31,18 +32,24 @@ def layout(settings: cfg.Settings, db: Path, size: tuple[int, int],
                             poll_s=3600)
             async with app.run_test(size=size) as pilot:
                 await pilot.pause()
-                centres[selectors[0]] = app.screen.query_one(selectors[0]).region.center
+                found[first] = tuple(app.screen.query_one(first).region)  # type: ignore
                 await pilot.pause(GUARD_S)
-                await pilot.click(selectors[0])
+                await pilot.click(first)
                 await pilot.pause()
                 await app.workers.wait_for_complete()
-                for selector in selectors[1:]:
-                    centres[selector] = app.screen.query_one(selector).region.center
+                for selector in then:
+                    found[selector] = tuple(app.screen.query_one(selector).region)  # type: ignore
 
-    # Playwright's sync API keeps an event loop on this thread: run the probe on another.
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(asyncio.run, main()).result()
-    return centres
+    return found
+
+
+def layout(settings: cfg.Settings, db: Path, size: tuple[int, int],
+           selectors: list[str]) -> dict[str, tuple[int, int]]:
+    """Where each target's centre cell is at this terminal size (the same app, headless)."""
+    found = regions(settings, db, size, selectors[0], selectors[1:])
+    return {selector: (x + w // 2, y + h // 2) for selector, (x, y, w, h) in found.items()}
 
 
 def test_a_ticket_by_touch_in_headless_chromium(tmp_path: Path):
@@ -75,3 +82,27 @@ def test_a_ticket_by_touch_in_headless_chromium(tmp_path: Path):
     assert (row["label"], row["service"], row["need"], row["kiosk"], row["lang"]) == (
         "B001", "B", None, "lobby", "id")
     assert row["day"] == "2026-11-27"
+
+
+def test_a_touch_on_the_corner_of_a_choices_frame_chooses_it(tmp_path: Path):
+    """Issue 20: a tap anywhere on a choice's frame chooses it, not only on its words;
+    with touch events (a touchscreen), in headless Chromium."""
+    require_tool("chromium")
+    config = write_config(tmp_path, replace={'output = "speaker"': 'output = "none"'})
+    settings = cfg.load(config)
+    env = {"KIOSK_NOW": NOW, "KIOSK_CONFIG": str(config), "CI": ""}
+
+    with WebScreen("patron", env=env, args=["--kiosk", "lobby"], cwd=tmp_path,
+                   touch=True) as web:
+        spots = regions(settings, tmp_path / "layout.db", (web.cols, web.rows),
+                        "#service-3", ["#need-no"])
+        time.sleep(2 * GUARD_S)
+        x, y, _w, _h = spots["#service-3"]
+        web.tap(x, y)  # the frame's top-left corner
+        time.sleep(GUARD_S)
+        x, y, w, h = spots["#need-no"]
+        web.tap(x + w - 1, y + h - 1)  # the frame's bottom-right corner
+        with Store(settings) as store:
+            rows = wait_for(lambda: list(store.db.query("SELECT * FROM tickets")), 20,
+                            "the ticket in the store")
+    assert [(r["label"], r["need"]) for r in rows] == [("C001", None)]
