@@ -1,4 +1,4 @@
-"""A real headless Chromium on a screen served by `kiosk web SCREEN` (textual-serve).
+"""A real headless Chromium on a screen served by `kiosk web SCREEN` (kiosk serve).
 
 Reusable by every screen's tests:
 
@@ -11,10 +11,10 @@ Reusable by every screen's tests:
 The server runs as a subprocess (its own process group, so the app processes it starts per
 tab stop with it) on a free loopback port; Debian's /usr/bin/chromium is driven by
 Playwright through `executable_path` with a fresh profile, and every request that is not
-to the loopback server is aborted (the page asks for a web font; the tests are offline).
+to the loopback server is aborted (nothing may come from outside a lobby's LAN).
 
 Where the cells are: xterm.js sizes its `.xterm-screen` element to exactly cols x rows
-cells, and textual-serve tells the server the terminal size in the websocket URL
+cells, and textual.js tells the server the terminal size in the websocket URL
 (`?width=..&height=..`) and in later `["resize", ...]` messages, which the harness reads
 from the page's websocket traffic. Cell (col, row) is then at
 `screen.x + (col + 0.5) * width / cols`, likewise for rows.

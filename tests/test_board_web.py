@@ -1,5 +1,5 @@
 """The board and the staff console in a real headless Chromium, served by `kiosk web`
-(textual-serve) through the shared harness in tests/browser.py: a call made by another
+(kiosk serve) through the shared harness in tests/browser.py: a call made by another
 process reaches the browser's board, and a tap on the console's Next button calls a patron.
 """
 
@@ -120,7 +120,7 @@ def test_the_staff_console_in_chromium_signs_in_and_calls_with_a_tap(site):
         web.tap(col, row)
         wait_for(lambda: site.store.find("B001").state == "called", 20, "the tap's call")
         # Issue 17: the tab is closed with the counter open: it must not stay "open by
-        # siti" for good. textual-serve ends the tab's app, whose exit closes the counter.
+        # siti" for good. The server ends the tab's app, whose exit closes the counter.
         web.page.close()
         wait_for(lambda: site.store.counter_states()[1].state == "closed", 30,
                  "the counter closed after its tab")

@@ -1,4 +1,4 @@
-"""End to end in a real browser: `kiosk web patron` served by textual-serve, Debian's
+"""End to end in a real browser: `kiosk web patron` (kiosk serve), Debian's
 headless Chromium tapping computed cell coordinates, a ticket found in the store file."""
 
 from __future__ import annotations

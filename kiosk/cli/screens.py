@@ -1,5 +1,5 @@
 """Verbs that start a screen: `kiosk patron [--kiosk ID]`, `kiosk staff --counter N`,
-`kiosk board [--speak]`, `kiosk admin`, and `kiosk web SCREEN` (textual-serve).
+`kiosk board [--speak]`, `kiosk admin`, and `kiosk web SCREEN` (kiosk serve, one screen).
 
 `kiosk web SCREEN` serves any screen verb to browsers: each browser tab gets its own app
 process, started as `python -m kiosk SCREEN ...` with this command's --config and --db, so
