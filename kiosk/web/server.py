@@ -18,7 +18,13 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -38,6 +44,14 @@ from kiosk.web.state import Served
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
+ICON_FONTS = {
+    "emoji.ttf": (Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"),
+                  "fonts-noto-color-emoji"),
+    "symbols.ttf": (Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"),
+                    "fonts-dejavu-core"),
+}
+"""/fonts/NAME -> (the file on the host, the Debian package that has it): the icons and
+symbols the grid font (Roboto Mono) lacks; screen.css gives each its unicode-range."""
 MAX_BODY = 64 * 1024
 """The largest request body any endpoint takes (a ticket's JSON is under 200 bytes)."""
 
@@ -126,6 +140,19 @@ def _add_pages(app: FastAPI, settings: Settings,
     async def docs(request: Request) -> Response:
         return app.state.templates.TemplateResponse(request, "docs.html", {
             "title": f"{settings.site.name} — API", "lang": "en"})
+
+    @app.get("/fonts/{name}", include_in_schema=False)
+    async def icon_font(name: str) -> Response:
+        """The icons' fonts, from the host (Debian's fonts-noto-color-emoji and
+        fonts-dejavu-core, both under free licences): served from here, since a lobby LAN
+        has no internet."""
+        if name not in ICON_FONTS:
+            return _error(404, f"no font {name[:40]!r} here")
+        path, package = ICON_FONTS[name]
+        if not path.exists():
+            return _error(404, f"no font at {path}: apt install {package}")
+        return FileResponse(path, media_type="font/ttf",
+                            headers={"Cache-Control": "max-age=86400"})
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     async def index(request: Request) -> Response:

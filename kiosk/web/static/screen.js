@@ -35,6 +35,12 @@
     });
   }
 
+  // The icons' font loads only when a character needs it, which a canvas never asks for:
+  // load it now (before the terminal draws, at window.onload).
+  if (document.fonts && document.fonts.load) {
+    document.fonts.load('16px "Roboto Mono"', "\u{1F4DA}\u2714\u25A0");
+  }
+
   // Keys from the first moment: the terminal takes the keyboard as soon as it exists and
   // again whenever the window comes back, with no click first (a patron who cannot use
   // the touchscreen must be able to start with the keypad). On the patron screen the
