@@ -231,8 +231,10 @@ class StoreBase:
             try:
                 self._turns = Turns(self.path.with_name(self.path.name + "-turns"))
             except OSError:
-                yield
-                return
+                pass
+        if self._turns is None:
+            yield
+            return
         with self._turns.turn(BUSY_TIMEOUT_MS / 1000) as ours:
             if not ours:
                 raise self._busy()

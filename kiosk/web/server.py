@@ -141,6 +141,10 @@ def _add_pages(app: FastAPI, settings: Settings,
         return app.state.templates.TemplateResponse(request, "docs.html", {
             "title": f"{settings.site.name} — API", "lang": "en"})
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(status_code=204)  # browsers ask; there is none to fetch from outside
+
     @app.get("/fonts/{name}", include_in_schema=False)
     async def icon_font(name: str) -> Response:
         """The icons' fonts, from the host (Debian's fonts-noto-color-emoji and
