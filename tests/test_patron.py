@@ -673,6 +673,19 @@ def test_wrong_pins_at_the_kiosk_rest_its_exit_and_never_lock_an_account(kit: Ki
     assert kit.store.verify_pin("Sari", "2468").name == "Sari"  # never locked
 
 
+async def ticket_refused_by_the_store(kit: Kit, pilot: Pilot) -> None:
+    """A patron asks for a B ticket while the store cannot take one: the kiosk stays up on
+    the welcome screen and shows "trouble.store" (shared with test_running_faults.py)."""
+    app = kit.app
+    kit.mono.advance(GUARD)
+    await tap(kit, pilot, "#service-2")
+    await tap(kit, pilot, "#need-no")
+    await settle(pilot)
+    assert isinstance(app.screen, WelcomeScreen) and app.is_running
+    assert app.trouble.issuing == "store"
+    assert t("id", "trouble.store") in " ".join(screen_text(app).split())
+
+
 def test_a_store_fault_is_said_to_the_patron_and_the_kiosk_stays_up(
         kit: Kit, monkeypatch: pytest.MonkeyPatch):
     """Issue 18: the disk filled while the kiosk ran and the kiosk died. Now the patron is
@@ -694,13 +707,7 @@ def test_a_store_fault_is_said_to_the_patron_and_the_kiosk_stays_up(
 
     async def scenario(pilot: Pilot) -> None:
         app = kit.app
-        kit.mono.advance(GUARD)
-        await tap(kit, pilot, "#service-2")
-        await tap(kit, pilot, "#need-no")
-        await settle(pilot)
-        assert isinstance(app.screen, WelcomeScreen) and app.is_running
-        assert app.trouble.issuing == "store"
-        assert words in " ".join(screen_text(app).split())
+        await ticket_refused_by_the_store(kit, pilot)
         assert words in kit.voice.spoken()
         assert tickets(kit) == []  # nothing was made
         kit.mono.advance(STORE_REST_S + 1)

@@ -28,13 +28,12 @@ from kiosk.ui.patron.welcome import WelcomeScreen
 
 from .conftest import fill, local, write_config
 from .patron_fakes import Kit
-from .test_patron import GUARD, drive, settle, tap
+from .test_patron import GUARD, drive, settle, tap, ticket_refused_by_the_store
 from .test_staff_support import (
     BOARD_SIZE,
     Site,
     message_of,
     run_app,
-    screen_text,
     signed_in_console,
     until,
 )
@@ -127,13 +126,7 @@ def test_a_full_disk_under_a_running_patron_kiosk(tmp_path, small_disk: Path):
 
     async def scenario(pilot: Pilot) -> None:
         app = kit.app
-        kit.mono.advance(GUARD)
-        await tap(kit, pilot, "#service-2")
-        await tap(kit, pilot, "#need-no")
-        await settle(pilot)
-        assert app.is_running and isinstance(app.screen, WelcomeScreen)
-        assert app.trouble.issuing == "store"
-        assert words in " ".join(screen_text(app).split())
+        await ticket_refused_by_the_store(kit, pilot)
         kit.mono.advance(GUARD)  # the second touch: the kiosk says it again
         await tap(kit, pilot, "#service-2")
         await settle(pilot)
