@@ -16,11 +16,9 @@ import argparse
 from collections.abc import Callable
 
 from kiosk.cli.common import (
-    check_port,
     clock_of,
     log_to_file,
     number,
-    open_store,
     settings_of,
 )
 from kiosk.exceptions import UsageError
@@ -102,16 +100,12 @@ def cmd_web(args: argparse.Namespace) -> int:
     if args.public_url:
         settings = settings.model_copy(
             update={"web": settings.web.model_copy(update={"public_url": args.public_url})})
-    check_port(args.host, args.port)  # one line, before anything is served
-    with open_store(args):  # the store opens (and migrates) now: a fault is one line here
-        pass
-    from kiosk.web.server import run
+    from kiosk.cli.serve import serve
 
     params = {"counter": args.counter, "kiosk": args.kiosk}
     home = (args.screen, {k: str(v) for k, v in params.items() if v is not None})
-    print(f"kiosk: serving the {args.screen} screen on http://{args.host}:{args.port}/"
-          " (Ctrl-C stops)", flush=True)
-    run(settings, args.host, args.port, home=home)
+    serve(args, settings, args.host, args.port, f"kiosk: serving the {args.screen} screen on"
+          f" http://{args.host}:{args.port}/ (Ctrl-C stops)", home)
     return 0
 
 

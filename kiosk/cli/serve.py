@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 
 from kiosk.cli.common import check_port, number, open_store, settings_of
+from kiosk.config import Settings
 from kiosk.exceptions import UsageError
 
 Verb = Callable[..., argparse.ArgumentParser]
@@ -17,17 +18,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = settings_of(args)  # a bad config fails here, once, with its key
     host = args.host or settings.web.host
     port = args.port or settings.web.port
-    check_port(host, port)  # one line, before anything is served
-    with open_store(args):  # the store opens (and migrates) now: a fault is one line here
+    where = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
+    serve(args, settings, host, port, f"kiosk: serving {settings.site.name} on {where}"
+          f" (screens: {where}/, API: {where}/docs); Ctrl-C stops")
+    return 0
+
+
+def serve(args: argparse.Namespace, settings: Settings, host: str, port: int, banner: str,
+          home: tuple[str, dict[str, str]] | None = None) -> None:
+    """What `kiosk serve` and `kiosk web SCREEN` share: refuse a bad address and open the
+    store (each fault one line, before any banner), then print the banner and serve."""
+    check_port(host, port)
+    with open_store(args):  # the store opens (and migrates) now
         pass
     from kiosk.web.server import run
 
     _enough_files()
-    where = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
-    print(f"kiosk: serving {settings.site.name} on {where} (screens: {where}/, API:"
-          f" {where}/docs); Ctrl-C stops", flush=True)
-    run(settings, host, port)
-    return 0
+    print(banner, flush=True)
+    run(settings, host, port, home=home)
 
 
 def _enough_files() -> None:

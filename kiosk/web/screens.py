@@ -64,31 +64,30 @@ def _cap(settings: Settings, kind: str) -> int:
 
 
 def _refusal(state: Served, conn: Request | WebSocket, screen: str,
-             query: dict[str, str]) -> tuple[int, str, str] | None:
-    """Why this screen cannot be served to this client: (status, catalogue key, values as
-    JSON) or None."""
+             query: dict[str, str]) -> tuple[int, str, dict[str, str]] | None:
+    """Why this screen cannot be served to this client: (status, catalogue key, its
+    values) or None."""
     settings = state.settings
     if screen not in SCREENS:
-        return 404, "web.unknown_screen", json.dumps({"screen": screen[:40]})
+        return 404, "web.unknown_screen", {"screen": screen[:40]}
     if screen in NETWORK_ONLY and not state.networks.allows(conn):
-        return 403, "web.not_allowed", "{}"
+        return 403, "web.not_allowed", {}
     if screen == "staff":
         counter = query.get("counter", "")
         known = [str(c.id) for c in settings.counters]
         if counter not in known:
-            return 404, "web.unknown_counter", json.dumps(
-                {"counter": counter[:20] or "?", "known": ", ".join(known)})
+            return 404, "web.unknown_counter", {"counter": counter[:20] or "?",
+                                                "known": ", ".join(known)}
     if screen == "patron":
         kiosk = query.get("kiosk") or settings.kiosks[0].id
         known = [k.id for k in settings.kiosks]
         if kiosk not in known:
-            return 404, "web.unknown_kiosk", json.dumps(
-                {"kiosk": kiosk[:40], "known": ", ".join(known)})
+            return 404, "web.unknown_kiosk", {"kiosk": kiosk[:40], "known": ", ".join(known)}
     counter = int(query["counter"]) if screen == "staff" else None
     kind = _kind(screen, counter)
     if (state.screens.get(kind, 0) >= _cap(settings, kind)
             or sum(state.screens.values()) >= settings.web.max_screens):
-        return 503, "web.busy", "{}"
+        return 503, "web.busy", {}
     return None
 
 
@@ -113,7 +112,7 @@ async def screen_page(screen: str, request: Request) -> Response:
     refusal = _refusal(state, request, screen, query)
     if refusal is not None:
         status, key, values = refusal
-        return page(request, state.settings, key, status=status, values=json.loads(values),
+        return page(request, state.settings, key, status=status, values=values,
                     retry=status == 503)
     font = query.get("fontsize", "")
     font_size = int(font) if font.isascii() and font.isdigit() and 6 <= int(font) <= 96 else 16
