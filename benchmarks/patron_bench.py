@@ -167,6 +167,17 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[index]
 
 
+NUMBER_CELLS = (116, 17)
+"""The ticket number's cells at 120 x 40 (checked against the app in `touches`)."""
+
+
+def number_rows(label: str) -> list[str]:
+    """The rows of block letters the ticket screen draws for `label` at 120 x 40."""
+    from kiosk.ui.blocks import best_fit, draw_lines
+
+    return [row.strip() for row in draw_lines(*best_fit(label, *NUMBER_CELLS)) if row.strip()]
+
+
 def touches(count: int) -> tuple[list[float], list[float]]:
     from textual import events
 
@@ -175,7 +186,6 @@ def touches(count: int) -> tuple[list[float], list[float]]:
     from kiosk.speech.voice import KioskVoice
     from kiosk.store import Store
     from kiosk.ui.patron import PatronApp
-    from kiosk.ui.patron.widgets import block_letters
     from tests.conftest import local
     from tests.patron_fakes import FakePrinter, Monotonic
 
@@ -202,7 +212,9 @@ def touches(count: int) -> tuple[list[float], list[float]]:
             return None  # not committed yet
         assert ticket["prefix"] == prefix, ticket
         label = str(ticket["label"])
-        return [*block_letters(label).splitlines(), label]
+        number = app.ticket_screen.query_one("#number")
+        assert tuple(number.content_size) == NUMBER_CELLS, number.content_size
+        return [*number_rows(label), label]
 
     def mouse(kind: type[events.MouseEvent], x: int, y: int) -> events.MouseEvent:
         return kind(None, x, y, 0, 0, 1, False, False, False, screen_x=x, screen_y=y)
@@ -327,7 +339,6 @@ def terminal(count: int) -> tuple[list[float], list[float]]:
 
     from kiosk import config as cfg
     from kiosk.i18n import t
-    from kiosk.ui.patron.widgets import block_letters
 
     settings = cfg.load(None)
     lang = settings.default_language
@@ -348,7 +359,7 @@ def terminal(count: int) -> tuple[list[float], list[float]]:
                 return None
             if row is None:
                 return None
-            return [*filter(None, map(str.strip, block_letters(row[0]).splitlines())), row[0]]
+            return [*number_rows(row[0]), row[0]]
 
         term = PseudoTerminal(db)
         try:

@@ -13,11 +13,12 @@ from rich.color import Color as RichColor
 from textual.pilot import Pilot
 
 from kiosk.ui import themes
+from kiosk.ui.blocks import draw_lines
 from kiosk.ui.patron.more_time import MoreTimeScreen
 from kiosk.ui.patron.priority import PriorityScreen
 from kiosk.ui.patron.staff_exit import StaffScreen
 from kiosk.ui.patron.ticket import TicketScreen
-from kiosk.ui.patron.widgets import Choice
+from kiosk.ui.patron.widgets import BigNumber, Choice
 
 from .conftest import local
 from .patron_fakes import SIZE, FakePrinter, Kit
@@ -188,11 +189,12 @@ def test_targets_are_big_and_main_choices_within_reach(tmp_path, name: str):
 def test_the_number_is_the_largest_thing_on_the_ticket_screen(tmp_path):
     def check(kit: Kit) -> None:
         screen = kit.app.screen
-        number = screen.query_one("#number")
-        assert number.region.height >= 5
-        for widget in screen.query("#ticket > *"):
-            if widget is not number:
-                assert widget.region.height < number.region.height, widget.id
+        number = screen.query_one("#number", BigNumber)
+        lines, scale = number.layout_now
+        drawn = len(draw_lines(lines, scale))
+        assert scale and drawn >= SIZE[1] / 3, (lines, scale)
+        for widget in screen.query("#details > *"):
+            assert widget.region.height < drawn, widget.id
 
     inspect(tmp_path, ticket, themes.CONTRAST, check)
 

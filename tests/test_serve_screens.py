@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ import pytest
 from .browser import CHROMIUM, CHROMIUM_FLAGS, wait_for
 from .conftest import require_tool
 from .serve_support import Served
+from .test_patron_fit import GEOMETRIES
 
 
 @pytest.fixture
@@ -202,25 +204,67 @@ def test_the_api_documentation_renders_from_local_assets_only(site: Served):
         web.close()
 
 
-@pytest.mark.parametrize("viewport", [(1920, 1080), (1080, 1920), (1366, 768)])
-def test_a_served_patron_screen_fits_the_display_and_takes_keys_at_once(site: Served,
-                                                                          viewport):
-    """Issue 20: the cell size comes from the viewport (about 110 columns whatever the
-    display; `?fontsize=` still overrides) and the keypad works from the first moment,
-    with no click: two keys make a ticket."""
+ACCENT = (0xFF, 0xE1, 0x4D)
+"""The ticket number's colour in the default theme (kiosk/ui/themes.py kiosk-accent)."""
+
+
+def number_share(png: bytes, height: int) -> float:
+    """The ticket number's height as a share of the screen, measured on a screenshot: the
+    span of pixel rows in which the accent colour covers at least 4 % of the width (the
+    block letters; the plain label and the key digits in the same colour cover far less)."""
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    width = image.width
+    pixels = image.load()
+    inked = [y for y in range(image.height)
+             if sum(1 for x in range(0, width, 2)
+                    if all(abs(a - b) < 40 for a, b in zip(pixels[x, y], ACCENT, strict=True)))
+             >= 0.04 * width / 2]
+    return (inked[-1] - inked[0] + 1) / height if inked else 0.0
+
+
+@pytest.mark.parametrize("display", list(GEOMETRIES))
+def test_a_served_patron_screen_fits_the_display_takes_keys_at_once_and_shows_a_big_number(
+        site: Served, display: str):
+    """Issue 20: the cell size comes from the viewport (about 110 columns on a landscape
+    display, 67 on a portrait one, as tests/test_patron_fit.py lays them out; `?fontsize=`
+    still overrides); the keypad works from the first moment, with no click: two keys make a
+    ticket; the number's block letters are at least a third of the screen's height, measured
+    on the screenshot. KIOSK_SCREENSHOTS=DIR keeps the screenshots (the README's come from
+    there)."""
     require_tool("chromium")
-    web = Browser(site.url + "/screen/patron?kiosk=lobby", viewport=viewport)
+    width, height = (int(n) for n in display.split("x"))
+    cols, rows, font_px = GEOMETRIES[display]
+    web = Browser(site.url + "/screen/patron?kiosk=lobby", viewport=(width, height))
+    keep = os.environ.get("KIOSK_SCREENSHOTS")
     try:
         wait_for(lambda: "Selamat datang" in web.text() and web.size is not None, 30,
                  "the welcome screen")
-        assert web.size is not None and 100 <= web.size[0] <= 120, web.size
+        assert web.size == (cols, rows)
+        assert web.page.evaluate("document.getElementById('terminal').dataset.fontSize") == str(
+            font_px)
         web.page.wait_for_timeout(800)  # past the input guard
+        if keep:
+            web.page.screenshot(path=f"{keep}/welcome-{display}.png")
         web.page.keyboard.press("1")
         web.page.wait_for_timeout(800)
         web.page.keyboard.press("1")
         wait_for(lambda: "A001" in web.text(), 15, "the ticket, from keys alone")
+        web.page.wait_for_timeout(500)  # the frame is drawn
+        png = web.page.screenshot()
+        if keep:
+            Path(keep, f"ticket-{display}.png").write_bytes(png)
+        share = number_share(png, height)
+        print(f"{display}: {cols}x{rows} cells, {font_px} px type, number {share:.0%} of the"
+              " screen's height")
+        assert share >= 1 / 3, share
     finally:
         web.close()
+    if display != "1920x1080":
+        return
     fixed = Browser(site.url + "/screen/patron?kiosk=lobby&fontsize=16", viewport=(1920, 1080))
     try:
         wait_for(lambda: fixed.text() and fixed.size is not None, 30, "the terminal size")

@@ -1,18 +1,20 @@
 """Block letters that grow with the space they have: a ticket label (and an arrow and a
 counter number) drawn with half-block characters, as large as a widget allows.
 
-The board's call tiles and the staff console's current ticket use them; the patron kiosk's
-ticket number uses its own thicker font (kiosk/ui/patron/widgets.py).
+The board's call tiles, the staff console's current ticket and the patron kiosk's ticket
+number use them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
 import pyfiglet
 from rich.text import Text
+from textual.geometry import Size
 from textual.widget import Widget
 
 # -- block letters that grow with the space they have -------------------------------------
@@ -128,9 +130,44 @@ def draw(dots: Sequence[str], scale: Scale | int) -> list[str]:
     return lines
 
 
+def layouts(text: str) -> list[tuple[str, ...]]:
+    """The ways a label may be drawn: on one line, and (a ticket label such as "A001") as its
+    letters over its digits, which on a narrow, tall screen is drawn twice as large."""
+    found = [(text,)]
+    split = re.fullmatch(r"([A-Za-z]+)(\d+)", text)
+    if split:
+        found.append((split[1], split[2]))
+    return found
+
+
+def best_fit(text: str, width: int, height: int) -> tuple[tuple[str, ...], Scale]:
+    """The layout of `text` (see `layouts`) whose letters are drawn tallest in width x height
+    cells, and its scale (the first layout on a tie: one line reads best)."""
+    best: tuple[tuple[str, ...], Scale] = ((text,), NONE)
+    for lines in layouts(text):
+        scale = fit([bitmap(line) for line in lines], width, height)
+        if scale > best[1]:
+            best = (lines, scale)
+    return best
+
+
+def draw_lines(lines: Sequence[str], scale: Scale) -> list[str]:
+    """Each line's bitmap drawn at `scale`, one under the other with a blank row between,
+    each centred on the widest."""
+    blocks = [draw(bitmap(line), scale) for line in lines]
+    width = max(len(block[0]) for block in blocks)
+    drawn: list[str] = []
+    for n, block in enumerate(blocks):
+        if n:
+            drawn.append(" " * width)
+        drawn.extend(row.center(width) for row in block)
+    return drawn
+
+
 class BigText(Widget):
     """Text in block letters, as large as the widget's size allows (plain bold text when even
-    the smallest block letters do not fit). The text stays readable by tools: `text`."""
+    the smallest block letters do not fit). A ticket label may be drawn on two lines where
+    that makes it larger (`layouts`). The text stays readable by tools: `text`."""
 
     DEFAULT_CSS = """
     BigText { height: 1fr; width: 1fr; content-align: center middle; }
@@ -146,16 +183,28 @@ class BigText(Widget):
             self.text = text
             self.refresh()
 
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """With `height: auto`, as tall as the letters drawn in the container's height less
+        two rows (a heading and a line under it, as on the ticket screen)."""
+        if not self.text.strip():
+            return 1
+        lines, scale = best_fit(self.text, width, max(container.height - 2, 1))
+        return len(draw_lines(lines, scale)) if scale else 1
+
+    @property
+    def layout_now(self) -> tuple[tuple[str, ...], Scale]:
+        """The lines and the scale the text is drawn at now (a false scale: plain text)."""
+        if not self.text.strip():
+            return (self.text,), NONE
+        return best_fit(self.text, self.content_size.width, self.content_size.height)
+
     @property
     def scale(self) -> Scale:
-        """The scale the text is drawn at now (false: plain text)."""
-        if not self.text.strip():
-            return NONE
-        return fit([bitmap(self.text)], self.content_size.width, self.content_size.height)
+        return self.layout_now[1]
 
     def render(self) -> Text:
-        scale = self.scale
+        lines, scale = self.layout_now
         if not scale:
             return Text(self.text, style="bold", no_wrap=True, overflow="ellipsis",
                         justify="center")
-        return Text("\n".join(draw(bitmap(self.text), scale)), no_wrap=True, justify="center")
+        return Text("\n".join(draw_lines(lines, scale)), no_wrap=True, justify="center")

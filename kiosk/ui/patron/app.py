@@ -19,6 +19,7 @@ from kiosk.config import Service, Settings
 from kiosk.exceptions import IssueRefused, KioskError, StoreFault
 from kiosk.i18n import other_language, t
 from kiosk.ui import themes
+from kiosk.ui.blocks import bitmap
 from kiosk.ui.latency import GcHold, freeze_startup, thaw, tidy_memory
 from kiosk.ui.patron.base import (
     EXIT_LOCK_S,
@@ -36,7 +37,7 @@ from kiosk.ui.patron.priority import PriorityScreen
 from kiosk.ui.patron.staff_exit import StaffScreen
 from kiosk.ui.patron.ticket import TicketScreen
 from kiosk.ui.patron.welcome import WelcomeScreen
-from kiosk.ui.patron.widgets import Choice, block_letters
+from kiosk.ui.patron.widgets import Choice
 
 if TYPE_CHECKING:
     from kiosk.store import Store
@@ -56,6 +57,12 @@ class PatronApp(App[None], inherit_bindings=False):
     ENABLE_COMMAND_PALETTE = False
     ALLOW_SELECT = False
     AUTO_FOCUS = None  # no ring until the patron uses Tab or the arrows
+    # The layout's classes (patron.tcss): one column of choices on a portrait screen, the
+    # toolbar in two rows on a narrow one, less spacing on a low one.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
+        (0, "-narrow"), (76, "-medium"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
+        (0, "-short"), (26, "-low"), (36, "-tall")]
     BINDINGS: ClassVar[list[Any]] = []  # and inherit_bindings=False: no quit key
 
     def __init__(
@@ -149,13 +156,13 @@ class PatronApp(App[None], inherit_bindings=False):
     async def _prepare_ticket_screen(self, welcome: WelcomeScreen) -> None:
         """Compose and mount the ticket screen once, unseen (no frame is drawn while it is
         on top), and load what a first ticket would otherwise load on the patron's touch:
-        the block-letter font and the spoken-number words."""
+        the block letters' font and the spoken-number words."""
         from kiosk.speech.phrases import (
             spoken_label,  # num2words: a slow import, kept off the start
         )
 
         spoken_label("A1", self.lang, self.settings.speech.numbers)
-        block_letters("A001")
+        bitmap("A001")
         ticket = self.ticket_screen
         if ticket.is_running or self.screen is not welcome:
             return  # a patron was quicker: it is built on first use

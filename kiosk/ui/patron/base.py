@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
 from textual.app import ComposeResult
-from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
 from kiosk.i18n import t
 from kiosk.ui.latency import find
-from kiosk.ui.patron.widgets import Choice
+from kiosk.ui.patron.widgets import Choice, Targets
 
 if TYPE_CHECKING:
     from kiosk.ui.patron.app import PatronApp
@@ -71,7 +70,7 @@ class KioskScreen(Screen[None]):
         items = {
             "back": ("⟵", t(lang, "common.back")),
             "done": ("✔", t(lang, "kiosk.done")),
-            "print": ("🖨", t(lang, "ticket.print_again")),
+            "print": ("🧾", t(lang, "ticket.print_again")),
             "lang": ("9", t(lang, "language.switch")),
             "repeat": ("0", t(lang, "common.repeat")),
             "contrast": ("*", t(lang, "common.contrast")),
@@ -83,8 +82,9 @@ class KioskScreen(Screen[None]):
         return {name: items[name] for name in self.TOOLBAR if name in items}
 
     def compose_toolbar(self) -> ComposeResult:
-        with Horizontal(id="toolbar"):
-            for name, (number, label) in self._toolbar_items().items():
+        items = self._toolbar_items()
+        with Targets(id="toolbar", classes=f"tools-{len(items)}"):
+            for name, (number, label) in items.items():
                 yield Choice(name, label, number=number, id=f"tool-{name}", classes="tool")
 
     def relabel_toolbar(self) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual.app import ComposeResult
-from textual.containers import Grid, Vertical
+from textual.containers import Vertical
 from textual.widgets import Static
 
 from kiosk.config import Service
 from kiosk.i18n import t
 from kiosk.ui.patron.base import KioskScreen
-from kiosk.ui.patron.widgets import Choice
+from kiosk.ui.patron.widgets import Choice, Targets
 
 
 class PriorityScreen(KioskScreen):
@@ -31,7 +31,7 @@ class PriorityScreen(KioskScreen):
             yield Static(f"{self.service.icon}  {self.service.name[lang]}", id="chosen",
                          markup=False)
             yield from self.compose_prompt("priority.question", "kiosk.priority_hint")
-        with Grid(id="choices", classes="choices"):
+        with Targets(id="choices", classes="choices"):
             yield Choice("", t(lang, "priority.no"), number="1", icon="✋",
                          spoken=t(lang, "priority.spoken_no"), id="need-no", classes="need")
             for n, (code, need) in enumerate(app.settings.needs.items(), start=2):

@@ -52,7 +52,7 @@ class TicketScreen(KioskScreen):
             "service": "" if service is None else f"{service.icon}  " + t(
                 lang, "ticket.service", service=service.name[lang]),
             "ahead": "" if self.issued is None else "👥  " + self._ahead(),
-            "wait": "" if self.issued is None else "⏱  " + self._wait(),
+            "wait": "" if self.issued is None else "⏳  " + self._wait(),
             "thanks": t(lang, "ticket.thanks"),
             "hint": t(lang, "kiosk.done_hint"),
         }
@@ -60,22 +60,30 @@ class TicketScreen(KioskScreen):
     def compose(self) -> ComposeResult:
         lang = self.app.lang
         texts = self._texts()
-        with Vertical(id="ticket"):
-            yield Static(texts["your-number"], id="your-number", markup=False)
-            yield BigNumber(self.label, id="number")
-            for key in ("number-text", "service", "ahead", "wait"):
-                yield Static(texts[key], id=key, markup=False)
-            yield Banner(id="print-state")
-            yield Static(texts["thanks"], id="thanks", markup=False)
-            yield Static(texts["hint"], id="hint", classes="hint", markup=False)
+        with Horizontal(id="ticket"):
+            with Vertical(id="number-side"):
+                yield Static(texts["your-number"], id="your-number", markup=False)
+                yield BigNumber(self.label, id="number")
+                yield Static(texts["number-text"], id="number-text", markup=False)
+            with Vertical(id="details"):
+                for key in ("service", "ahead", "wait"):
+                    yield Static(texts[key], id=key, markup=False)
+                yield Banner(id="print-state")
+                yield Static(texts["thanks"], id="thanks", markup=False)
+                yield Static(texts["hint"], id="hint", classes="hint", markup=False)
         with Horizontal(id="actions"):
-            yield Choice("print", t(lang, "ticket.print_again"), number="1", icon="🖨",
+            yield Choice("print", t(lang, "ticket.print_again"), number="1", icon="🧾",
                          id="print-again", classes="action")
             yield Choice("done", t(lang, "kiosk.done"), icon="✔", id="done", classes="action")
         yield from self.compose_toolbar()
 
     def on_mount(self) -> None:
         self.show_print_state()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Wide and low (a landscape display's 110 x 28): the number beside the details,
+        # where it can be drawn taller than above them.
+        self.set_class(event.size.width >= 3.5 * event.size.height, "-landscape")
 
     def show(self, issued: Issued, service: Service, printing: str) -> None:
         """Fill the screen in for a new ticket (in the language on screen), focus cleared."""
@@ -115,7 +123,7 @@ class TicketScreen(KioskScreen):
     def _print_text(self) -> tuple[str, str]:
         lang = self.app.lang
         return {
-            "printing": ("🖨", t(lang, "ticket.printing")),
+            "printing": ("🧾", t(lang, "ticket.printing")),
             "printed": ("✔", t(lang, "ticket.printed")),
             "failed": ("⚠", t(lang, "ticket.print_failed")),
             "none": ("ℹ", t(lang, "ticket.please_wait")),

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from textual import events
 from textual.app import ComposeResult
-from textual.containers import Grid, Vertical
+from textual.containers import Vertical
 from textual.widgets import Static
 
 from kiosk.config import Service
@@ -14,7 +14,7 @@ from kiosk.i18n import t
 from kiosk.ui.latency import find
 from kiosk.ui.patron.base import KioskScreen
 from kiosk.ui.patron.priority import PriorityScreen
-from kiosk.ui.patron.widgets import Banner, Choice
+from kiosk.ui.patron.widgets import Banner, Choice, Targets
 
 
 class WelcomeScreen(KioskScreen):
@@ -30,7 +30,7 @@ class WelcomeScreen(KioskScreen):
             yield Banner(id="trouble", classes="alert")
             yield from self.compose_prompt("welcome.prompt", "welcome.keys_hint",
                                            prompt_id="prompt")
-        with Grid(id="choices", classes="choices"):
+        with Targets(id="choices", classes="choices"):
             for n, service in enumerate(app.settings.services, start=1):
                 yield Choice(service.prefix, service.name[lang], number=str(n),
                              icon=service.icon, detail=self._detail(service),

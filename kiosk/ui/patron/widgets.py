@@ -8,16 +8,19 @@ guard after each screen change.
 
 from __future__ import annotations
 
-from functools import cache
+import textwrap
 
-import pyfiglet
+from rich.cells import cell_len
 from rich.text import Text
+from textual.containers import Grid
+from textual.geometry import Size
+from textual.layout import Layout
+from textual.layouts.grid import GridLayout
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
-BIG_FONT = "ansi_shadow"
-"""A FIGlet font drawn with full blocks: the thickest strokes, readable with low vision."""
+from kiosk.ui.blocks import BigText
 
 
 class Choice(Widget, can_focus=True):
@@ -70,23 +73,52 @@ class Choice(Widget, can_focus=True):
             self.set_class(not available, "-unavailable")
         self.refresh(layout=True)
 
+    def _head(self) -> str:
+        """What comes before the words: the focus pointer, the key, the icon."""
+        # The focus ring is also a shape: a pointer in front of the words, plus the heavy
+        # frame from the .tcss, so focus never depends on colour alone.
+        marker = "▶ " if self.has_focus else "  "
+        return marker + (f"{self.number} " if self.number else "") + (
+            f"{self.icon} " if self.icon else "")
+
+    def _lines(self, width: int) -> tuple[list[str], list[str], int]:
+        """(label lines, detail lines, indent) at `width` cells: words wrap whole, under the
+        label's first word (a hanging indent), so the key and icon stand out on their own."""
+        indent = cell_len(self._head())
+        room = width - indent
+        if room < 8:  # too narrow to hang: wrap under the pointer instead
+            indent, room = 2, max(width - 2, 1)
+        label = textwrap.wrap(self.label, room, break_long_words=False,
+                              break_on_hyphens=False) or [""]
+        detail = textwrap.wrap(self.detail, room, break_long_words=False,
+                               break_on_hyphens=False)
+        return label, detail, indent
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        label, detail, indent = self._lines(width)
+        hung = indent != cell_len(self._head())
+        return hung + len(label) + len(detail)
+
     def render(self) -> Text:
         number_style = self.get_component_rich_style("choice--number")
         detail_style = self.get_component_rich_style("choice--detail")
         marker_style = self.get_component_rich_style("choice--marker")
-        text = Text(no_wrap=False, overflow="fold")
-        # The focus ring is also a shape: a pointer in front of the words, plus the heavy
-        # frame from the .tcss, so focus never depends on colour alone.
+        label, detail, indent = self._lines(self.content_size.width)
+        text = Text(no_wrap=True, overflow="fold")
         text.append("▶ " if self.has_focus else "  ", marker_style)
         if self.number:
             text.append(f"{self.number} ", number_style)
         if self.icon:
             text.append(f"{self.icon} ")
-        text.append(self.label, "bold")
-        if self.detail:
-            text.append("\n")
-            text.append("  " + (" " * (len(self.number) + 1) if self.number else ""))
-            text.append(self.detail, detail_style)
+        if cell_len(self._head()) != indent:  # hung under the pointer: words start below
+            text.append("\n" + " " * indent)
+        text.append(label[0], "bold")
+        for line in label[1:]:
+            text.append("\n" + " " * indent)
+            text.append(line, "bold")
+        for line in detail:
+            text.append("\n" + " " * indent)
+            text.append(line, detail_style)
         return text
 
     def on_focus(self) -> None:
@@ -99,33 +131,30 @@ class Choice(Widget, can_focus=True):
         self.post_message(self.Chosen(self))
 
 
-@cache
-def _figlet() -> pyfiglet.Figlet:
-    return pyfiglet.Figlet(font=BIG_FONT, width=400)  # loading the font is the slow part
+class Targets(Grid):
+    """A grid of targets in which a row is as tall as its tallest target and every target in
+    the row fills it (words wrap to different heights; the frames stay even)."""
+
+    DEFAULT_CSS = """
+    Targets { height: auto; grid-rows: auto; }
+    """
+
+    def pre_layout(self, layout: Layout) -> None:
+        if isinstance(layout, GridLayout):
+            layout.stretch_height = True
 
 
-@cache
-def block_letters(text: str) -> str:
-    """`text` drawn in the big block font, trailing blank lines removed."""
-    drawn = _figlet().renderText(text)
-    lines = [line.rstrip() for line in drawn.split("\n")]
-    while lines and not lines[-1]:
-        lines.pop()
-    width = max((len(line) for line in lines), default=0)
-    return "\n".join(line.ljust(width) for line in lines)
+class BigNumber(BigText):
+    """The ticket label in block letters: the largest thing on the ticket screen, grown to
+    the space it has (on a portrait screen, letters over digits)."""
 
-
-class BigNumber(Static):
-    """The ticket label in block letters: the largest thing on the ticket screen."""
-
-    def __init__(self, label: str, *, id: str | None = None) -> None:
-        super().__init__(block_letters(label), id=id, markup=False)
-        self.label = label
+    @property
+    def label(self) -> str:
+        return self.text
 
     def show(self, label: str) -> None:
         """Draw another label in place (the ticket screen is built once and reused)."""
-        self.label = label
-        self.update(block_letters(label))
+        self.update(label)
 
 
 class Banner(Static):

@@ -133,7 +133,7 @@ class ConsoleScreen(Screen[None]):
         app = self.app
         langs = app.languages
         state = both(langs, f"staff.counter_{view.state}")
-        icon = {"open": "●", "paused": "⏸", "closed": "■", "unattended": "⚠"}.get(
+        icon = {"open": "●", "paused": "‖", "closed": "■", "unattended": "⚠"}.get(
             view.state, "")
         who = both(langs, "staff.signed_in_as", name=self.staff_name)
         self.query_one("#who", Static).update(

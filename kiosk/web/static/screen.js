@@ -13,13 +13,19 @@
   terminal.dataset.sessionWebsocketUrl = url.href;
 
   // Fit the screen: without ?fontsize=, the cell size comes from the viewport, so each
-  // screen has the geometry it was designed for (columns x rows) on any display, portrait
-  // or landscape. Roboto Mono's cell is 0.571 x 1.33 of the font size (measured in
-  // Chromium: 120 x 29 cells on 1920 x 1080 at 28 px). A resize or a rotation that changes
-  // the fit by 2 px or more reloads into a fresh app at the new size.
+  // screen has the geometry it was designed for (columns x rows) on any display. The patron
+  // kiosk has two: about 110 x 28 on a landscape display and 66 x 50 on a portrait one,
+  // where 110 columns would make the type too small to read (kiosk/ui/patron/patron.tcss
+  // lays out both; a 1080-pixel-wide portrait screen gets 28 px type either way round).
+  // Roboto Mono's cell is 0.571 x 1.33 of the font size (measured in Chromium: 120 x 29
+  // cells on 1920 x 1080 at 28 px). A resize or a rotation that changes the fit by 2 px or
+  // more reloads into a fresh app at the new size.
   var GEOMETRY = { patron: [110, 28], board: [120, 28], staff: [120, 30], admin: [140, 36] };
+  var PORTRAIT = { patron: [66, 50] };
   function fitted() {
-    var g = GEOMETRY[body.dataset.screen] || [120, 36];
+    var portrait = window.innerHeight > window.innerWidth;
+    var g = (portrait && PORTRAIT[body.dataset.screen]) || GEOMETRY[body.dataset.screen] ||
+            [120, 36];
     return Math.max(10, Math.floor(Math.min(window.innerWidth / (g[0] * 0.571),
                                             window.innerHeight / (g[1] * 1.33))));
   }
