@@ -10,7 +10,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from rich.color import Color as RichColor
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -20,7 +19,7 @@ from kiosk.ui.admin.export import ExportScreen
 from kiosk.ui.admin.purge import PurgeScreen
 
 from .admin_support import SIZE, Kit, make_template, settle, sign_in, until
-from .test_patron_look import MIN_CONTRAST, contrast, rendered_pairs
+from .test_patron_look import MIN_CONTRAST, pair_contrast, rendered_pairs
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +107,7 @@ def test_every_rendered_text_colour_pair_is_at_least_7_to_1(tmp_path, template, 
             await settle(pilot)
             await VIEWS[name](pilot)
             for pair, where in rendered_pairs(SimpleNamespace(app=kit.app)).items():
-                ratio = contrast(RichColor.parse(pair[0]), RichColor.parse(pair[1]))
+                ratio = pair_contrast(pair)
                 if ratio < MIN_CONTRAST:
                     failing[pair] = (round(ratio, 2), where)
 

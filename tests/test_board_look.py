@@ -10,7 +10,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from rich.color import Color as RichColor
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -18,7 +17,7 @@ from textual.widgets import Input
 from kiosk.ui import themes
 from kiosk.ui.staff import ConsoleScreen, ReclassifyDialog, TransferDialog
 
-from .test_patron_look import MIN_CONTRAST, contrast, rendered_pairs
+from .test_patron_look import MIN_CONTRAST, pair_contrast, rendered_pairs
 from .test_staff_support import BOARD_SIZE, SIZE, Site, sign_in, until
 
 
@@ -119,8 +118,7 @@ def test_every_rendered_text_colour_pair_is_at_least_7_to_1(tmp_path, name: str,
             await pilot.pause()
             pairs = rendered_pairs(SimpleNamespace(app=app))
             assert len(pairs) >= 2  # text and its frame at least: the check saw the screen
-            low = {pair: (round(contrast(RichColor.parse(pair[0]), RichColor.parse(pair[1])),
-                                2), where) for pair, where in pairs.items()}
+            low = {pair: (round(pair_contrast(pair), 2), where) for pair, where in pairs.items()}
             failing = {pair: v for pair, v in low.items() if v[0] < MIN_CONTRAST}
             assert not failing, failing
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from textual.widgets import OptionList
 from kiosk.clock import iso
 from kiosk.i18n import both, t
 from kiosk.store import PIN_LOCK_S, PIN_MAX_FAILURES
+from kiosk.ui import themes
 from kiosk.ui.blocks import BigText
 from kiosk.ui.staff import (
     ConsoleScreen,
@@ -27,6 +29,7 @@ from kiosk.ui.staff import (
 )
 from kiosk.ui.staff.console import ACTIONS
 
+from .test_patron_look import MIN_CONTRAST, pair_contrast, rendered_pairs
 from .test_staff_support import (
     NAME,
     PIN,
@@ -609,3 +612,36 @@ def test_reads_arriving_while_the_console_closes_are_dropped(site):
 
     for _ in range(5):  # the window is small: close the console a few times
         run_app(site.staff(), scenario)
+
+
+# -- contrast ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("theme", [themes.CONTRAST, themes.HIGH_CONTRAST])
+def test_every_rendered_text_colour_pair_is_at_least_7_to_1_in_full_and_256_colours(
+        site, theme):
+    """The sign-in screen and the console with a ticket called (issue 20, point 6)."""
+    site.store.issue("A")
+    app = site.staff()
+    failing: dict[tuple[str, str], tuple[float, str]] = {}
+
+    def check() -> None:
+        pairs = rendered_pairs(SimpleNamespace(app=app))
+        assert len(pairs) >= 3  # the check saw the screen
+        for pair, where in pairs.items():
+            if pair_contrast(pair) < MIN_CONTRAST:
+                failing[pair] = (round(pair_contrast(pair), 2), where)
+
+    async def scenario(pilot: Pilot) -> None:
+        app.theme = theme
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the sign-in screen")
+        await pilot.pause()
+        check()
+        await signed_in_console(pilot)
+        await act(pilot, "key", "next")
+        await until(pilot, lambda: app.screen.query_one("#current-label", BigText).text
+                    == "A001", "the current ticket on screen")
+        check()
+
+    run_app(app, scenario)
+    assert not failing, failing

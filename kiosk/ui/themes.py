@@ -3,7 +3,10 @@
 Every text colour pair is chosen for a contrast ratio of at least 7:1 (WCAG 1.4.6, AAA);
 tests/test_patron.py checks that on the colours Textual actually renders, because Textual
 blends alpha and "auto" colours and the numbers below alone would prove nothing. Only opaque
-colours are used, so what is written here is what reaches the screen.
+colours are used, so what is written here is what reaches the screen. The pairs hold in a
+256-colour terminal too, where each colour becomes its nearest in the xterm palette (the
+tests check that as well: the choice background was once #13314f, whose nearest palette
+colour, teal #005f5f, left the descriptions at 5.4:1).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ _CONTRAST = {
     "kiosk-fg": "#ffffff",
     "kiosk-muted": "#dce8f4",       # secondary lines, still about 14:1 on the navy
     "kiosk-accent": "#ffe14d",      # numbers and the ticket label
-    "kiosk-choice-bg": "#13314f",
+    "kiosk-choice-bg": "#112b48",   # (in 256 colours: the cube's navy, #00005f)
     "kiosk-choice-fg": "#ffffff",
     "kiosk-choice-line": "#b8d8f5",
     "kiosk-focus-bg": "#ffd000",    # the focus ring: a yellow block with a heavy black frame
