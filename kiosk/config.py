@@ -537,6 +537,11 @@ class Settings(_Model):
     def default_language(self) -> str:
         return self.site.languages[0]
 
+    def log_file(self, process: str) -> Path:
+        """Where a screen or worker process logs (logs/PROCESS.log beside the store): the
+        file a plain error message on a screen points to."""
+        return self.store.path.parent / "logs" / f"{process}.log"
+
     def service(self, prefix: str) -> Service:
         for service in self.services:
             if service.prefix == prefix:

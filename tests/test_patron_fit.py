@@ -148,6 +148,7 @@ def test_every_word_is_shown_whole_and_the_number_is_a_third_of_the_screen(
         figures = run(kit, size, step, lang, lambda: check_fit(kit, step, lang, size, px))
     finally:
         kit.close()
+    print(f"{geometry} {step} {lang}: {figures}")
     if step == "ticket" and served:
         assert figures["number share"] >= 1 / 3, figures
         # Portrait: the letters over the digits, which draws them twice as large.

@@ -70,9 +70,8 @@ def log_to_file(settings: cfg.Settings, screen: str) -> Path:
 
     Anything written to stderr lands on top of a full-screen app (python-escpos even installs
     a stderr handler on import), so a screen process logs to a file staff can read instead."""
-    folder = settings.store.path.parent / "logs"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{screen}.log"
+    path = settings.log_file(screen)
+    path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3,
                                                    encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

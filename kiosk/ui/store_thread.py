@@ -11,6 +11,7 @@ ever used by the thread that opened it:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -22,6 +23,10 @@ from kiosk.config import Settings
 from kiosk.follow import Follower
 from kiosk.store import Store
 from kiosk.store.thread import StoreThread
+
+log = logging.getLogger("kiosk.ui")
+"""Records go to the screen's log file (kiosk.cli.common.log_to_file): Textual's own
+`self.log` reaches only a connected devtools console, so nothing would be kept."""
 
 T = TypeVar("T")
 
@@ -42,7 +47,7 @@ def fresh_data(app: App[Any], message: Fresh[T], who: str) -> T | None:
     if not app.is_running:
         return None
     if message.data is None:
-        app.log.error(f"{who}: cannot read the store: {message.error}")
+        log.error(f"{who}: cannot read the store: {message.error}")
         return None
     return message.data
 

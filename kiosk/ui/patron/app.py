@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +39,10 @@ from kiosk.ui.patron.staff_exit import StaffScreen
 from kiosk.ui.patron.ticket import TicketScreen
 from kiosk.ui.patron.welcome import WelcomeScreen
 from kiosk.ui.patron.widgets import Choice
+
+log = logging.getLogger("kiosk.patron")
+"""Records go to the screen's log file (kiosk.cli.common.log_to_file): Textual's own
+`self.log` reaches only a connected devtools console, so nothing would be kept."""
 
 if TYPE_CHECKING:
     from kiosk.store import Store
@@ -259,10 +264,10 @@ class PatronApp(App[None], inherit_bindings=False):
         try:
             fault = await self.in_store(self.store.write_fault)
         except Exception as exc:
-            self.log.error(f"store probe failed: {exc}")
+            log.error(f"store probe failed: {exc}")
             return
         if fault is None:
-            self.log.info("the store can be written again")
+            log.info("the store can be written again")
             self._store_fault_until = 0.0
 
     async def refresh_trouble(self, *, speak: bool = True) -> None:
@@ -271,7 +276,7 @@ class PatronApp(App[None], inherit_bindings=False):
         try:
             trouble = await self.in_store(views.trouble, self.store, state)
         except Exception as exc:  # a locked or broken store must not take the screen down
-            self.log.error(f"trouble check failed: {exc}")
+            log.error(f"trouble check failed: {exc}")
             trouble = views.Trouble(printer=self.trouble.printer)
             self._store_fault_until = self.monotonic() + STORE_REST_S
             self._store_fault_kind = getattr(exc, "kind", None)
@@ -391,7 +396,7 @@ class PatronApp(App[None], inherit_bindings=False):
             # made. The welcome screen says so in the patron's words and asks them to see
             # staff; the kiosk stays up and offers tickets again after STORE_REST_S.
             self._gc.release()
-            self.log.error(f"issue failed: {exc}")
+            log.error(f"issue failed: {exc}")
             self._store_fault_until = self.monotonic() + STORE_REST_S
             self._store_fault_kind = exc.kind
             await self.refresh_trouble(speak=True)
@@ -401,7 +406,7 @@ class PatronApp(App[None], inherit_bindings=False):
             self._gc.release()
             if not isinstance(exc, KioskError):
                 raise
-            self.log.error(f"issue failed: {exc}")
+            log.error(f"issue failed: {exc}")
             await self._back_to_welcome()
             return
         screen = self.ticket_screen
@@ -464,7 +469,7 @@ class PatronApp(App[None], inherit_bindings=False):
         if person is None:
             self._exit_failures += 1
             await self.in_store(self.store.log, "pin_failed", actor=f"kiosk:{self.kiosk_id}",
-                                detail={"screen": "kiosk exit"})
+                                detail={"screen": "kiosk-exit"})
             if self._exit_failures >= EXIT_TRIES:
                 self._exit_failures = 0
                 self._exit_locked_until = now + EXIT_LOCK_S

@@ -10,6 +10,7 @@ tells the store it is there; the screen locks after `[web] idle_lock_min` (kiosk
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -42,6 +43,10 @@ from kiosk.ui.staff.dialogs import (
     TransferTo,
 )
 from kiosk.ui.store_thread import Fresh, StoreThread, follow, fresh_data
+
+log = logging.getLogger("kiosk.staff")
+"""Records go to the screen's log file (kiosk.cli.common.log_to_file): Textual's own
+`self.log` reaches only a connected devtools console, so nothing would be kept."""
 
 # -- the app -----------------------------------------------------------------------------
 
@@ -125,7 +130,7 @@ class StaffApp(IdleLock, App[None]):
             if session == self.session:
                 await self.signed_out(exc)
         except Exception as exc:  # a busy or broken store: the next beat tries again
-            self.log.error(f"staff: heartbeat failed: {exc!r}")
+            log.error(f"staff: heartbeat failed: {exc!r}")
 
     async def signed_out(self, gone: ConsoleGone) -> None:
         """This console lost its counter: back to the sign-in form, saying why."""
@@ -151,7 +156,7 @@ class StaffApp(IdleLock, App[None]):
             try:
                 await self.store.run(Store.console_left, self.counter.id, self.session)
             except Exception as exc:  # never keep the app from closing
-                self.log.error(f"staff: closing the counter on exit failed: {exc!r}")
+                log.error(f"staff: closing the counter on exit failed: {exc!r}")
         self.store.close()
 
     def on_fresh(self, message: Fresh[views.CounterView]) -> None:
@@ -198,7 +203,7 @@ class StaffApp(IdleLock, App[None]):
             screen.refused(str(exc))
             return
         except Exception as exc:  # a broken store file: a plain line, never a traceback
-            self.log.error(f"staff: sign-in failed: {exc!r}")
+            log.error(f"staff: sign-in failed: {exc!r}")
             screen.refused(f"{type(exc).__name__}: {exc}")
             return
         self.session = session
@@ -219,7 +224,7 @@ class StaffApp(IdleLock, App[None]):
             screen.refused(str(exc))
             return
         except Exception as exc:
-            self.log.error(f"staff: unlock failed: {exc!r}")
+            log.error(f"staff: unlock failed: {exc!r}")
             screen.refused(f"{type(exc).__name__}: {exc}")
             return
         self.unlocked(screen)
@@ -247,7 +252,7 @@ class StaffApp(IdleLock, App[None]):
         except KioskError as exc:
             screen.say(str(exc), trouble=True)
         except Exception as exc:  # never a traceback on the counter's screen
-            self.log.error(f"staff action {action} failed: {exc!r}")
+            log.error(f"staff action {action} failed: {exc!r}")
             screen.say(f"{type(exc).__name__}: {exc}", trouble=True)
         else:
             if message:
