@@ -81,36 +81,38 @@ class Choice(Widget, can_focus=True):
         return marker + (f"{self.number} " if self.number else "") + (
             f"{self.icon} " if self.icon else "")
 
-    def _lines(self, width: int) -> tuple[list[str], list[str], int]:
-        """(label lines, detail lines, indent) at `width` cells: words wrap whole, under the
-        label's first word (a hanging indent), so the key and icon stand out on their own."""
+    def _lines(self, width: int) -> tuple[list[str], list[str], int, bool]:
+        """(label lines, detail lines, indent, hung) at `width` cells: words wrap whole, under
+        the label's first word (a hanging indent), so the key and icon stand out on their
+        own; where that leaves too little room, the words start on the next line, under
+        the pointer (hung)."""
         indent = cell_len(self._head())
         room = width - indent
-        if room < 8:  # too narrow to hang: wrap under the pointer instead
+        hung = room < 8
+        if hung:
             indent, room = 2, max(width - 2, 1)
         label = textwrap.wrap(self.label, room, break_long_words=False,
                               break_on_hyphens=False) or [""]
         detail = textwrap.wrap(self.detail, room, break_long_words=False,
                                break_on_hyphens=False)
-        return label, detail, indent
+        return label, detail, indent, hung
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        label, detail, indent = self._lines(width)
-        hung = indent != cell_len(self._head())
+        label, detail, _indent, hung = self._lines(width)
         return hung + len(label) + len(detail)
 
     def render(self) -> Text:
         number_style = self.get_component_rich_style("choice--number")
         detail_style = self.get_component_rich_style("choice--detail")
         marker_style = self.get_component_rich_style("choice--marker")
-        label, detail, indent = self._lines(self.content_size.width)
+        label, detail, indent, hung = self._lines(self.content_size.width)
         text = Text(no_wrap=True, overflow="fold")
         text.append("▶ " if self.has_focus else "  ", marker_style)
         if self.number:
             text.append(f"{self.number} ", number_style)
         if self.icon:
             text.append(f"{self.icon} ")
-        if cell_len(self._head()) != indent:  # hung under the pointer: words start below
+        if hung:
             text.append("\n" + " " * indent)
         text.append(label[0], "bold")
         for line in label[1:]:
