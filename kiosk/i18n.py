@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence
-from datetime import tzinfo
+from datetime import date, tzinfo
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -59,6 +59,23 @@ def wait_text(lang: str, minutes: int | None, opens_at: str | None, tz: tzinfo, 
         return wait
     time = clk.parse(opens_at).astimezone(tz).strftime("%H:%M")
     return t(lang, f"{group}.opens_at", time=time) + ("  " if short else ". ") + wait
+
+
+def date_text(lang: str, day: date | str, *, year: bool = True) -> str:
+    """A date as `lang` writes it, day first with the month's short name: "5 Des 2026"
+    (id), "5 Dec 2026" (en); `year=False` for a chart's ticks ("5 Des"). `day` may be ISO
+    text (YYYY-MM-DD). The month names are in the admin's catalogue table (`admin.months`):
+    the admin screen is the one face that shows dates; the dates it asks for stay typed as
+    ISO."""
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    month = month_text(lang, day.month)
+    return f"{day.day} {month} {day.year}" if year else f"{day.day} {month}"
+
+
+def month_text(lang: str, month: int) -> str:
+    """A month's short name in `lang` (1 = January): "Des", "Dec"."""
+    return t(lang, "admin.months").split()[month - 1]
 
 
 def other_language(languages: list[str], current: str) -> str:

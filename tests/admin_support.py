@@ -3,25 +3,30 @@ an admin app on it, and pilot helpers. (No tests here.)
 
 The history is two weeks of simulated library days written by the reports module's fast
 writer with fixed seeds; today (2026-11-27, the clock stands at 09:00 Jakarta) is played
-through the store's own verbs, so every number on screen is the same on every run.
+through the store's own verbs, so every number on screen is the same on every run. The
+shipped config's first language is Bahasa Indonesia, so the screen speaks it (`say`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+from collections.abc import Awaitable, Callable
 from contextlib import closing
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from benchmarks.fast_writer import FastWriter
 from kiosk import config as cfg
 from kiosk import demo
 from kiosk.clock import ManualClock
+from kiosk.i18n import date_text, t
 from kiosk.store import Store
-from kiosk.ui.admin import AdminApp
+from kiosk.ui.admin import AdminApp, AdminScreen
 
 from .conftest import local, write_config
 
@@ -71,10 +76,12 @@ def play_today(store: Store, clock: ManualClock) -> None:
 
 
 class Kit:
-    """A copy of the template store in tmp_path, a clock at 09:00 and an AdminApp on it."""
+    """A copy of the template store in tmp_path, a clock at 09:00 and an AdminApp on it
+    (`replace`: changes to the shipped config's text, as conftest.write_config takes)."""
 
-    def __init__(self, tmp_path: Path, template: Path, **app_args: Any) -> None:
-        self.settings = cfg.load(write_config(tmp_path))
+    def __init__(self, tmp_path: Path, template: Path, *,
+                 replace: dict[str, str] | None = None, **app_args: Any) -> None:
+        self.settings = cfg.load(write_config(tmp_path, replace=replace))
         self.path = Path(self.settings.store.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(template, self.path)
@@ -147,5 +154,47 @@ async def show_range(pilot: Pilot, rng: Any, *, by_click: bool = True) -> None:
     await settle(pilot)
 
 
+Scenario = Callable[[Kit, Pilot], Awaitable[None]]
+
+
+def drive(tmp_path: Path, template: Path, scenario: Scenario, **app_args: Any) -> Kit:
+    """Run `scenario` on a fresh Kit's app (a terminal of SIZE) and return the Kit."""
+    kit = Kit(tmp_path, template, poll_s=0.05, **app_args)
+
+    async def main() -> None:
+        async with kit.app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await scenario(kit, pilot)
+
+    asyncio.run(main())
+    return kit
+
+
+async def signed_in(kit: Kit, pilot: Pilot) -> AdminScreen:
+    """Sign in as the admin; the screen once Today and the first range are read."""
+    await sign_in(pilot)
+    screen = kit.app.screen
+    assert isinstance(screen, AdminScreen)
+    await until(pilot, lambda: screen.range is not None and kit.app.today is not None)
+    await settle(pilot)
+    return screen
+
+
+def log_text(screen: AdminScreen) -> list[list[str]]:
+    """The log table's rows as text."""
+    table = screen.query_one("#log-table", DataTable)
+    return [[str(v).strip() for v in table.get_row_at(r)] for r in range(table.row_count)]
+
+
 def cell(table: Any, row: int, column: int) -> str:
     return str(table.get_cell_at((row, column))).strip()
+
+
+def say(key: str, lang: str = "id", **values: Any) -> str:
+    """An admin word as the screen says it (the shipped config's first language: id)."""
+    return t(lang, f"admin.{key}", **values)
+
+
+def day(iso: str, lang: str = "id") -> str:
+    """A date as the admin screen shows it ("27 Nov 2026")."""
+    return date_text(lang, iso)

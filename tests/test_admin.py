@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -43,42 +42,24 @@ from .admin_support import (
     TODAY,
     Kit,
     cell,
+    day,
+    drive,
+    log_text,
     make_template,
+    say,
     settle,
     show_range,
     sign_in,
+    signed_in,
     until,
 )
 from .conftest import REPO, local
 from .test_staff_support import flood_reads
 
-Scenario = Callable[[Kit, Pilot], Awaitable[None]]
-
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_template(tmp_path_factory.mktemp("admin-template"))
-
-
-def drive(tmp_path: Path, template: Path, scenario: Scenario, **app_args: Any) -> Kit:
-    kit = Kit(tmp_path, template, poll_s=0.05, **app_args)
-
-    async def main() -> None:
-        async with kit.app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            await scenario(kit, pilot)
-
-    asyncio.run(main())
-    return kit
-
-
-async def signed_in(kit: Kit, pilot: Pilot) -> AdminScreen:
-    await sign_in(pilot)
-    screen = kit.app.screen
-    assert isinstance(screen, AdminScreen)
-    await until(pilot, lambda: screen.range is not None and kit.app.today is not None)
-    await settle(pilot)
-    return screen
 
 
 def login_message(kit: Kit) -> str:
@@ -145,13 +126,14 @@ def test_today_is_live_and_shows_devices(tmp_path, template):
     async def scenario(kit: Kit, pilot: Pilot) -> None:
         screen = await signed_in(kit, pilot)
         classes = screen.query_one("#today-classes", DataTable)
-        assert cell(classes, 0, 0) == "overall"
+        assert cell(classes, 0, 0) == say("class_overall") == "keseluruhan"
         assert cell(classes, 0, 2) == "3"  # waiting now
         assert cell(classes, 0, 4) == "15"  # issued today
         assert cell(classes, 2, 3) == "20.0"  # the oldest regular ticket waits since 08:40
         devices = str(screen.query_one("#today-devices", Static).render())
-        assert "⚠ printer main: paper low (paper near its end" in devices
-        assert "⚠ announcer main: off" in devices
+        assert (f"⚠ {say('printer', name='main')}: {say('printer_paper_low')}"
+                " (paper near its end") in devices  # the detail is the printer's own
+        assert f"⚠ {say('announcer', name='main')}: {say('announcer_off')}" in devices
         reads = kit.app.follower.reads
         # Another process issues a ticket: the view follows within a poll or two.
         with kit.store() as other:
@@ -164,7 +146,7 @@ def test_today_is_live_and_shows_devices(tmp_path, template):
         # Time passes: at 09:15 the oldest regular patron has waited past the 30 min target.
         kit.clock.set(local(9, 15))
         kit.app.follower.poke()
-        await until(pilot, lambda: cell(classes, 2, 3) == "35.0 ⚠ over")
+        await until(pilot, lambda: cell(classes, 2, 3) == f"35.0 {say('over')}")
         assert "09:15" in str(screen.query_one("#today-head", Static).render())
 
     drive(tmp_path, template, scenario)
@@ -175,7 +157,8 @@ def test_today_is_live_and_shows_devices(tmp_path, template):
 
 def table_rows(rep: dict[str, Any]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
     return {
-        "#t-class": [("overall", rep["overall"]), *((g["class"], g) for g in rep["by_class"])],
+        "#t-class": [(say("class_overall"), rep["overall"]),
+                     *((say(f"class_{g['class']}"), g) for g in rep["by_class"])],
         "#t-service": [(g["service"], g) for g in rep["by_service"]],
         "#t-counter": [(str(g["counter"]), g) for g in rep["by_counter"]],
         "#t-hour": [(f"{g['hour']:02d}:00", g) for g in rep["by_hour"]],
@@ -221,8 +204,10 @@ def test_the_tables_are_kiosk_reports_numbers_for_the_same_filters(tmp_path, tem
         assert screen.data is not None and screen.data["report"] == rep
         assert assert_tables_show(screen, rep) > 100
         status = str(screen.query_one("#range-status", Static).render())
-        assert f"{rng.date_from} .. {rng.date_to}" in status
-        assert f"{rep['overall']['issued']:,} tickets" in status
+        assert status == say("range", dates=say("dates", first=day(rng.date_from),
+                                                last=day(rng.date_to)),
+                             days=rng.days, issued=rep["overall"]["issued"],
+                             filters=rng.filters_text())
 
     drive(tmp_path, template, scenario)
 
@@ -274,15 +259,17 @@ def test_filters_are_chosen_with_the_keyboard_and_bad_dates_are_explained(tmp_pa
         await pilot.click("#show")
         await settle(pilot)
         status = str(screen.query_one("#range-status", Static).render())
-        assert status == '⚠ from must be a local date YYYY-MM-DD, got "2026-13-01"'
+        assert status == say("bad_date", field=say("from"), value="2026-13-01") == (
+            "⚠ dari: “2026-13-01” bukan tanggal TTTT-BB-HH")
         assert screen.range == before  # the tables still show the last good range
         screen.query_one("#from", Input).value = "2026-11-20"
         screen.query_one("#to", Input).value = "2026-11-10"
         await pilot.pause(0.3)  # Button's press debounce
         await pilot.click("#show")
         await settle(pilot)
-        assert str(screen.query_one("#range-status", Static).render()) == (
-            "⚠ to (2026-11-10) is before from (2026-11-20)")
+        assert str(screen.query_one("#range-status", Static).render()) == say(
+            "bad_order", first="20 Nov 2026", last="10 Nov 2026")
+        assert screen.range == before
 
     drive(tmp_path, template, scenario)
 
@@ -350,7 +337,10 @@ def test_charts_draw_the_reports_numbers_in_both_themes(tmp_path, template):
             chart = charts[f"c-wait-{group['class']}"]
             assert sum(chart.data["minutes"].values()) == group["wait_min"]["n"]
             assert chart.data["target_min"] == group["target_wait_min"]
-            assert f"target {group['target_wait_min']:g} min" in chart.title_text
+            cls = say(f"class_{group['class']}")
+            title = say("chart_wait_target", cls=cls,
+                        minutes=f"{group['target_wait_min']:g}")
+            assert chart.chart_title() == title[0].upper() + title[1:]
         within = charts["c-within"].data
         assert len(within["days"]) == screen.range.days
         judged = sum(sum(d["judged"]) for d in within["days"])
@@ -359,11 +349,11 @@ def test_charts_draw_the_reports_numbers_in_both_themes(tmp_path, template):
         util = charts["c-util"].data
         assert [c["utilisation"] for c in util] == [g["utilisation"] for g in rep["by_counter"]]
         busiest = max(rep["by_hour"], key=lambda g: g["issued"])
-        assert (f"busiest: {busiest['hour']:02d}:00"
-                in str(screen.query_one("#caption-hours", Static).render()))
+        assert str(screen.query_one("#caption-hours", Static).render()) == say(
+            "hours_busiest", hour=f"{busiest['hour']:02d}:00", n=busiest["issued"])
         # The plot itself: the legend names each series with its own fill.
         drawn = charts["c-hours"].render().plain
-        assert "arrivals █" in drawn and "calls ▒" in drawn
+        assert f"{say('arrivals')} █" in drawn and f"{say('calls')} ▒" in drawn
         # Switching the theme redraws every chart in the theme's colours.
         counts = {k: c.drawn for k, c in charts.items()}
         await pilot.press("t")
@@ -395,9 +385,12 @@ def test_statistics_and_charts_show_one_within_target_share(tmp_path, template, 
         screen.show_view("charts")
         await settle(pilot)
         assert screen.data is not None
+        groups = {g["class"]: g for g in screen.data["report"]["by_class"]}
         for cls in reports.CLASSES:
             caption = str(screen.query_one(f"#caption-wait-{cls}", Static).render())
-            assert caption.startswith(f"{shown[cls]} of "), (cls, shown, caption)
+            assert caption == say("wait_caption", share=shown[say(f"class_{cls}")],
+                                  n=groups[cls]["judged"],
+                                  standard=f"{groups[cls]['target_share']:.0%}"), caption
         with kit.store() as store:
             for day in screen.data["days"]:
                 rep = reports.report(store, kit.settings, date_from=day["day"],
@@ -412,11 +405,6 @@ def test_statistics_and_charts_show_one_within_target_share(tmp_path, template, 
 NEEDS = ("lansia", "disabilitas", "hamil", "menyusui", "anak")
 
 
-def log_text(screen: AdminScreen) -> list[list[str]]:
-    table = screen.query_one("#log-table", DataTable)
-    return [[str(v).strip() for v in table.get_row_at(r)] for r in range(table.row_count)]
-
-
 def test_the_log_is_paged_and_searched_by_label_and_names_no_need(tmp_path, template):
     async def scenario(kit: Kit, pilot: Pilot) -> None:
         screen = await signed_in(kit, pilot)
@@ -428,14 +416,15 @@ def test_the_log_is_paged_and_searched_by_label_and_names_no_need(tmp_path, temp
                 (screen.range.date_from, screen.range.date_to)).fetchone()[0]
         status = str(screen.query_one("#log-status", Static).render())
         pages = -(-total // 40)
-        assert f"page 1 of {pages} · {total:,} ticket(s)" in status
+        assert status == say("page", page=1, pages=pages, tickets=total, search="")
         first = log_text(screen)
-        assert first[0][:2] == [TODAY, "E002"]  # newest first
+        assert first[0][:2] == [day(TODAY), "E002"]  # newest first, the day the site's way
         assert screen.query_one("#log-prev", Button).disabled
         await pilot.click("#log-next")
         await settle(pilot)
         second = log_text(screen)
-        assert "page 2 of" in str(screen.query_one("#log-status", Static).render())
+        assert str(screen.query_one("#log-status", Static).render()) == say(
+            "page", page=2, pages=pages, tickets=total, search="")
         assert {r[1] + r[0] for r in second}.isdisjoint({r[1] + r[0] for r in first})
         await pilot.press("left_square_bracket")  # back a page by key
         await settle(pilot)
@@ -451,11 +440,12 @@ def test_the_log_is_paged_and_searched_by_label_and_names_no_need(tmp_path, temp
             matching = store.conn.execute(
                 "SELECT COUNT(*) FROM tickets WHERE day BETWEEN ? AND ? AND label LIKE '%B01%'",
                 (screen.range.date_from, screen.range.date_to)).fetchone()[0]
-        assert f"{matching:,} ticket(s) matching “B01”" in str(
-            screen.query_one("#log-status", Static).render())
+        assert str(screen.query_one("#log-status", Static).render()) == say(
+            "page", page=1, pages=-(-matching // 40), tickets=matching,
+            search=say("matching", label="B01"))
         # Priority tickets show the class, never the need behind it.
         everything = " ".join(" ".join(row) for row in first + second + found)
-        assert "priority" in everything
+        assert say("class_priority") in everything
         assert not any(need in everything for need in NEEDS)
 
     drive(tmp_path, template, scenario, per_page=40)
@@ -607,7 +597,7 @@ def test_export_into_an_unusable_folder_says_why(tmp_path, template):
         dialog = await export(kit, pilot, "csv", blocker)
         assert not dialog.written
         message = str(dialog.query_one("#export-result", Static).render())
-        assert message.startswith("⚠ not written") and "a-file" in message
+        assert message.startswith(say("export_failed", error="")) and "a-file" in message
 
     drive(tmp_path, template, scenario)
 
@@ -635,7 +625,9 @@ def test_purge_needs_a_review_and_a_confirmation_and_is_logged(tmp_path, templat
             preview = store.purge_preview(before)
         assert preview["tickets"] > 100
         summary = str(dialog.query_one("#purge-summary", Static).render())
-        assert f"{preview['tickets']:,} ticket(s) and {preview['events']:,} event(s)" in summary
+        assert summary == say("purge_summary", tickets=preview["tickets"],
+                              events=preview["events"], before=day(before),
+                              since=say("purge_since", first=day(FIRST)))
         assert not confirm.disabled and f"{preview['tickets']:,}" in str(confirm.label)
         # Changing the date after the review asks for a new review.
         dialog.query_one("#purge-before", Input).value = "2026-11-21"
@@ -656,7 +648,10 @@ def test_purge_needs_a_review_and_a_confirmation_and_is_logged(tmp_path, templat
         await settle(pilot)
         await pilot.click("#purge-confirm")
         await settle(pilot)
-        assert "✔ purged" in str(dialog.query_one("#purge-summary", Static).render())
+        assert str(dialog.query_one("#purge-summary", Static).render()) == say(
+            "purged", tickets=preview["tickets"], events=preview["events"],
+            before=day(before))
+        assert str(dialog.query_one("#purge-cancel", Button).label) == say("key_close")
         await pilot.click("#purge-cancel")  # now labelled Close
         await settle(pilot)
         # The range on show is read again without the purged days.
@@ -685,7 +680,8 @@ def test_purge_refuses_today_and_says_so(tmp_path, template):
         await pilot.click("#purge-confirm")
         await settle(pilot)
         summary = str(dialog.query_one("#purge-summary", Static).render())
-        assert summary.startswith("⚠") and "today" in summary
+        assert summary == say("purge_today", before=day(tomorrow))
+        assert dialog.query_one("#purge-confirm", Button).disabled
 
     kit = drive(tmp_path, template, scenario)
     with kit.store() as store:

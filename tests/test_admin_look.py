@@ -129,3 +129,15 @@ def test_snapshot(tmp_path, template, snap_compare, name: str, theme: str):
         await VIEWS[name](pilot)
 
     assert snap_compare(kit.app, terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("name", ["today", "stats", "charts", "log", "purge"])
+def test_snapshot_in_english(tmp_path, template, snap_compare, name: str):
+    """The same screens after `l`: English words fit the same columns."""
+    kit = Kit(tmp_path, template, poll_s=0.05, export_dir=Path("exports"), lang="en")
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        await VIEWS[name](pilot)
+
+    assert snap_compare(kit.app, terminal_size=SIZE, run_before=run_before)

@@ -1,6 +1,6 @@
 """The admin screen in a real headless Chromium through `kiosk web admin` (kiosk serve):
-typed name and PIN, the views by keys, and an export (downloaded by the browser) whose file
-is checked against `kiosk report`'s own numbers."""
+typed name and PIN, the views by keys (in the site's first language), and an export
+(downloaded by the browser) whose file is checked against `kiosk report`'s own numbers."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from kiosk.clock import ManualClock
 from kiosk.store import Store
 from kiosk.ui.admin import AdminApp
 
-from .admin_support import ADMIN, ADMIN_PIN, TODAY, make_template
+from .admin_support import ADMIN, ADMIN_PIN, TODAY, day, make_template, say
 from .browser import wait_for
 from .conftest import local, require_tool, write_config
 from .test_board_web import RecordedScreen
@@ -53,7 +53,7 @@ def test_sign_in_browse_and_export_in_headless_chromium(tmp_path: Path):
 
     with RecordedScreen("admin", env=env, global_args=["--config", str(config)],
                         cwd=tmp_path) as web:
-        wait_for(lambda: "Admin sign-in" in web.sent_text(), 30, "the sign-in screen")
+        wait_for(lambda: say("sign_in_title") in web.sent_text(), 30, "the sign-in screen")
         spots = layout(settings, (web.cols, web.rows), ["#name", "#pin"])
         web.tap(*spots["#name"])
         web.page.keyboard.type(ADMIN)
@@ -68,10 +68,11 @@ def test_sign_in_browse_and_export_in_headless_chromium(tmp_path: Path):
             except AssertionError:
                 web.screenshot(tmp_path / "failed.png")
                 raise
-        wait_for(lambda: f"Today {TODAY}" in web.sent_text(), 20, "the Today view")
+        wait_for(lambda: say("today", day=day(TODAY), time="09:00") in web.sent_text(), 20,
+                 "the Today view")
         web.press("ArrowRight")  # the tabs have the focus: on to Statistics
-        wait_for(lambda: "Overall and by class" in web.sent_text(), 20, "the statistics")
-        wait_for(lambda: "4,005 tickets" in web.sent_text(), 30, "the 30-day range")
+        wait_for(lambda: say("overall_class") in web.sent_text(), 20, "the statistics")
+        wait_for(lambda: "4,005 tiket" in web.sent_text(), 30, "the 30-day range")
         # Served, an export is downloaded by the browser (issue 19), never written to a
         # folder on the server.
         downloads: list = []
@@ -82,7 +83,8 @@ def test_sign_in_browse_and_export_in_headless_chromium(tmp_path: Path):
         web._browser.on("page", lambda page: page.on("download", keep))
         web.page.on("download", keep)
         web.press("e")
-        wait_for(lambda: "Export: statistics" in web.sent_text(), 10, "the export dialog")
+        title = say("export_title", view=say("view_statistics"), what="")
+        wait_for(lambda: title in web.sent_text(), 10, "the export dialog")
         web.press("Enter")  # the Export button has the focus
         try:
             wait_for(lambda: web.sent_text() and downloads, 20, "the download")

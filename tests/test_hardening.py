@@ -175,3 +175,31 @@ def test_an_admin_pin_has_at_least_six_digits(tmp_path: Path):
             store.staff_add("Ayu", "admin", "13579")
         store.staff_add("Ayu", "admin", "135790")
         store.staff_add("Budi", "staff", "2468")  # a counter's PIN may stay at 4
+
+
+def test_a_fault_in_the_program_is_one_plain_line_naming_the_command(tmp_path: Path, monkeypatch,
+                                                                     capsys):
+    """The CLI's last line of defence names what stopped and how to see more, never an
+    exception's class as if the reader should know it."""
+    import kiosk.cli
+
+    config = write_config(tmp_path)
+    parser = kiosk.cli.build_parser()
+
+    def broken(_args: object) -> int:
+        raise RuntimeError("the sky fell")
+
+    real = parser.parse_args
+
+    def parse(argv: object = None) -> object:
+        args = real(argv)
+        args.handler = broken
+        return args
+
+    monkeypatch.setattr(kiosk.cli, "build_parser", lambda: parser)
+    monkeypatch.setattr(parser, "parse_args", parse)
+    assert kiosk.cli.main(["--config", str(config), "status"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == ("kiosk: status stopped on a fault in the program (the sky fell); run it"
+                   " again with --debug to see where, and report it"), err
+    assert "unexpected" not in err and "RuntimeError" not in err

@@ -645,3 +645,29 @@ def test_every_rendered_text_colour_pair_is_at_least_7_to_1_in_full_and_256_colo
 
     run_app(app, scenario)
     assert not failing, failing
+
+
+def test_a_fault_in_the_program_under_a_key_is_a_plain_sentence_with_the_log_file(
+        site, monkeypatch):
+    """What did not work, in staff's words, and which file has the details: never an
+    exception's name on the counter's screen."""
+    site.store.issue("A")
+    app = site.staff()
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("the sky fell")
+
+    async def scenario(pilot: Pilot) -> None:
+        await signed_in_console(pilot)
+        monkeypatch.setattr(type(site.store), "call_next", broken)
+        await act(pilot, "key", "next")
+        await until(pilot, lambda: "program" in message_of(app), "the fault sentence")
+        seen.append(message_of(app))
+
+    seen: list[str] = []
+    run_app(app, scenario)
+    message = seen[0]
+    log = str(site.settings.log_file("staff"))
+    assert t("id", "staff.failed", what=t("id", "staff.key_next"), log=log) in message
+    assert t("en", "staff.failed", what=t("en", "staff.key_next"), log=log) in message
+    assert "RuntimeError" not in message and "sky" not in message

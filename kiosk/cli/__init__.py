@@ -90,8 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if fault is not None:
             print(f"kiosk: {fault}", file=sys.stderr)
             return fault.exit_code
-        print(f"kiosk: unexpected {type(exc).__name__}: {exc} (run with --debug for details)",
-              file=sys.stderr)
+        what = getattr(args, "command", None) or "kiosk"
+        print(f"kiosk: {what} stopped on a fault in the program ({exc or type(exc).__name__});"
+              " run it again with --debug to see where, and report it", file=sys.stderr)
         return 1
 
 

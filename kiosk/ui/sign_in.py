@@ -9,9 +9,10 @@ form only shows `refused(message)` and clears the PIN for the next try. It sugge
 names (a counter PC is in reach of patrons). With `fixed_name` it is a lock: the name is
 given and only the PIN is asked (kiosk.ui.idle_lock); `notice` says why it is shown.
 
-Each app subclasses it with its own words (`SignInWords`): the console's bilingual, from
-the catalogues, the admin's English. The patron kiosk's staff exit is not this form: a kiosk
-has no keyboard, so it is a pad of touch targets (kiosk/ui/patron/staff_exit.py).
+Each app subclasses it with its own words (`SignInWords`), from the catalogues: the
+console's bilingual, the admin's in the language it shows (kiosk.ui.admin.words). The
+patron kiosk's staff exit is not this form: a kiosk has no keyboard, so it is a pad of touch
+targets (kiosk/ui/patron/staff_exit.py).
 """
 
 from __future__ import annotations

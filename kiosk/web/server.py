@@ -193,8 +193,8 @@ def _add_errors(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("%s %s failed", request.method, request.url.path)
-        return _error(500, f"the server failed on {request.url.path} ({type(exc).__name__});"
-                           " the details are in the server's log")
+        return _error(500, f"the server failed on {request.url.path} because of a fault in"
+                           " the program; the details are in the server's log")
 
 
 class Guard:

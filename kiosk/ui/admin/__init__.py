@@ -19,10 +19,15 @@ store), four views:
 ranges), `p` purges old history after a review and a confirmation (logged by the store with
 the admin's name). Readable in both kiosk themes (`t` switches).
 
+Language: the admin's words are the `[admin]` table of kiosk/locales/*.toml, in the site's
+first language; `l` switches to the next site language and back, keeping the view, the
+filters and what was read (words.py says how the language is kept). Dates are shown the
+site's way ("27 Nov 2026", `kiosk.i18n.date_text`); dates typed in a field stay ISO. Exports
+keep the store's own words and ISO dates: they are data for other programs.
+
 Personal data: the log shows ticket labels and the class (priority / regular), never the
-need behind a priority ticket; exports say the same. Admin words are English and live in
-words.py. Store access never runs on the event loop: reads for Today on the
-follower's own Store, everything else on one `StoreThread`.
+need behind a priority ticket; exports say the same. Store access never runs on the event
+loop: reads for Today on the follower's own Store, everything else on one `StoreThread`.
 
 Rooms: `app.py` (the App, the admin sign-in), `screen.py` (tabs, filter bar, actions), one
 module per view (`today.py`, `ranges.py` for Statistics and Charts, `log_view.py`) on the

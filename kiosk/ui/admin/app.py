@@ -4,6 +4,7 @@ screen; the follower for Today, the store thread for the rest."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -11,7 +12,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App
-from textual.binding import Binding
 from textual.widgets import (
     ProgressBar,
 )
@@ -20,15 +20,19 @@ from kiosk import clock as clk
 from kiosk import reports, views
 from kiosk.config import Settings
 from kiosk.exceptions import KioskError
+from kiosk.i18n import other_language, t
 from kiosk.rows import Person
 from kiosk.store import Store
 from kiosk.ui import themes
 from kiosk.ui.admin.base import Stopped
 from kiosk.ui.admin.screen import AdminScreen
-from kiosk.ui.admin.words import w
+from kiosk.ui.admin.words import bind, say_bindings, set_language, w
 from kiosk.ui.idle_lock import IdleLock, LockScreen
 from kiosk.ui.sign_in import SignInForm, SignInWords
 from kiosk.ui.store_thread import Fresh, StoreThread, follow, fresh_data
+
+log = logging.getLogger("kiosk.admin")
+"""To the screen's log file (Textual's `self.log` keeps nothing without devtools)."""
 
 # -- sign-in -------------------------------------------------------------------------------
 
@@ -61,7 +65,7 @@ class AdminApp(IdleLock, App[None]):
     CSS_PATH = "admin.tcss"
     TITLE = "kiosk admin"
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS: ClassVar[list[Any]] = [Binding("f2", "toggle_theme", "Theme", show=False)]
+    BINDINGS: ClassVar[list[Any]] = [bind("f2", "toggle_theme", "key_theme", show=False)]
 
     def __init__(
         self,
@@ -74,8 +78,13 @@ class AdminApp(IdleLock, App[None]):
         export_dir: Path | None = None,
         warm_months: int = 12,
         monotonic: Callable[[], float] = time.monotonic,
+        lang: str | None = None,
     ) -> None:
         super().__init__()
+        self.lang = lang or settings.default_language
+        """The admin's language: the site's first, until `l` switches (words.py)."""
+        set_language(self.lang)
+        say_bindings(self)
         self.monotonic = monotonic
         self.idle_lock_s = settings.web.idle_lock_min * 60.0
         self.warm_months = warm_months
@@ -115,7 +124,7 @@ class AdminApp(IdleLock, App[None]):
             try:
                 await self.store.run(_log_admin, "signed_out", self.admin)
             except Exception as exc:  # a locked store must not keep the app from closing
-                self.log.error(f"admin: sign-out not logged: {exc}")
+                log.error(f"admin: sign-out not logged: {exc}")
         self.store.close()
 
     async def sign_in(self, screen: SignInForm, name: str, pin: str) -> None:
@@ -153,6 +162,22 @@ class AdminApp(IdleLock, App[None]):
             for screen in self.screen_stack:
                 if isinstance(screen, AdminScreen):
                     screen.show_today(data)
+
+    @property
+    def next_language(self) -> str:
+        """The language `l` switches to: the next of the site's (back to the first)."""
+        return other_language(self.settings.site.languages, self.lang)
+
+    def next_language_name(self) -> str:
+        """The language `l` switches to, named in itself ("English", "Bahasa Indonesia")."""
+        return t(self.next_language, "language.name")
+
+    def switch_language(self) -> None:
+        """The admin's words from now on in the next site language (the screen redraws
+        itself: AdminScreen.action_switch_language)."""
+        self.lang = self.next_language
+        set_language(self.lang)
+        say_bindings(self)
 
     def toggle_theme(self) -> None:
         self.theme = (themes.HIGH_CONTRAST if self.theme != themes.HIGH_CONTRAST

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher
 
+from kiosk.ui.admin.words import day_text, w
+
 if TYPE_CHECKING:
     from kiosk.ui.admin.app import AdminApp
 
@@ -42,14 +44,31 @@ class Range:
             return 0
 
     def filters_text(self) -> str:
+        """The filters in words, each after " · " (nothing when none is chosen)."""
         parts = []
         if self.service:
-            parts.append(f"service {self.service}")
+            parts.append(w("filter_service", service=self.service))
         if self.counter is not None:
-            parts.append(f"counter {self.counter}")
+            parts.append(w("filter_counter", counter=self.counter))
         if self.priority is not None:
-            parts.append("priority" if self.priority else "regular")
+            parts.append(w("class_priority" if self.priority else "class_regular"))
         return "".join(f" · {p}" for p in parts)
+
+    def dates_text(self) -> str:
+        """The dates the site's way: "29 Okt 2026 s.d. 27 Nov 2026"."""
+        return dates_text(self.date_from, self.date_to)
+
+    def problem(self) -> str | None:
+        """Why the typed dates cannot be asked about, in words (None: they can)."""
+        days = []
+        for field, text in (("from", self.date_from), ("to", self.date_to)):
+            try:
+                days.append(date.fromisoformat(text))
+            except ValueError:
+                return w("bad_date", field=w(field), value=text)
+        if days[1] < days[0]:
+            return w("bad_order", first=day_text(days[0]), last=day_text(days[1]))
+        return None
 
     def slug(self) -> str:
         """For file names: dates and filters, nothing else."""
@@ -61,6 +80,13 @@ class Range:
         if self.priority is not None:
             out += "-priority" if self.priority else "-regular"
         return out
+
+
+def dates_text(first: str, last: str) -> str:
+    """Two ISO dates as a range the site's way ("27 Nov 2026" alone when they agree)."""
+    if first == last:
+        return day_text(first)
+    return w("dates", first=day_text(first), last=day_text(last))
 
 
 def default_range(today: str, days: int = 30) -> Range:

@@ -5,7 +5,8 @@ whenever the data or the app's theme changes. Colours come from the kiosk themes
 accent, the foreground and the alert line on the theme's background), and no series is told
 apart by colour alone: each has its own fill (full blocks, shading) or line marker, named in
 the legend, because in the high-contrast theme the alert colour is the accent's yellow.
-Each chart also says its main figure in words under it (`caption`).
+Each chart also says its main figure in words under it (`caption`). Titles, legends and
+captions are admin words, looked up at each redraw (the admin's language).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from textual_plotext import PlotextPlot
 
 from kiosk import reports
 from kiosk.config import Settings
+from kiosk.ui.admin.words import capital, day_text, month_name, w
 
 RGB = tuple[int, int, int]
 
@@ -35,7 +37,8 @@ class Chart(PlotextPlot):
     Chart { height: 1fr; width: 1fr; }
     """
 
-    title_text = ""
+    title_key = ""
+    """The admin word of the chart's title."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -61,10 +64,14 @@ class Chart(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title(self.title_text)  # canvas and ticks: the widget's "auto" plotext theme
+        plt.title(self.chart_title())  # canvas and ticks: the widget's "auto" plotext theme
         if self.data is not None:
             self.draw(self.data)
         self.refresh()
+
+    def chart_title(self) -> str:
+        """The chart's title in the admin's language."""
+        return w(self.title_key)
 
     def draw(self, data: Any) -> None:
         raise NotImplementedError
@@ -85,7 +92,7 @@ class HoursChart(Chart):
     """Arrivals (tickets issued, by the hour they were taken) and calls (by the hour of the
     call) side by side for each local hour of the range."""
 
-    title_text = "Arrivals and calls by hour"
+    title_key = "chart_hours"
 
     def draw(self, data: dict[str, dict[int, int]]) -> None:
         hours = sorted(set(data["arrivals"]) | set(data["calls"]))
@@ -96,7 +103,7 @@ class HoursChart(Chart):
         calls = [data["calls"].get(h, 0) for h in hours]
         self.plt.multiple_bar(
             labels, [arrivals, calls],
-            labels=["arrivals " + SOLID, "calls " + SHADED],
+            labels=[f"{w('arrivals')} {SOLID}", f"{w('calls')} {SHADED}"],
             color=[self.colour("kiosk-accent"), self.colour("kiosk-fg")],
             marker=[SOLID, SHADED],
         )
@@ -105,9 +112,9 @@ class HoursChart(Chart):
     def describe(self, data: dict[str, dict[int, int]]) -> str:
         arrivals = data["arrivals"]
         if not arrivals:
-            return "no arrivals"
+            return w("hours_none")
         hour = max(arrivals, key=lambda h: (arrivals[h], -h))
-        return f"busiest: {hour:02d}:00, {arrivals[hour]:,} arrivals"
+        return w("hours_busiest", hour=f"{hour:02d}:00", n=arrivals[hour])
 
 
 class WaitChart(Chart):
@@ -117,13 +124,14 @@ class WaitChart(Chart):
     def __init__(self, cls: str, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.cls = cls
-        self.title_text = f"{cls.capitalize()} wait"
 
-    def redraw(self) -> None:
-        if self.data is not None:
-            self.title_text = (f"{self.cls.capitalize()} wait, target "
-                               f"{self.data['target_min']:g} min")
-        super().redraw()
+    def chart_title(self) -> str:
+        """The title ("Priority wait"), with the target once the data says it."""
+        cls = w(f"class_{self.cls}")
+        if self.data is None:
+            return capital(w("chart_wait", cls=cls))
+        return capital(w("chart_wait_target", cls=cls,
+                         minutes=f"{self.data['target_min']:g}"))
 
     def draw(self, data: dict[str, Any]) -> None:
         bins: dict[int, int] = {}
@@ -136,16 +144,16 @@ class WaitChart(Chart):
         if within:
             self.plt.bar([m for m, _ in within], [n for _, n in within], width=0.8,
                          marker=SOLID, color=self.colour("kiosk-accent"),
-                         label=f"within {SOLID}")
+                         label=f"{w('within')} {SOLID}")
         if over:
             self.plt.bar([m for m, _ in over], [n for _, n in over], width=0.8,
                          marker=SHADED, color=self.colour("kiosk-alert-line"),
-                         label=f"over {SHADED}")
+                         label=f"{w('over_target')} {SHADED}")
         top = max(max(bins, default=0), int(target) + 1)
         self.plt.vertical_line(target - 0.5, color=self.colour("kiosk-alert-line"))
         ticks = sorted({0, int(target), top} | set(range(0, top, 10 if top > 20 else 5)))
         self.plt.xticks(ticks, [f"{t}+" if t == WAIT_CAP_MIN else str(t) for t in ticks])
-        self.plt.xlabel("minutes waited")
+        self.plt.xlabel(w("minutes_waited"))
         count_ticks(self.plt, max(bins.values(), default=0))
 
     def describe(self, data: dict[str, Any]) -> str:
@@ -153,15 +161,15 @@ class WaitChart(Chart):
         # from the bars: those are whole minutes of called patrons only, while the report
         # also judges the expired (never called) and counts no-shows as not within.
         if not data["judged"]:
-            return f"no {self.cls} patron was called"
-        return (f"{data['within_target']:.0%} of {data['judged']:,} within;"
-                f" standard {data['target_share']:.0%}")
+            return w("wait_none", cls=w(f"class_{self.cls}"))
+        return w("wait_caption", share=f"{data['within_target']:.0%}", n=data["judged"],
+                 standard=f"{data['target_share']:.0%}")
 
 
 class WithinChart(Chart):
     """The share of each class called within its target, day by day, with the standard."""
 
-    title_text = "Share within target by day (%)"
+    title_key = "chart_within"
 
     def draw(self, data: dict[str, Any]) -> None:
         days: Sequence[dict[str, Any]] = data["days"]
@@ -178,7 +186,7 @@ class WithinChart(Chart):
                     ys.append(round(100.0 * share, 1))
             if xs:
                 self.plt.plot(xs, ys, marker=markers[cls], color=colours[cls],
-                              label=f"{cls} {markers[cls]}")
+                              label=f"{w(f'class_{cls}')} {markers[cls]}")
         for share in sorted(set(data["shares"])):
             self.plt.horizontal_line(100 * share, color=self.colour("kiosk-alert-line"))
         percent_ticks(self.plt, data["shares"])
@@ -188,14 +196,14 @@ class WithinChart(Chart):
     def describe(self, data: dict[str, Any]) -> str:
         judged = [day["target_met"] for day in data["days"] if day["target_met"] is not None]
         if not judged:
-            return "no day with calls"
-        return f"standard met on {sum(judged)} of {len(judged)} days"
+            return w("within_none")
+        return w("within_caption", met=sum(judged), days=len(judged))
 
 
 class UtilisationChart(Chart):
     """Each counter's busy time over its open time, in percent."""
 
-    title_text = "Counter utilisation (%)"
+    title_key = "chart_util"
 
     def draw(self, data: list[dict[str, Any]]) -> None:
         if not data:
@@ -204,16 +212,16 @@ class UtilisationChart(Chart):
                      [round(100 * (c["utilisation"] or 0.0), 1) for c in data],
                      marker=SOLID, color=self.colour("kiosk-accent"), width=0.6)
         percent_ticks(self.plt)
-        self.plt.xlabel("counter")
+        self.plt.xlabel(w("col_counter"))
 
     def describe(self, data: list[dict[str, Any]]) -> str:
         used = [c for c in data if c["utilisation"] is not None]
         if not used:
-            return "no counter was open"
+            return w("util_none")
         top = max(used, key=lambda c: c["utilisation"])
         low = min(used, key=lambda c: c["utilisation"])
-        return (f"most {top['counter']} ({top['utilisation']:.0%}),"
-                f" least {low['counter']} ({low['utilisation']:.0%})")
+        return w("util_caption", top=top["counter"], top_share=f"{top['utilisation']:.0%}",
+                 low=low["counter"], low_share=f"{low['utilisation']:.0%}")
 
 
 def count_ticks(plt: Any, top: int, most: int = 5) -> None:
@@ -242,14 +250,14 @@ def percent_ticks(plt: Any, marks: Sequence[float] = ()) -> None:
 
 
 def _day_ticks(days: Sequence[date], most: int = 6) -> list[tuple[int, str]]:
-    """A few readable x labels for a run of days: month starts over long ranges (Jan, Feb..),
-    else evenly spaced day numbers (11-03)."""
+    """A few readable x labels for a run of days, the site's way in the admin's language:
+    month starts over long ranges (Jan, Feb..), else evenly spaced days (3 Nov)."""
     if len(days) > 62:
-        starts = [(i, d.strftime("%b")) for i, d in enumerate(days) if d.day == 1]
+        starts = [(i, month_name(d.month)) for i, d in enumerate(days) if d.day == 1]
         step = -(-len(starts) // most) if starts else 1
-        return starts[::step] or [(0, days[0].strftime("%b"))]
+        return starts[::step] or [(0, month_name(days[0].month))]
     step = max(1, -(-len(days) // most))
-    return [(i, days[i].strftime("%m-%d")) for i in range(0, len(days), step)]
+    return [(i, day_text(days[i], year=False)) for i in range(0, len(days), step)]
 
 
 def chart_series(settings: Settings, data: dict[str, Any]) -> list[tuple[str, str, Any]]:

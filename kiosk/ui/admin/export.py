@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import (
@@ -28,7 +27,7 @@ from kiosk import reports
 from kiosk.exceptions import KioskError
 from kiosk.store import Store
 from kiosk.ui.admin.base import Range, Stopped, admin_app
-from kiosk.ui.admin.words import w
+from kiosk.ui.admin.words import bind, say_bindings, w
 
 # -- export --------------------------------------------------------------------------------
 
@@ -38,7 +37,9 @@ class ExportJob:
     """One view's export: `report` (Today, Statistics), `series` (Charts) or the log."""
 
     view: str
+    """today, statistics, charts or log: in the file's name, and said as `view_VIEW`."""
     what: str
+    """What is written, in words (the dates and filters)."""
     range: Range
     report: dict[str, Any] | None = None
     series: dict[str, Any] | None = None
@@ -129,10 +130,11 @@ def _write_series(series: dict[str, Any], out: Any, ext: str) -> None:
 class ExportScreen(ModalScreen[list[Path]]):
     """Choose CSV or JSON and a folder; a progress bar while a long range is written."""
 
-    BINDINGS: ClassVar[list[Any]] = [Binding("escape", "close", "Close")]
+    BINDINGS: ClassVar[list[Any]] = [bind("escape", "close", "key_close")]
 
     def __init__(self, job: ExportJob) -> None:
         super().__init__()
+        say_bindings(self)
         self.job = job
         self.written: list[Path] = []
         self.closed = threading.Event()
@@ -140,8 +142,8 @@ class ExportScreen(ModalScreen[list[Path]]):
     def compose(self) -> ComposeResult:
         app = admin_app(self)
         with Vertical(id="dialog"):
-            yield Static(w("export_title", view=self.job.view, what=self.job.what),
-                         classes="dialog-title")
+            yield Static(w("export_title", view=w(f"view_{self.job.view}"),
+                           what=self.job.what), classes="dialog-title")
             with Horizontal(classes="dialog-row"):
                 yield Select([("CSV", "csv"), ("JSON", "json")], value="csv",
                              allow_blank=False, id="export-format")
@@ -153,7 +155,7 @@ class ExportScreen(ModalScreen[list[Path]]):
             yield Static("", id="export-result")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(w("export"), id="export-go")
-                yield Button(w("close"), id="export-close")
+                yield Button(w("key_close"), id="export-close")
 
     def on_mount(self) -> None:
         self.query_one("#export-go", Button).focus()

@@ -17,7 +17,7 @@ from kiosk import reports
 from kiosk.exceptions import KioskError
 from kiosk.store import Store
 from kiosk.ui.admin.base import AdminViews, Range
-from kiosk.ui.admin.words import NONE, w
+from kiosk.ui.admin.words import NONE, day_text, w, word
 
 
 class LogView(AdminViews):
@@ -42,14 +42,18 @@ class LogView(AdminViews):
         self.log_range = (rng, label, data["page"])
         self.log_page = data["page"]
         self.log_data = data
+        self.show_log(label, data)
+
+    def show_log(self, label: str, data: dict[str, Any]) -> None:
+        """A page of the log in the table, and which page it is."""
         table = self.query_one("#log-table", DataTable)
+        if not table.columns:
+            for key in reports.LOG_COLUMNS:
+                table.add_column(w(f"col_{key}"), key=key)
         table.clear()
-        right = {"segment", "counter", "wait_min", "service_min"}
         for row in data["rows"]:
-            table.add_row(*(Text(NONE if row[k] is None else str(row[k]),
-                                 justify="right" if k in right else "left")
-                            for k in reports.LOG_COLUMNS))
-        search = f" matching “{label.upper()}”" if label else ""
+            table.add_row(*(_cell(key, row[key]) for key in reports.LOG_COLUMNS))
+        search = w("matching", label=label.upper()) if label else ""
         self.query_one("#log-status", Static).update(w(
             "page", page=data["page"] + 1, pages=data["pages"], tickets=data["tickets"],
             search=search))
@@ -79,6 +83,25 @@ class LogView(AdminViews):
     def action_page(self, step: int) -> None:
         if self.view == "log" and self.log_data is not None:
             self.load_log(page=max(0, self.log_page + step))
+
+
+RIGHT = {"segment", "counter", "wait_min", "service_min"}
+"""The log's columns of numbers, set to the right."""
+
+
+def _cell(key: str, value: Any) -> Text:
+    """One log cell: the day the site's way, the class and the outcome in words."""
+    if value is None:
+        text = NONE
+    elif key == "day":
+        text = day_text(value)
+    elif key == "class":
+        text = w(f"class_{value}")
+    elif key == "outcome":
+        text = word("state", value)
+    else:
+        text = str(value)
+    return Text(text, justify="right" if key in RIGHT else "left")
 
 
 def _log_page(store: Store, rng: Range, label: str, page: int, per_page: int,

@@ -4,6 +4,7 @@ of past months warmed meanwhile."""
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import date, timedelta
 from typing import Any
@@ -22,13 +23,16 @@ from kiosk import clock as clk
 from kiosk import reports
 from kiosk.exceptions import KioskError
 from kiosk.store import Store
-from kiosk.ui.admin.base import AdminViews, Range, Stopped
+from kiosk.ui.admin.base import AdminViews, Range, Stopped, dates_text
 from kiosk.ui.admin.charts import (
     Chart,
     chart_series,
 )
 from kiosk.ui.admin.tables import SortableTable
-from kiosk.ui.admin.words import short, w
+from kiosk.ui.admin.words import named, short, w
+
+log = logging.getLogger("kiosk.admin")
+"""To the screen's log file (Textual's `self.log` keeps nothing without devtools)."""
 
 
 class RangeViews(AdminViews):
@@ -61,6 +65,10 @@ class RangeViews(AdminViews):
         app = self.kiosk_app
         status = self.query_one("#range-status", Static)
         bar = self.query_one("#range-progress", ProgressBar)
+        problem = rng.problem()
+        if problem is not None:  # said here in the admin's words, not the report's
+            status.update(problem)
+            return
         status.update(w("loading", days=max(rng.days, 0)))
         bar.update(total=max(rng.days, 1), progress=0)
         bar.display = True
@@ -101,7 +109,7 @@ class RangeViews(AdminViews):
             try:
                 await app.store.run(_warm_month, first.isoformat(), end.isoformat())
             except KioskError as exc:
-                self.log.error(f"admin: cache warm-up stopped: {exc}")
+                log.error(f"admin: cache warm-up stopped: {exc}")
                 return
             end = first - timedelta(days=1)
         app.timings["warmed"] = time.perf_counter() - started
@@ -110,20 +118,31 @@ class RangeViews(AdminViews):
         settings = self.kiosk_app.settings
         rep = data["report"]
         self.query_one("#range-status", Static).update(w(
-            "range", first=rep["from"], last=rep["to"], days=rng.days,
+            "range", dates=dates_text(rep["from"], rep["to"]), days=rng.days,
             issued=rep["overall"]["issued"], filters=rng.filters_text()))
         self.query_one("#t-class", SortableTable).set_items(
-            [("overall", rep["overall"]), *((g["class"], g) for g in rep["by_class"])])
+            [(w("class_overall"), rep["overall"]),
+             *((w(f"class_{g['class']}"), g) for g in rep["by_class"])])
+        services = {s.prefix: s.name for s in settings.services}
         self.query_one("#t-service", SortableTable).set_items(
-            [(f"{g['service']} {short(g['name'])}", g) for g in rep["by_service"]])
+            [(_row_name(g["service"], services.get(g["service"], {}), g["name"]), g)
+             for g in rep["by_service"]])
+        counters = {c.id: c.name for c in settings.counters}
         self.query_one("#t-counter", SortableTable).set_items(
-            [(f"{g['counter']} {short(g['name'])}", g) for g in rep["by_counter"]])
+            [(_row_name(g["counter"], counters.get(g["counter"], {}), g["name"]), g)
+             for g in rep["by_counter"]])
         self.query_one("#t-hour", SortableTable).set_items(
             [(f"{g['hour']:02d}:00", g) for g in rep["by_hour"]])
         for chart_id, cid, series in chart_series(settings, data):
             chart = self.query_one(f"#{chart_id}", Chart)
             chart.show(series)
             self.query_one(f"#caption-{cid}", Static).update(chart.caption())
+
+
+def _row_name(key: object, names: dict[str, str], reported: str) -> str:
+    """A service's or counter's row: its key and its name in the admin's language (else the
+    name the report carries)."""
+    return f"{key} {short(named(names, reported))}"
 
 
 def _overview(store: Store, rng: Range, progress: reports.Progress) -> dict[str, Any]:

@@ -1,5 +1,9 @@
 """The admin screen: the tabs, the filter bar and the four views (Today, Statistics,
-Charts, Log), and its actions (export, purge, theme, reload, quit)."""
+Charts, Log), and its actions (export, purge, theme, language, reload, quit).
+
+`l` switches the admin's words to the next site language: the screen composes itself again
+in it and puts back what was on show (the tab, the filters, the range, the log's page, each
+table's order) from what it already holds, without reading the store again."""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import (
     Button,
@@ -23,7 +26,6 @@ from textual.widgets import (
 )
 
 from kiosk import clock as clk
-from kiosk import reports
 from kiosk.ui.admin.base import Range, default_range
 from kiosk.ui.admin.charts import (
     HoursChart,
@@ -36,45 +38,45 @@ from kiosk.ui.admin.export import ExportJob, ExportScreen
 from kiosk.ui.admin.log_view import LogView
 from kiosk.ui.admin.purge import PurgeScreen
 from kiosk.ui.admin.ranges import RangeViews
-from kiosk.ui.admin.tables import COUNTER_COLUMNS, LOG_TITLES, STAT_COLUMNS, SortableTable
+from kiosk.ui.admin.tables import COUNTER_COLUMNS, STAT_COLUMNS, SortableTable
 from kiosk.ui.admin.today import TodayView
-from kiosk.ui.admin.words import VIEWS, short, w
+from kiosk.ui.admin.words import VIEWS, bind, day_text, named, say_bindings, short, w
 
 
 class AdminScreen(TodayView, RangeViews, LogView):
     """Today, Statistics, Charts and Log; the filter bar serves the three range views."""
 
     BINDINGS: ClassVar[list[Any]] = [
-        Binding("e", "export", "Export"),
-        Binding("p", "purge", "Purge"),
-        Binding("t", "toggle_theme", "Theme"),
-        Binding("r", "reload", "Reload"),
-        Binding("left_square_bracket", "page(-1)", "Newer page", show=False),
-        Binding("right_square_bracket", "page(1)", "Older page", show=False),
-        Binding("q", "quit", "Quit"),
+        bind("e", "export", "key_export"),
+        bind("p", "purge", "key_purge"),
+        bind("t", "toggle_theme", "key_theme"),
+        bind("l", "switch_language", "key_language"),
+        bind("r", "reload", "key_reload"),
+        bind("left_square_bracket", "page(-1)", "key_newer", show=False),
+        bind("right_square_bracket", "page(1)", "key_older", show=False),
+        bind("q", "quit", "key_quit"),
     ]
+    TOOLS = (("export", "e"), ("purge", "p"), ("toggle_theme", "t"),
+             ("switch_language", "l"), ("quit", "q"))
+    """The buttons in the top line: an action and its key (the binding's words)."""
+
+    def __init__(self, admin: str) -> None:
+        super().__init__(admin)
+        self._say_bindings()
+
+    def _say_bindings(self) -> None:
+        # The language key is named in the language it switches to ("English").
+        say_bindings(self, switch_language=self.kiosk_app.next_language_name())
 
     # layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        settings = self.kiosk_app.settings
-        lang = settings.default_language
         with Horizontal(id="top"):
-            yield Static(self._title(), id="title")
-            for action, words in (("export", "Export (e)"), ("purge", "Purge (p)"),
-                                  ("toggle_theme", "Theme (t)"), ("quit", "Quit (q)")):
-                yield Button(words, id=f"do-{action}", classes="tool", compact=True)
+            yield Static(self._title(), id="title", markup=False)
+            yield from self._tools()
         yield Tabs(*(Tab(w(f"tab_{view}"), id=f"tab-{view}") for view in VIEWS), id="tabs")
         with Horizontal(id="filters"):
-            yield Input(placeholder=w("from"), id="from", max_length=10)
-            yield Input(placeholder=w("to"), id="to", max_length=10)
-            yield Select([(f"{s.prefix} {short(s.name[lang])}", s.prefix)
-                          for s in settings.services], prompt=w("all_services"), id="service")
-            yield Select([(f"{c.id} {short(c.name[lang])}", c.id)
-                          for c in settings.counters], prompt=w("all_counters"), id="counter")
-            yield Select([("priority", True), ("regular", False)], prompt=w("all_classes"),
-                         id="class")
-            yield Button(w("show"), id="show")
+            yield from self._filters()
         with Horizontal(id="range-line"):
             yield Static("", id="range-status")
             yield ProgressBar(total=None, show_eta=False, id="range-progress")
@@ -123,9 +125,30 @@ class AdminScreen(TodayView, RangeViews, LogView):
         yield Footer()
 
     def _title(self) -> str:
+        return w("title", site=self.kiosk_app.settings.site.name, name=self.admin)
+
+    def _tools(self) -> ComposeResult:
+        languages = set(self.kiosk_app.settings.site.languages)
+        for action, keys in self.TOOLS:
+            if action == "switch_language" and len(languages) < 2:
+                continue  # one site language: nothing to switch to
+            words = next(b.description for _k, b in self._bindings if b.action == action)
+            yield Button(f"{words} ({keys})", id=f"do-{action}", classes="tool",
+                         compact=True)
+
+    def _filters(self) -> ComposeResult:
         settings = self.kiosk_app.settings
-        return (f"{w('title', site=settings.site.name)} · "
-                f"{w('signed_in_as', name=self.admin)}")
+        for field in ("from", "to"):
+            typed = Input(placeholder=w("date_hint"), id=field, max_length=10)
+            typed.border_title = w(field)  # the field's name stays in sight over a date
+            yield typed
+        yield Select([(f"{s.prefix} {short(named(s.name, s.prefix))}", s.prefix)
+                      for s in settings.services], prompt=w("all_services"), id="service")
+        yield Select([(f"{c.id} {short(named(c.name, str(c.id)))}", c.id)
+                      for c in settings.counters], prompt=w("all_counters"), id="counter")
+        yield Select([(w("class_priority"), True), (w("class_regular"), False)],
+                     prompt=w("all_classes"), id="class")
+        yield Button(w("show"), id="show")
 
     def on_mount(self) -> None:
         today = clk.local_day(self.kiosk_app.clock.now(), self.kiosk_app.settings.site.tz)
@@ -133,9 +156,6 @@ class AdminScreen(TodayView, RangeViews, LogView):
         self.query_one("#from", Input).value = first.date_from
         self.query_one("#to", Input).value = first.date_to
         self.query_one("#range-progress").display = False
-        log = self.query_one("#log-table", DataTable)
-        for key in reports.LOG_COLUMNS:
-            log.add_column(LOG_TITLES[key], key=key)
         self._show_filters("today")
         self.query_one("#tabs", Tabs).focus()
         if self.kiosk_app.today is not None:
@@ -171,6 +191,50 @@ class AdminScreen(TodayView, RangeViews, LogView):
     def action_toggle_theme(self) -> None:
         self.kiosk_app.toggle_theme()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "switch_language":  # one site language: the key does nothing
+            return len(set(self.kiosk_app.settings.site.languages)) > 1
+        return True
+
+    async def action_switch_language(self) -> None:
+        """The admin's words in the next site language, all that was on show kept."""
+        kept = self._kept()
+        self.kiosk_app.switch_language()
+        self._say_bindings()
+        await self.recompose()
+        self._put_back(kept)
+
+    def _kept(self) -> dict[str, Any]:
+        """What the admin chose on this screen (the fields, the tables' order)."""
+        fields = {f"#{i}": self.query_one(f"#{i}", Input).value
+                  for i in ("from", "to", "log-search")}
+        chosen = {f"#{i}": self.query_one(f"#{i}", Select).value
+                  for i in ("service", "counter", "class")}
+        orders = {t.id: (t.sort_key, t.descending) for t in self.query(SortableTable)}
+        return {"view": self.view, "fields": fields, "chosen": chosen, "orders": orders}
+
+    def _put_back(self, kept: dict[str, Any]) -> None:
+        """After composing again: the choices, then what was shown, drawn from what the
+        screen holds (nothing is read again)."""
+        with self.prevent(Input.Changed):  # a search typed again is not a new search
+            for selector, value in kept["fields"].items():
+                self.query_one(selector, Input).value = value
+        for selector, value in kept["chosen"].items():
+            self.query_one(selector, Select).value = value
+        for table in self.query(SortableTable):
+            table.sort_key, table.descending = kept["orders"].get(table.id, (None, True))
+        self.query_one("#range-progress").display = False
+        self.query_one("#views", ContentSwitcher).current = kept["view"]
+        self._show_filters(kept["view"])
+        self.query_one("#tabs", Tabs).active = f"tab-{kept['view']}"
+        self.query_one("#tabs", Tabs).focus()
+        if self.kiosk_app.today is not None:
+            self.show_today(self.kiosk_app.today)
+        if self.range is not None and self.data is not None:
+            self.show_range(self.range, self.data)
+        if self.log_range is not None and self.log_data is not None:
+            self.show_log(self.log_range[1], self.log_data)
+
     def action_export(self) -> None:
         if self.view != "today" and self.data is None:
             return
@@ -197,9 +261,9 @@ class AdminScreen(TodayView, RangeViews, LogView):
                                                                   app.settings.site.tz)
             rng = Range(day, day)
             today_report = data.report if data is not None else None
-            return ExportJob("today", f"today {day}", rng, report=today_report)
+            return ExportJob("today", day_text(day), rng, report=today_report)
         assert self.range is not None and self.data is not None
-        what = f"{self.range.date_from} .. {self.range.date_to}{self.range.filters_text()}"
+        what = self.range.dates_text() + self.range.filters_text()
         if view == "stats":
             return ExportJob("statistics", what, self.range, report=self.data["report"])
         if view == "charts":
@@ -207,5 +271,5 @@ class AdminScreen(TodayView, RangeViews, LogView):
                              series=chart_export(app.settings, self.data))
         label = self.query_one("#log-search", Input).value.strip()
         if label:
-            what += f" · label “{label.upper()}”"
+            what += w("export_label", label=label.upper())
         return ExportJob("log", what, self.range, label=label)

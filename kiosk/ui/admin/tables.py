@@ -1,5 +1,6 @@
 """The statistics tables: a cell as text, the columns of `kiosk report`'s table, a table
-sortable by any column, and the small read-only tables of Today."""
+sortable by any column, and the small read-only tables of Today. Column titles are admin
+words (`col_KEY` in the catalogue), looked up each time a table is drawn."""
 
 from __future__ import annotations
 
@@ -8,24 +9,24 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.widgets import (
     DataTable,
 )
 
-from kiosk.ui.admin.words import NONE
+from kiosk.ui.admin.words import NONE, bind, say_bindings, w
 
 # -- formatting ------------------------------------------------------------------------------
 
 
 def fmt(value: Any, kind: str = "n") -> str:
-    """One cell as text: minutes to 0.1, shares as whole percent, yes/NO in words."""
+    """One cell as text: minutes to 0.1, shares as whole percent, yes/NO in words (the
+    admin's language)."""
     if value is None:
         return NONE
     if kind == "pct":
         return f"{value:.0%}"
     if kind == "bool":
-        return "yes" if value else "NO"
+        return w("yes") if value else w("no")
     if kind == "min":
         return f"{value:.1f}"
     if isinstance(value, int):
@@ -35,10 +36,16 @@ def fmt(value: Any, kind: str = "n") -> str:
 
 @dataclass(frozen=True)
 class Column:
+    """A statistics column: its report key (its title is the admin word `col_KEY`), how a
+    group's value is read, and how it is shown (`fmt`)."""
+
     key: str
-    title: str
     get: Callable[[dict[str, Any]], Any]
     kind: str = "n"
+
+    @property
+    def title(self) -> str:
+        return w(f"col_{self.key}")
 
 
 def _stat(part: str, name: str) -> Callable[[dict[str, Any]], Any]:
@@ -50,21 +57,21 @@ def _field(name: str) -> Callable[[dict[str, Any]], Any]:
 
 
 STAT_COLUMNS: tuple[Column, ...] = (
-    Column("issued", "issued", _field("issued")),
-    Column("served", "served", _field("served")),
-    Column("no_show", "no-show", _field("no_show")),
-    Column("expired", "exp.", _field("expired")),
-    Column("transferred", "transf.", _field("transferred")),
-    Column("wait_mean", "mean", _stat("wait_min", "mean"), "min"),
-    Column("wait_median", "median", _stat("wait_min", "median"), "min"),
-    Column("wait_p90", "p90", _stat("wait_min", "p90"), "min"),
-    Column("wait_p95", "p95", _stat("wait_min", "p95"), "min"),
-    Column("wait_max", "max", _stat("wait_min", "max"), "min"),
-    Column("service_median", "svc med", _stat("service_min", "median"), "min"),
-    Column("service_p90", "svc p90", _stat("service_min", "p90"), "min"),
-    Column("within_target", "within", _field("within_target"), "pct"),
-    Column("target_met", "met", _field("target_met"), "bool"),
-    Column("overtakes", "overt.", _field("overtakes")),
+    Column("issued", _field("issued")),
+    Column("served", _field("served")),
+    Column("no_show", _field("no_show")),
+    Column("expired", _field("expired")),
+    Column("transferred", _field("transferred")),
+    Column("wait_mean", _stat("wait_min", "mean"), "min"),
+    Column("wait_median", _stat("wait_min", "median"), "min"),
+    Column("wait_p90", _stat("wait_min", "p90"), "min"),
+    Column("wait_p95", _stat("wait_min", "p95"), "min"),
+    Column("wait_max", _stat("wait_min", "max"), "min"),
+    Column("service_median", _stat("service_min", "median"), "min"),
+    Column("service_p90", _stat("service_min", "p90"), "min"),
+    Column("within_target", _field("within_target"), "pct"),
+    Column("target_met", _field("target_met"), "bool"),
+    Column("overtakes", _field("overtakes")),
 )
 """The columns of `kiosk report`'s table: counts, then the wait (queue to call) in minutes,
 the service time (call to finish), the share called within target and whether every class
@@ -73,15 +80,15 @@ met its standard, and how often patrons were overtaken."""
 COUNTER_COLUMNS: tuple[Column, ...] = (
     # A counter never calls an expired ticket: that column would only ever say 0.
     *(c for c in STAT_COLUMNS if c.key != "expired"),
-    Column("utilisation", "util.", _field("utilisation"), "pct"),
-    Column("open_h", "open h", lambda g: None if g.get("open_min") is None
+    Column("utilisation", _field("utilisation"), "pct"),
+    Column("open_h", lambda g: None if g.get("open_min") is None
            else round(g["open_min"] / 60.0, 1), "min"),
 )
 
-LOG_TITLES = {"day": "day", "label": "label", "segment": "seg.", "service": "service",
-              "class": "class", "counter": "counter", "outcome": "outcome",
-              "queued": "queued", "called": "called", "ended": "ended",
-              "wait_min": "wait min", "service_min": "svc min"}
+
+def titles(*keys: str) -> list[str]:
+    """Column titles in the admin's language, by key (`col_KEY`)."""
+    return [w(f"col_{k}") for k in keys]
 
 
 # -- widgets -------------------------------------------------------------------------------
@@ -92,13 +99,15 @@ class SortableTable(DataTable[Any]):
     re-sort on a header click or `s` (first largest first, again to reverse). The sorted
     column's header carries ▼ or ▲, so the order never rests on colour."""
 
-    BINDINGS: ClassVar[list[Any]] = [Binding("s", "sort_here", "Sort column")]
+    BINDINGS: ClassVar[list[Any]] = [bind("s", "sort_here", "key_sort")]
 
-    def __init__(self, name_title: str, columns: Sequence[Column], *,
+    def __init__(self, name_key: str, columns: Sequence[Column], *,
                  id: str | None = None) -> None:
         # No cell padding: each cell brings one leading space, so 16 columns fit 120 cells.
         super().__init__(id=id, cursor_type="cell", zebra_stripes=False, cell_padding=0)
-        self.name_title = name_title
+        say_bindings(self)
+        self.name_key = name_key
+        """The name column's title: the admin word `col_NAME_KEY` ("service", "hour")."""
         self.spec = tuple(columns)
         self.items: list[tuple[str, dict[str, Any]]] = []
         self.sort_key: str | None = None
@@ -156,7 +165,7 @@ class SortableTable(DataTable[Any]):
     def _fill(self) -> None:
         cursor = self.cursor_coordinate
         self.clear(columns=True)
-        self.add_column(self._title("name", self.name_title), key="name")
+        self.add_column(self._title("name", w(f"col_{self.name_key}")), key="name")
         for column in self.spec:
             self.add_column(self._title(column.key, column.title), key=column.key)
         for name, group in self.ordered():

@@ -3,6 +3,8 @@ today's waits against each class's target, counters, printers and the announcer,
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.widgets import (
     DataTable,
@@ -11,8 +13,8 @@ from textual.widgets import (
 
 from kiosk import views
 from kiosk.ui.admin.base import AdminViews
-from kiosk.ui.admin.tables import fmt, plain_table
-from kiosk.ui.admin.words import NONE, short, w
+from kiosk.ui.admin.tables import fmt, plain_table, titles
+from kiosk.ui.admin.words import NONE, day_text, named, short, w, word
 
 
 class TodayView(AdminViews):
@@ -20,94 +22,110 @@ class TodayView(AdminViews):
 
     def show_today(self, data: views.TodayView) -> None:
         settings = self.kiosk_app.settings
-        lang = settings.default_language
         local = data.now.astimezone(settings.site.tz)
         self.query_one("#today-head", Static).update(
-            w("today", day=data.day, time=local.strftime("%H:%M")))
-        rep = data.report
-        rows = []
-        overall = rep["overall"]
-        rows.append(["overall", NONE, fmt(data.everyone.waiting),
-                     fmt(data.everyone.oldest_wait_min, "min"),
-                     fmt(overall["issued"]), fmt(overall["served"]), fmt(overall["no_show"]),
-                     fmt(overall["wait_min"]["median"], "min"),
-                     fmt(overall["wait_min"]["p90"], "min"),
-                     fmt(overall["within_target"], "pct"), NONE,
-                     fmt(overall["target_met"], "bool")])
-        for group in rep["by_class"]:
-            now = data.waiting[group["class"]]
-            oldest = now.oldest_wait_min
-            late = oldest is not None and oldest > group["target_wait_min"]
-            rows.append([group["class"], f"{group['target_wait_min']:g} min",
-                         fmt(now.waiting), fmt(oldest, "min") + (" ⚠ over" if late else ""),
-                         fmt(group["issued"]), fmt(group["served"]), fmt(group["no_show"]),
-                         fmt(group["wait_min"]["median"], "min"),
-                         fmt(group["wait_min"]["p90"], "min"),
-                         fmt(group["within_target"], "pct"), f"{group['target_share']:.0%}",
-                         fmt(group["target_met"], "bool")])
+            w("today", day=day_text(data.day), time=local.strftime("%H:%M")))
         plain_table(self.query_one("#today-classes", DataTable),
-                    ["class", "target", "waiting", "oldest min", "issued", "served",
-                     "no-show", "wait med.", "p90", "within", "standard", "met"],
-                    rows, right=range(1, 12))
-        services = []
-        for s in data.status.services:
-            try:
-                name = settings.service(s.service).name[lang]
-            except KeyError:
-                name = s.service
-            services.append([f"{s.service} {short(name)}", fmt(s.waiting), fmt(s.priority),
-                             fmt(s.regular), fmt(s.oldest_wait_min, "min")])
+                    titles("class", "target", "waiting", "oldest", "issued", "served",
+                           "no_show", "wait_med", "wait_p90", "within_target", "standard",
+                           "target_met"),
+                    _class_rows(data), right=range(1, 12))
         plain_table(self.query_one("#today-services", DataTable),
-                    ["service", "waiting", "priority", "regular", "oldest min"], services,
-                    right=range(1, 5))
+                    titles("service", "waiting", "priority", "regular", "oldest"),
+                    self._service_rows(data), right=range(1, 5))
         counters = []
         for c in data.status.counters:
-            current = f"{c.label} ({c.ticket_state})" if c.label else NONE
+            current = (f"{c.label} ({word('state', c.ticket_state or '')})" if c.label
+                       else NONE)
             staff = c.staff if c.staff and c.state != "closed" else NONE
-            counters.append([str(c.counter), c.state, staff, current])
+            counters.append([str(c.counter), word("counter", c.state), staff, current])
         plain_table(self.query_one("#today-counters", DataTable),
-                    ["counter", "state", "staff", "now"], counters)
+                    titles("counter", "state", "staff", "now"), counters)
         self.query_one("#today-devices", Static).update(self._devices(data))
 
+    def _service_rows(self, data: views.TodayView) -> list[list[str]]:
+        settings = self.kiosk_app.settings
+        rows = []
+        for s in data.status.services:
+            try:
+                name = named(settings.service(s.service).name, s.service)
+            except KeyError:
+                name = s.service
+            rows.append([f"{s.service} {short(name)}", fmt(s.waiting), fmt(s.priority),
+                         fmt(s.regular), fmt(s.oldest_wait_min, "min")])
+        return rows
+
     def _devices(self, data: views.TodayView) -> Text:
-        text = Text()
-        printers = views.printers(data.status.devices)
-        configured = {k.printer for k in self.kiosk_app.settings.kiosks if k.printer}
-        seen = {p.name for p in printers}
-        lines: list[tuple[str, str, bool]] = []
-        for p in printers:
-            ok = p.state == "ok"
-            detail = f" ({p.detail})" if p.detail else ""
-            state = p.state.replace("_", " ")  # paper_low -> paper low
-            lines.append((f"printer {p.name}", f"{state}{detail}", not ok))
-        for name in sorted(configured - seen):
-            lines.append((f"printer {name}", "not reported yet", True))
-        if not lines:
-            lines.append(("printer", w("no_printer"), False))
+        lines = self._printer_lines(data)
         for a in data.announcers:
-            if a.on:
-                state, alert = "on", False
-            else:
-                age = a.age_s
-                since = "" if age is None else f", last heartbeat {_age(age)} ago"
-                state = f"{'error' if a.state == 'error' else 'off'}"
-                state += f" ({a.detail}{since})" if a.detail else (
-                    f" ({since[2:]})" if since else "")
-                alert = True
-            lines.append((f"announcer {a.name}", state, alert))
+            lines.append((w("announcer", name=a.name), *_announcer_state(a)))
         for v in views.voices(data.status.devices):
             ok = v.state == "ok"
-            lines.append((f"kiosk voice {v.name.removeprefix('voice:')}",
-                          "ok" if ok else f"cannot speak ({v.detail})", not ok))
+            lines.append((w("voice", name=v.name.removeprefix("voice:")),
+                          w("voice_ok") if ok else w("voice_error", detail=v.detail or ""),
+                          not ok))
+        text = Text()
         for i, (what, state, alert) in enumerate(lines):
             text.append(("\n" if i else "") + ("⚠ " if alert else "✔ ") + what + ": ")
             text.append(state, "bold" if alert else "")
         return text
 
+    def _printer_lines(self, data: views.TodayView) -> list[tuple[str, str, bool]]:
+        printers = views.printers(data.status.devices)
+        configured = {k.printer for k in self.kiosk_app.settings.kiosks if k.printer}
+        seen = {p.name for p in printers}
+        lines: list[tuple[str, str, bool]] = []
+        for p in printers:
+            detail = f" ({p.detail})" if p.detail else ""
+            lines.append((w("printer", name=p.name), word("printer", p.state) + detail,
+                          p.state != "ok"))
+        for name in sorted(configured - seen):
+            lines.append((w("printer", name=name), w("printer_unreported"), True))
+        if not lines:
+            lines.append((w("printer_any"), w("no_printer"), False))
+        return lines
+
+
+def _class_rows(data: views.TodayView) -> list[list[str]]:
+    """Overall, then each class: waiting now and the oldest wait, and today's figures."""
+    rep = data.report
+    overall = rep["overall"]
+    rows = [[w("class_overall"), NONE, fmt(data.everyone.waiting),
+             fmt(data.everyone.oldest_wait_min, "min"), *_today_figures(overall), NONE,
+             fmt(overall["target_met"], "bool")]]
+    for group in rep["by_class"]:
+        now = data.waiting[group["class"]]
+        oldest = now.oldest_wait_min
+        late = oldest is not None and oldest > group["target_wait_min"]
+        rows.append([w(f"class_{group['class']}"),
+                     w("minutes", minutes=f"{group['target_wait_min']:g}"),
+                     fmt(now.waiting), fmt(oldest, "min") + (f" {w('over')}" if late else ""),
+                     *_today_figures(group), f"{group['target_share']:.0%}",
+                     fmt(group["target_met"], "bool")])
+    return rows
+
+
+def _today_figures(group: dict[str, Any]) -> list[str]:
+    return [fmt(group["issued"]), fmt(group["served"]), fmt(group["no_show"]),
+            fmt(group["wait_min"]["median"], "min"), fmt(group["wait_min"]["p90"], "min"),
+            fmt(group["within_target"], "pct")]
+
+
+def _announcer_state(a: views.AnnouncerState) -> tuple[str, bool]:
+    """An announcer's state in words, and whether it is an alert."""
+    if a.on:
+        return w("announcer_on"), False
+    state = w("announcer_error") if a.state == "error" else w("announcer_off")
+    if a.updated_at is None:  # no heartbeat ever: the store's "never started"
+        return f"{state} ({w('announcer_never')})", True
+    since = "" if a.age_s is None else w("heartbeat", age=_age(a.age_s))
+    reasons = [r for r in (a.detail, since) if r]
+    return state + (f" ({', '.join(reasons)})" if reasons else ""), True
+
 
 def _age(seconds: float) -> str:
     if seconds < 90:
-        return f"{seconds:.0f} s"
+        return w("age_s", n=f"{seconds:.0f}")
     if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+        return w("age_min", n=f"{seconds / 60:.0f}")
+    return w("age_h", n=f"{seconds / 3600:.1f}")

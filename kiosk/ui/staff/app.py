@@ -20,12 +20,13 @@ from kiosk import clock as clk
 from kiosk import views
 from kiosk.config import Settings
 from kiosk.exceptions import ConsoleGone, CounterTaken, KioskError, TicketMoved
-from kiosk.i18n import both, localized, staff_languages
+from kiosk.i18n import both, localized, staff_languages, t
 from kiosk.store import CONSOLE_BEAT_S, Store, new_session
 from kiosk.ui import themes
 from kiosk.ui.idle_lock import IdleLock
 from kiosk.ui.sign_in import SignInForm
 from kiosk.ui.staff.console import (
+    ACTIONS,
     REPEAT_GUARD_S,
     ConsoleScreen,
     SignInScreen,
@@ -132,6 +133,14 @@ class StaffApp(IdleLock, App[None]):
         except Exception as exc:  # a busy or broken store: the next beat tries again
             log.error(f"staff: heartbeat failed: {exc!r}")
 
+    def fault_sentence(self, what_key: str) -> str:
+        """What staff read when a step fails on a fault in the program: what did not work,
+        in their words, and which file has the details (never an exception's name)."""
+        log_file = self.settings.log_file("staff")
+        return " / ".join(dict.fromkeys(
+            t(lang, "staff.failed", what=t(lang, what_key), log=log_file)
+            for lang in self.languages))
+
     async def signed_out(self, gone: ConsoleGone) -> None:
         """This console lost its counter: back to the sign-in form, saying why."""
         self.session = None
@@ -202,9 +211,9 @@ class StaffApp(IdleLock, App[None]):
         except KioskError as exc:
             screen.refused(str(exc))
             return
-        except Exception as exc:  # a broken store file: a plain line, never a traceback
-            log.error(f"staff: sign-in failed: {exc!r}")
-            screen.refused(f"{type(exc).__name__}: {exc}")
+        except Exception:  # a broken store file: a plain line, never a traceback
+            log.exception("staff: sign-in failed")
+            screen.refused(self.fault_sentence("staff.sign_in"))
             return
         self.session = session
         self.follower.poke()
@@ -223,9 +232,9 @@ class StaffApp(IdleLock, App[None]):
         except KioskError as exc:
             screen.refused(str(exc))
             return
-        except Exception as exc:
-            log.error(f"staff: unlock failed: {exc!r}")
-            screen.refused(f"{type(exc).__name__}: {exc}")
+        except Exception:
+            log.exception("staff: unlock failed")
+            screen.refused(self.fault_sentence("staff.unlock"))
             return
         self.unlocked(screen)
 
@@ -251,9 +260,10 @@ class StaffApp(IdleLock, App[None]):
             screen.say(both(self.languages, "staff.moved", have=have), trouble=True)
         except KioskError as exc:
             screen.say(str(exc), trouble=True)
-        except Exception as exc:  # never a traceback on the counter's screen
-            log.error(f"staff action {action} failed: {exc!r}")
-            screen.say(f"{type(exc).__name__}: {exc}", trouble=True)
+        except Exception:  # never a traceback on the counter's screen
+            log.exception(f"staff action {action} failed")
+            label = next(key for _k, act, key in ACTIONS if act == action)
+            screen.say(self.fault_sentence(label), trouble=True)
         else:
             if message:
                 screen.say(message)
