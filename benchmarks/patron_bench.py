@@ -367,7 +367,7 @@ def terminal(count: int) -> tuple[list[float], list[float]]:
             time.sleep(1.5)  # the store opens and the welcome is spoken
             term.write(b"1")
             term.read_until(lambda: [question])
-            time.sleep(0.6)  # past the 0.4 s input guard
+            time.sleep(1.2)  # past the 1 s repeat guard (the same key again)
             pressed = term.write(b"1")
             keys.append(term.read_until(number) - pressed)
         finally:

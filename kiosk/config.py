@@ -384,6 +384,10 @@ class Patron(_Model):
     """The theme a new patron sees; `*` switches."""
     input_guard_s: float = Field(0.4, ge=0, le=2)
     """Input ignored after each screen change, against trembling double taps."""
+    repeat_guard_s: float = Field(1.0, ge=0, le=3)
+    """After a screen change, the same key again (or a tap at the same place) is ignored
+    for this long: a trembling hand's second press must not answer a question it has not
+    heard yet (0: off). Any other key or place acts after `input_guard_s`."""
 
 
 def _network(value: str) -> str:

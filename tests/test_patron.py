@@ -34,7 +34,7 @@ from .conftest import local
 from .patron_fakes import SIZE, FakePrinter, Kit
 from .test_staff_support import screen_text
 
-GUARD = 0.5  # a little more than the 0.4 s input guard
+GUARD = 1.1  # a little more than the 1 s repeat guard (and the 0.4 s input guard)
 
 
 async def settle(pilot: Pilot) -> None:
@@ -59,13 +59,20 @@ async def tap(kit: Kit, pilot: Pilot, selector: str, *, wait: bool = True) -> No
         kit.mono.advance(GUARD)
 
 
-async def key(kit: Kit, pilot: Pilot, *keys: str, wait: bool = True) -> None:
-    """Press keys one by one, each (with wait) after the input guard has passed."""
+async def key(kit: Kit, pilot: Pilot, *keys: str, wait: bool = True,
+              every: float = GUARD) -> None:
+    """Press keys one by one, each (with wait) `every` seconds after the one before: by
+    default past the input and repeat guards."""
     for name in keys:
         await pilot.press(name)
         await settle(pilot)
         if wait:
-            kit.mono.advance(GUARD)
+            kit.mono.advance(every)
+
+
+STAFF_GESTURE = ["slash"] * 5
+"""The staff exit gesture on the keypad: five presses within STAFF_WINDOW_S (press them
+`every=0.5`)."""
 
 
 async def tick(kit: Kit, pilot: Pilot, seconds: float) -> None:
@@ -227,6 +234,43 @@ def test_a_double_tap_does_not_choose_on_the_next_screen(kit: Kit):
     assert len(tickets(kit)) == 1
 
 
+def test_the_same_key_twice_half_a_second_apart_answers_only_what_was_heard(kit: Kit):
+    """Issue 21, point 5 (measured before: `1` then `1` 0.5 s apart made a regular ticket,
+    the second press answering a question it could not have heard). The same key again
+    within `[patron] repeat_guard_s` (1 s) of the screen change is ignored; another key, or
+    the same key after the guard, acts."""
+    async def scenario(pilot: Pilot) -> None:
+        app = kit.app
+        kit.mono.advance(GUARD)
+        await key(kit, pilot, "1", wait=False)
+        assert isinstance(app.screen, PriorityScreen)
+        for _ in range(3):  # a tremor: 0.5, 0.7 and 0.9 s after the question appeared
+            kit.mono.advance(0.5 if _ == 0 else 0.2)
+            await key(kit, pilot, "1", wait=False)
+            assert isinstance(app.screen, PriorityScreen)
+        assert tickets(kit) == []
+        kit.mono.advance(0.2)  # 1.1 s: the patron has heard the question and answers it
+        await key(kit, pilot, "2", wait=False)
+        assert isinstance(app.screen, TicketScreen)
+
+    drive(kit, scenario)
+    assert [row["need"] is not None for row in tickets(kit)] == [True]
+
+
+def test_the_repeat_guard_is_per_key_and_can_be_turned_off(make_kit):
+    kit = make_kit(replace={"repeat_guard_s = 1.0": "repeat_guard_s = 0"})
+
+    async def scenario(pilot: Pilot) -> None:
+        kit.mono.advance(GUARD)
+        await key(kit, pilot, "1", wait=False)
+        kit.mono.advance(0.5)
+        await key(kit, pilot, "1", wait=False)
+        assert isinstance(kit.app.screen, TicketScreen)
+
+    drive(kit, scenario)
+    assert [row["need"] for row in tickets(kit)] == [None]
+
+
 def test_back_keys_and_button(kit: Kit):
     async def scenario(pilot: Pilot) -> None:
         app = kit.app
@@ -249,10 +293,10 @@ def test_ticket_screen_returns_after_its_time_or_a_touch(kit: Kit):
         app = kit.app
         kit.mono.advance(GUARD)
         await key(kit, pilot, "1", "1")
+        assert isinstance(app.screen, TicketScreen)  # shown GUARD seconds ago
+        await tick(kit, pilot, kit.settings.patron.ticket_screen_s - GUARD - 0.5)
         assert isinstance(app.screen, TicketScreen)
-        await tick(kit, pilot, kit.settings.patron.ticket_screen_s - 1)
-        assert isinstance(app.screen, TicketScreen)
-        await tick(kit, pilot, 1.1)
+        await tick(kit, pilot, 0.6)
         assert isinstance(app.screen, WelcomeScreen)
         # Again, and this time a touch on the number sends it back (not before 2 s).
         kit.mono.advance(GUARD)
@@ -544,7 +588,8 @@ def test_the_reused_ticket_screen_after_a_language_switch_and_the_staff_screen(k
         assert first.query_one("#your-number").render().plain == t("id", "ticket.your_number")
         assert first.query_one("#tool-repeat", Choice).label == t("id", "common.repeat")
         jobs = len(kit.printer.jobs)
-        await key(kit, pilot, *["slash"] * 5)  # the staff screen over the ticket, and back
+        # the staff screen over the ticket, and back
+        await key(kit, pilot, *STAFF_GESTURE, every=0.5)
         assert isinstance(app.screen, StaffScreen)
         await key(kit, pilot, "backspace")
         assert app.screen is first
@@ -657,7 +702,7 @@ def test_wrong_pins_at_the_kiosk_rest_its_exit_and_never_lock_an_account(kit: Ki
     async def scenario(pilot: Pilot) -> None:
         app = kit.app
         kit.mono.advance(GUARD)
-        await key(kit, pilot, *["slash"] * 5)
+        await key(kit, pilot, *STAFF_GESTURE, every=0.5)
         assert isinstance(app.screen, StaffScreen)
         for _ in range(5):
             await key(kit, pilot, "1", "1", "1", "1", "enter")

@@ -23,7 +23,7 @@ from kiosk.ui.patron.widgets import BigNumber, Choice
 
 from .conftest import local
 from .patron_fakes import SIZE, FakePrinter, Kit
-from .test_patron import GUARD, key, settle
+from .test_patron import GUARD, STAFF_GESTURE, key, settle
 
 MIN_CONTRAST = 7.0
 
@@ -131,7 +131,7 @@ async def more_time(kit: Kit, pilot: Pilot) -> None:
 async def staff(kit: Kit, pilot: Pilot) -> None:
     kit.store.staff_add("Sari", "staff", "2468")
     kit.mono.advance(GUARD)
-    await key(kit, pilot, *["slash"] * 5)
+    await key(kit, pilot, *STAFF_GESTURE, every=0.5)
     assert isinstance(kit.app.screen, StaffScreen)
     await key(kit, pilot, "1", "5", "enter")
 

@@ -250,7 +250,7 @@ def test_a_served_patron_screen_fits_the_display_takes_keys_at_once_and_shows_a_
         if keep:
             web.page.screenshot(path=f"{keep}/welcome-{display}.png")
         web.page.keyboard.press("1")
-        web.page.wait_for_timeout(800)
+        web.page.wait_for_timeout(1200)  # past the repeat guard: the same key again
         web.page.keyboard.press("1")
         wait_for(lambda: "A001" in web.text(), 15, "the ticket, from keys alone")
         web.page.wait_for_timeout(500)  # the frame is drawn

@@ -31,6 +31,7 @@ from kiosk.ui.patron.base import (
     STORE_REST_S,
     TICK_S,
     KioskScreen,
+    Press,
 )
 from kiosk.ui.patron.devices import default_printer, default_voice
 from kiosk.ui.patron.more_time import MoreTimeScreen
@@ -106,6 +107,10 @@ class PatronApp(App[None], inherit_bindings=False):
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-store")
         self._shown_at = monotonic()
         self._guard_until = 0.0
+        self._pressed: Press | None = None
+        """The last input acted on."""
+        self._changed_by: Press | None = None
+        """The input acted on before the screen last changed (the repeat guard's)."""
         self._last_input = monotonic()
         self._staff_taps: list[float] = []
         self._store_fault_until = 0.0
@@ -201,6 +206,7 @@ class PatronApp(App[None], inherit_bindings=False):
         now = self.monotonic()
         self._shown_at = now
         self._guard_until = now + self.settings.patron.input_guard_s
+        self._changed_by, self._pressed = self._pressed, None
         self._last_input = now
         # Speech, printing and tidying wait for the frame: on two cores an espeak-ng
         # synthesis or a print job started now would delay the screen the patron waits for.
@@ -218,11 +224,19 @@ class PatronApp(App[None], inherit_bindings=False):
     def since_shown(self) -> float:
         return self.monotonic() - self._shown_at
 
-    def accept_input(self) -> bool:
-        """False while starting (no store yet) and during the guard after a screen change;
-        otherwise marks the patron active."""
-        if self._starting or self.monotonic() < self._guard_until:
+    def accept_input(self, press: Press | None = None) -> bool:
+        """False while starting (no store yet), during the guard after a screen change, and
+        for `press` when it repeats the press that changed the screen within
+        `[patron] repeat_guard_s` (a trembling hand's second press must not answer a
+        question before it has been heard); otherwise marks the patron active."""
+        now = self.monotonic()
+        if self._starting or now < self._guard_until:
             return False
+        repeat_s = self.settings.patron.repeat_guard_s
+        if (press is not None and press.same_as(self._changed_by)
+                and now - self._shown_at < repeat_s):
+            return False
+        self._pressed = press
         self.touched()
         return True
 

@@ -4,6 +4,7 @@ the focus ring, speaking on appearance."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
@@ -53,6 +54,29 @@ TICKET_DISMISS_S = 2.0
 """A touch dismisses the ticket screen only after this long: a second tap of the choosing
 finger must not wipe the number before it has been seen and heard."""
 TICK_S = 0.1
+
+TAP_SLOP = (4, 2)
+"""A tap this close (cells across, rows down) to the one before is "the same place"."""
+
+
+@dataclass(frozen=True)
+class Press:
+    """One input the patron made: a key (by what it means on the keypad) or a tap (where)."""
+
+    kind: str
+    """"key" or "tap"."""
+    key: str = ""
+    x: int = 0
+    y: int = 0
+
+    def same_as(self, other: Press | None) -> bool:
+        """The same key again, or a tap at about the same place (a trembling second press)."""
+        if other is None or other.kind != self.kind:
+            return False
+        if self.kind == "key":
+            return self.key == other.key
+        return abs(self.x - other.x) <= TAP_SLOP[0] and abs(self.y - other.y) <= TAP_SLOP[1]
+
 
 
 class KioskScreen(Screen[None]):
@@ -123,7 +147,7 @@ class KioskScreen(Screen[None]):
             return  # the screen's own bindings move the focus
         event.stop()
         event.prevent_default()
-        if meaning is None or not self.app.accept_input():
+        if meaning is None or not self.app.accept_input(Press("key", meaning)):
             return
         if meaning == "staff":
             self.app.staff_tap()
@@ -153,7 +177,9 @@ class KioskScreen(Screen[None]):
 
     def on_choice_chosen(self, message: Choice.Chosen) -> None:
         message.stop()
-        if not self.app.accept_input():
+        at = message.at
+        press = None if at is None else Press("tap", x=at[0], y=at[1])
+        if not self.app.accept_input(press):
             return
         self.app.voice.stop()
         self.choose(message.choice.value)

@@ -13,6 +13,7 @@ import textwrap
 from rich.cells import cell_len
 from rich.text import Text
 from textual.containers import Grid
+from textual.events import Click
 from textual.geometry import Size
 from textual.layout import Layout
 from textual.layouts.grid import GridLayout
@@ -32,9 +33,11 @@ class Choice(Widget, can_focus=True):
     class Chosen(Message):
         """Posted when the patron taps the choice or presses Enter on it."""
 
-        def __init__(self, choice: Choice) -> None:
+        def __init__(self, choice: Choice, at: tuple[int, int] | None = None) -> None:
             super().__init__()
             self.choice = choice
+            self.at = at
+            """Where on the screen it was tapped (None: Enter)."""
 
     def __init__(
         self,
@@ -129,8 +132,8 @@ class Choice(Widget, can_focus=True):
     def on_blur(self) -> None:
         self.refresh()
 
-    def on_click(self) -> None:
-        self.post_message(self.Chosen(self))
+    def on_click(self, event: Click) -> None:
+        self.post_message(self.Chosen(self, (event.screen_x, event.screen_y)))
 
 
 class Targets(Grid):
