@@ -319,7 +319,9 @@ def test_idle_prompt_waits_then_forgets_the_half_done_choice(kit: Kit):
         assert isinstance(app.screen, PriorityScreen)
         await tick(kit, pilot, kit.settings.patron.idle_s)
         assert isinstance(app.screen, MoreTimeScreen)
-        assert kit.voice.spoken()[-2] == "Do you need more time?"
+        assert kit.voice.spoken()[-3:] == [
+            "Do you need more time?", t("en", "common.more_time_hint"),
+            t("en", "common.more_time_countdown", seconds=kit.settings.patron.more_time_s)]
         kit.mono.advance(GUARD)
         await key(kit, pilot, "7")  # any key: more time
         assert isinstance(app.screen, PriorityScreen)
@@ -563,8 +565,11 @@ def test_the_ticket_screen_is_reused_with_each_patrons_own_ticket(kit: Kit):
         assert screen.query_one("#ahead").render().plain == ahead
         assert screen.query_one("#tool-repeat", Choice).label == t("id", "common.repeat")
         assert screen.focused is None  # the last patron's focus ring is gone
-        said = t("id", "ticket.spoken", label=spoken_label("A002", "id", "words"))
-        assert kit.voice.spoken()[-3] == said
+        words = spoken_label("A002", "id", "words")
+        said = kit.voice.spoken()[-5:]  # the ticket's four parts, then "printed" after them
+        assert said[0] == t("id", "ticket.spoken", label=words)
+        assert said[3] == t("id", "ticket.spoken_again", label=words)  # the number twice
+        assert said[4] == t("id", "ticket.printed")
         assert [job[0] for job in kit.printer.jobs] == [r["id"] for r in tickets(kit)]
 
     drive(kit, scenario)

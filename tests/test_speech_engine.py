@@ -292,3 +292,23 @@ def test_the_worker_does_not_outlive_a_killed_owner():
         time.sleep(0.05)
     os.kill(pid, signal.SIGKILL)
     pytest.fail(f"speech worker {pid} outlived its killed owner")
+
+
+def test_say_after_waits_for_what_is_being_said_and_never_cuts_it_off(
+        tmp_path: Path, engine: SpeechEngine):
+    """News that arrives mid-prompt ("your ticket is printed") is said after it, whole, in
+    order (joined to the prompt when that has not started yet), and `speaking` is true
+    until it has been said."""
+    settings = speech_settings(tmp_path, output="wav")
+    voice = KioskVoice(settings, "lobby", engine=engine)
+    try:
+        voice.say_many([("Nomor antrean Anda A dua belas.", "id")])
+        assert voice.speaking
+        voice.say_after([("Tiket sudah dicetak. Silakan ambil.", "id")])
+        assert voice.wait_idle(20) and not voice.speaking
+        assert voice.errors == []
+        assert [r.text for r in voice.requests] == [
+            "Nomor antrean Anda A dua belas.", "Tiket sudah dicetak. Silakan ambil."]
+        assert sum(wav_facts(path).seconds for path in voice.wav_files) > 2.4
+    finally:
+        voice.close()

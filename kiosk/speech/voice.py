@@ -124,6 +124,31 @@ class KioskVoice:
         if speak:
             self._ensure_thread()
 
+    def say_after(self, parts: list[tuple[str, str]]) -> None:
+        """Speak the parts once what is being said now has ended (without cutting it off):
+        news that arrives mid-prompt, such as "your ticket is printed"."""
+        parts = [(str(text), lang) for text, lang in parts if str(text).strip()]
+        with self._cond:
+            if self._closed or not parts:
+                return
+            for text, lang in parts:
+                self.log.append((text, lang, self._volume))
+            if self.output == "none":
+                return
+            if self._job is not None:
+                generation, queued, volume = self._job
+                self._job = (generation, queued + parts, volume)
+            else:
+                self._job = (self._generation, parts, self._volume)
+            self._cond.notify_all()
+        self._ensure_thread()
+
+    @property
+    def speaking(self) -> bool:
+        """True while a prompt is being rendered or played, or waits to be."""
+        with self._cond:
+            return self._busy or self._job is not None
+
     def stop(self) -> None:
         """Silence now."""
         with self._cond:

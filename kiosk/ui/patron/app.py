@@ -32,6 +32,7 @@ from kiosk.ui.patron.base import (
     TICK_S,
     KioskScreen,
     Press,
+    Spoken,
 )
 from kiosk.ui.patron.devices import default_printer, default_voice
 from kiosk.ui.patron.more_time import MoreTimeScreen
@@ -112,6 +113,9 @@ class PatronApp(App[None], inherit_bindings=False):
         self._changed_by: Press | None = None
         """The input acted on before the screen last changed (the repeat guard's)."""
         self._last_input = monotonic()
+        self._heard_at = 0.0
+        """When the kiosk was last heard speaking: a screen's time counts from the later of
+        this and the last input, so nobody is timed out while still listening."""
         self._staff_taps: list[float] = []
         self._store_fault_until = 0.0
         """Until then the welcome screen says tickets cannot be made (a store fault)."""
@@ -255,10 +259,18 @@ class PatronApp(App[None], inherit_bindings=False):
         screen = self._top()
         if not isinstance(screen, KioskScreen):
             return
+        now = self.monotonic()
+        if self.voice.speaking:
+            self._heard_at = now
         due = screen.deadline()
-        if due is not None and self.monotonic() - self._last_input >= due[0]:
-            self._last_input = self.monotonic()
+        if due is None:
+            return
+        left = due[0] - (now - max(self._last_input, self._heard_at))
+        if left <= 0:
+            self._last_input = now
             due[1]()
+        else:
+            screen.tick(left)
 
     async def _poll(self) -> None:
         if isinstance(self._top(), WelcomeScreen):
@@ -324,8 +336,17 @@ class PatronApp(App[None], inherit_bindings=False):
         except RuntimeError:  # the kiosk is closing
             pass
 
-    def say(self, parts: Iterable[str]) -> None:
-        self.voice.say_many([(text, self.lang) for text in parts])
+    def say(self, parts: Iterable[Spoken]) -> None:
+        """Speak now, cutting off what was being said: each part in the language on screen,
+        or in its own where a part is (text, language)."""
+        self.voice.say_many([self._part(part) for part in parts])
+
+    def say_after(self, parts: Iterable[Spoken]) -> None:
+        """Speak once what is being said now has ended."""
+        self.voice.say_after([self._part(part) for part in parts])
+
+    def _part(self, part: Spoken) -> tuple[str, str]:
+        return (part, self.lang) if isinstance(part, str) else part
 
     def speak(self, screen: KioskScreen) -> None:
         parts = screen.speech()

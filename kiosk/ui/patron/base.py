@@ -55,6 +55,9 @@ TICKET_DISMISS_S = 2.0
 finger must not wipe the number before it has been seen and heard."""
 TICK_S = 0.1
 
+Spoken = str | tuple[str, str]
+"""A part of what a screen says: words in the language on screen, or (words, language)."""
+
 TAP_SLOP = (4, 2)
 """A tap this close (cells across, rows down) to the one before is "the same place"."""
 
@@ -123,9 +126,13 @@ class KioskScreen(Screen[None]):
         yield Static(t(lang, prompt_key), id=prompt_id, classes="prompt", markup=False)
         yield Static(t(lang, hint_key), id=hint_id, classes="hint", markup=False)
 
-    def speech(self) -> list[str]:
-        """What this screen says when it appears and on `0`."""
+    def speech(self) -> list[Spoken]:
+        """What this screen says when it appears and on `0`: each part in the language on
+        screen, or (text, language)."""
         return []
+
+    def tick(self, left: float) -> None:
+        """Ten times a second while the screen has a deadline: `left` seconds to go."""
 
     def on_screen_resume(self) -> None:
         self.app.screen_shown(self)

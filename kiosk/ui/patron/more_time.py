@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.widgets import Static
 
 from kiosk.i18n import t
-from kiosk.ui.patron.base import KioskScreen
+from kiosk.ui.patron.base import KioskScreen, Spoken
 from kiosk.ui.patron.widgets import Choice
 
 
@@ -18,15 +20,36 @@ class MoreTimeScreen(KioskScreen):
 
     TOOLBAR = ()
 
+    SAY_AGAIN_AT_S = 10
+    """The countdown is said when the screen appears and once more at this many seconds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.said_again = False
+
     def compose(self) -> ComposeResult:
         lang = self.app.lang
         with Vertical(id="header"):
             yield from self.compose_prompt("common.more_time", "common.more_time_hint")
+            yield Static(self._countdown(self.app.settings.patron.more_time_s), id="countdown",
+                         classes="prompt", markup=False)
         yield Choice("yes", t(lang, "common.more_time_yes"), icon="✔", id="more-time")
 
-    def speech(self) -> list[str]:
+    def _countdown(self, seconds: float) -> str:
+        return "⏳  " + t(self.app.lang, "common.more_time_countdown", seconds=math.ceil(seconds))
+
+    def speech(self) -> list[Spoken]:
         lang = self.app.lang
-        return [t(lang, "common.more_time"), t(lang, "common.more_time_hint")]
+        seconds = self.app.settings.patron.more_time_s
+        return [t(lang, "common.more_time"), t(lang, "common.more_time_hint"),
+                t(lang, "common.more_time_countdown", seconds=seconds)]
+
+    def tick(self, left: float) -> None:
+        self.query_one("#countdown", Static).update(self._countdown(left))
+        if left <= self.SAY_AGAIN_AT_S and not self.said_again:
+            self.said_again = True
+            self.app.say([t(self.app.lang, "common.more_time_countdown",
+                            seconds=self.SAY_AGAIN_AT_S)])
 
     def on_key(self, event: events.Key) -> None:
         event.stop()

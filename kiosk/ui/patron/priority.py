@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from kiosk.config import Service
 from kiosk.i18n import t
-from kiosk.ui.patron.base import KioskScreen
+from kiosk.ui.patron.base import KioskScreen, Spoken
 from kiosk.ui.patron.widgets import Choice, Targets
 
 
@@ -41,11 +41,12 @@ class PriorityScreen(KioskScreen):
                              id=f"need-{n}", classes="need")
         yield from self.compose_toolbar()
 
-    def speech(self) -> list[str]:
+    def speech(self) -> list[Spoken]:
         lang = self.app.lang
         count = len(self.app.settings.needs)
         keys = "2" if count == 1 else t(lang, "kiosk.range", first=2, last=count + 1)
-        return [t(lang, "priority.question"), t(lang, "priority.spoken_no"),
+        return [t(lang, "priority.chosen", service=self.service.name[lang]),
+                t(lang, "priority.question"), t(lang, "priority.spoken_no"),
                 t(lang, "kiosk.spoken_yes", keys=keys)]
 
     def key_digit(self, digit: int) -> None:

@@ -14,7 +14,7 @@ from textual.widgets import Static
 from kiosk.config import Service
 from kiosk.i18n import t, wait_text
 from kiosk.ui.latency import find
-from kiosk.ui.patron.base import TICKET_DISMISS_S, KioskScreen
+from kiosk.ui.patron.base import TICKET_DISMISS_S, KioskScreen, Spoken
 from kiosk.ui.patron.widgets import Banner, BigNumber, Choice
 
 if TYPE_CHECKING:  # the kiosk imports its rows after the first frame
@@ -140,22 +140,31 @@ class TicketScreen(KioskScreen):
         self.printing = "printed" if ok else "failed"
         self.show_print_state()
         lang = self.app.lang
-        if not ok:
+        if ok:  # after what is being said: the number is not cut off
+            self.app.say_after([t(lang, "ticket.printed")])
+        else:
             self.app.say([t(lang, "ticket.print_failed"), self._spoken_number()])
         self.app.touched()  # a failed print restarts the (longer) wait before returning
 
-    def _spoken_number(self) -> str:
+    def _label_words(self) -> str:
         from kiosk.speech.phrases import spoken_label  # num2words is slow to import: not at start
 
-        lang = self.app.lang
-        words = spoken_label(self.label, lang, self.app.settings.speech.numbers)
-        return t(lang, "ticket.spoken", label=words)
+        return spoken_label(self.label, self.app.lang, self.app.settings.speech.numbers)
 
-    def speech(self) -> list[str]:
+    def _spoken_number(self) -> str:
+        return t(self.app.lang, "ticket.spoken", label=self._label_words())
+
+    def speech(self) -> list[Spoken]:
+        """The number first, what to know, and the number once more (said twice: a patron
+        who missed it the first time hears it at the end)."""
         lang = self.app.lang
-        parts = [self._spoken_number(), self._ahead(), self._wait()]
+        parts = [self._spoken_number()]
         if self.printing == "failed":
-            parts.insert(0, t(lang, "ticket.print_failed"))
+            parts.append(t(lang, "ticket.print_failed"))
+        parts += [self._ahead(), self._wait()]
+        if self.printing == "printed":
+            parts.append(t(lang, "ticket.printed"))
+        parts.append(t(lang, "ticket.spoken_again", label=self._label_words()))
         return parts
 
     def choose(self, value: str) -> None:

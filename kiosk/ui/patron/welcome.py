@@ -10,9 +10,9 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from kiosk.config import Service
-from kiosk.i18n import t
+from kiosk.i18n import other_language, t
 from kiosk.ui.latency import find
-from kiosk.ui.patron.base import KioskScreen
+from kiosk.ui.patron.base import KioskScreen, Spoken
 from kiosk.ui.patron.priority import PriorityScreen
 from kiosk.ui.patron.widgets import Banner, Choice, Targets
 
@@ -65,10 +65,13 @@ class WelcomeScreen(KioskScreen):
             choice.set_text(service.name[app.lang], detail=self._detail(service),
                             available=self._available(service))
 
-    def speech(self) -> list[str]:
+    def speech(self) -> list[Spoken]:
         app = self.app
         lang = app.lang
-        parts = [t(lang, "welcome.greeting", site=app.settings.site.name)]
+        parts: list[Spoken] = [t(lang, "welcome.greeting", site=app.settings.site.name)]
+        if len(app.settings.site.languages) > 1:  # at once, in the other language's voice
+            other = other_language(app.settings.site.languages, lang)
+            parts.append((t(other, "language.offer"), other))
         parts += app.trouble.messages(app.settings, lang)
         if app.trouble.issuing is None:
             parts.append(t(lang, "welcome.prompt"))
