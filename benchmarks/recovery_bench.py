@@ -64,7 +64,7 @@ async def one_round(disk: Path, after: float) -> tuple[float, str]:
 
         async def ticket() -> None:
             await pilot.click("#service-1")
-            await pilot.pause(0.6)
+            await pilot.pause(1.2)  # "No" is where the service was: past the repeat guard
             await pilot.click("#need-no")
 
         filler = fill(disk)

@@ -373,6 +373,11 @@ class Speech(_Model):
     """Gain of the announcements (1.0 = as synthesised)."""
 
 
+VOLUME_STEPS = 8
+"""The kiosk voice's volume steps (1 = softest), 3 dB apart: 21 dB of gain from 1 to 8,
+of which the top two pass through the limiter (measured: 19 dB of loudness, RMS)."""
+
+
 class Patron(_Model):
     idle_s: int = Field(45, ge=10, le=600)
     """Mid-flow, after this much stillness the kiosk asks "Need more time?"."""
@@ -384,6 +389,10 @@ class Patron(_Model):
     """The theme a new patron sees; `*` switches."""
     input_guard_s: float = Field(0.4, ge=0, le=2)
     """Input ignored after each screen change, against trembling double taps."""
+    volume_step: int = Field(5, ge=1, le=VOLUME_STEPS)
+    """The kiosk voice's loudness a new patron hears, 1 to 8 (`+`/`-` move one step; each
+    step is 3 dB; 5 puts the speech's peaks at -3 dBFS, leaving headroom; 8 is 9 dB louder
+    than 5, through a limiter so nothing clips)."""
     repeat_guard_s: float = Field(1.0, ge=0, le=3)
     """After a screen change, the same key again (or a tap at the same place) is ignored
     for this long: a trembling hand's second press must not answer a question it has not

@@ -18,7 +18,7 @@ import pytest
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 
-from kiosk.config import Settings
+from kiosk.config import VOLUME_STEPS, Settings
 from kiosk.i18n import t
 from kiosk.speech.phrases import spoken_label
 from kiosk.ui import themes
@@ -401,9 +401,10 @@ def test_volume_contrast_and_language_reset_for_the_next_patron(kit: Kit):
         default = kit.voice.volume
         kit.mono.advance(GUARD)
         await key(kit, pilot, "plus", "plus")
-        assert kit.voice.volume > default
-        louder = [v for text, _, v in kit.voice.log if text == t("id", "common.louder")]
-        assert louder[-1] > louder[0]
+        assert kit.voice.volume == default + 2
+        steps = [t("id", "common.volume_step", step=default + n, steps=VOLUME_STEPS)
+                 for n in (1, 2)]  # each step said as it is reached
+        assert kit.voice.spoken()[-2:] == steps
         await tap(kit, pilot, "#tool-softer")
         await tap(kit, pilot, "#tool-contrast")
         assert app.theme == themes.HIGH_CONTRAST

@@ -82,6 +82,63 @@ def with_gain(samples: array, gain: float) -> array:
     return array("h", [min(high, max(low, round(s * gain))) for s in samples])
 
 
+CEILING_DB = -1.0
+"""No sample of a levelled prompt goes above this (dBFS): the limiter's ceiling."""
+LOOKAHEAD_S = 0.002
+"""The limiter sees a peak this long before it and lowers the gain over that time (a
+linear ramp, no click); it lets the gain back up with RELEASE_S."""
+RELEASE_S = 0.05
+
+
+def peak(samples: array) -> int:
+    return max((abs(s) for s in samples), default=0)
+
+
+def at_level(samples: array, peak_db: float) -> array:
+    """The samples scaled so that their peak is `peak_db` dBFS (a prompt's loudness chosen
+    by one number, whatever the voice's own level), through a look-ahead limiter at
+    CEILING_DB where that would go higher: louder steps make the speech louder without
+    a single clipped sample."""
+    top = peak(samples)
+    if not top:
+        return array("h", samples)
+    gain = 10 ** (peak_db / 20) * FULL_SCALE / top
+    ceiling = 10 ** (CEILING_DB / 20) * FULL_SCALE
+    if top * gain <= ceiling:
+        return array("h", [round(s * gain) for s in samples])
+    return _limited(samples, gain, ceiling)
+
+
+def _limited(samples: array, gain: float, ceiling: float) -> array:
+    """`samples` times `gain`, each sample's gain lowered just enough that no sample passes
+    `ceiling`: the least gain any sample within the look-ahead needs (a sliding minimum),
+    averaged over the look-ahead (so it ramps down and is reached at the peak itself), and
+    released exponentially."""
+    from collections import deque
+
+    n = len(samples)
+    ahead = max(1, round(LOOKAHEAD_S * SAMPLE_RATE))
+    need = [min(gain, ceiling / abs(s)) if s else gain for s in samples]
+    least = [0.0] * n  # least[i] = min(need[i .. i + ahead])
+    window: deque[int] = deque()
+    for i in range(n - 1, -1, -1):
+        while window and need[window[-1]] >= need[i]:
+            window.pop()
+        window.append(i)
+        while window[0] > i + ahead:
+            window.popleft()
+        least[i] = need[window[0]]
+    release = 1 - math.exp(-1 / (RELEASE_S * SAMPLE_RATE))
+    out = array("h", bytes(2 * n))
+    total = gain * ahead  # the average's window starts full of the plain gain
+    g = gain
+    for i in range(n):
+        total += least[i] - (least[i - ahead] if i >= ahead else gain)
+        g = min(total / ahead, g + (gain - g) * release)
+        out[i] = round(samples[i] * g)
+    return out
+
+
 def rms(samples: array) -> float:
     """Root mean square level, 0 (silence) to 1 (full scale)."""
     if not samples:
@@ -162,8 +219,10 @@ def compose(
     pause_s: float = 0.0,
     gap_s: float = GAP_BETWEEN_LANGUAGES_S,
     gain: float = 1.0,
+    peak_db: float | None = None,
 ) -> array:
-    """[chime] part1 gap part2 ... then (pause, the parts again) for each repeat; with gain."""
+    """[chime] part1 gap part2 ... then (pause, the parts again) for each repeat; with gain,
+    or levelled to `peak_db` (see `at_level`)."""
     block = array("h")
     for i, part in enumerate(parts):
         if i:
@@ -177,4 +236,4 @@ def compose(
         if i:
             out.extend(silence(pause_s))
         out.extend(block)
-    return with_gain(out, gain)
+    return with_gain(out, gain) if peak_db is None else at_level(out, peak_db)

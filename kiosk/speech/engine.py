@@ -316,6 +316,7 @@ def render(
     pause_s: float = 0.0,
     gap_s: float = GAP_BETWEEN_LANGUAGES_S,
     gain: float = 1.0,
+    peak_db: float | None = None,
     keep_going: Callable[[], bool] | None = None,
 ) -> Rendered | None:
     """Synthesise (text, lang) parts, each in its language's voice, into one sound.
@@ -331,5 +332,5 @@ def render(
             raise SpeechError(f"speech.voices has no voice for language {lang!r}") from None
         syntheses.append(engine.synthesize(text, voice, rate, lang=lang))
     samples = compose([trim_end(s.samples) for s in syntheses], with_chime=with_chime,
-                      repeat=repeat, pause_s=pause_s, gap_s=gap_s, gain=gain)
+                      repeat=repeat, pause_s=pause_s, gap_s=gap_s, gain=gain, peak_db=peak_db)
     return Rendered(samples, syntheses)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kiosk.config import VOLUME_STEPS
 from kiosk.exceptions import SpeechError, UsageError
 from kiosk.speech.audio import write_wav
 from kiosk.speech.engine import SpeechEngine, SynthesisRequest, render, shared_engine
@@ -28,10 +29,16 @@ log = logging.getLogger(__name__)
 
 KIOSK_GAP_S = 0.3
 """Silence between the parts of a kiosk prompt (`say_many`)."""
-VOLUME_STEP = 1.25
-"""Each `+` on the kiosk multiplies the gain by this (about 2 dB); each `-` divides by it."""
-MIN_GAIN = 0.25
-MAX_GAIN = 4.0
+STEP_DB = 3.0
+"""Between two of the kiosk's VOLUME_STEPS (kiosk.config)."""
+DEFAULT_PEAK_DB = -3.0
+"""Where step 5 (the default) puts a prompt's peaks (dBFS): headroom at the usual level."""
+
+
+def level_db(step: int) -> float:
+    """The peak level (dBFS, before the limiter) of volume step `step`."""
+    return DEFAULT_PEAK_DB + STEP_DB * (step - 5)
+
 
 class KioskVoice:
     """Speak now, in a language, interrupting whatever the kiosk was saying.
@@ -65,15 +72,16 @@ class KioskVoice:
             raise UsageError(f'speech output must be speaker, wav or none, got "{self.output}"')
         self.player = Player(player or kiosk.player)
         self._engine = engine
-        self._default_volume = settings.speech.volume
+        self._default_volume = settings.patron.volume_step
         self._volume = self._default_volume
-        self.log: list[tuple[str, str, float]] = []
+        self.log: list[tuple[str, str, int]] = []
+        """(text, language, volume step) of every request."""
         self.errors: list[str] = []
         self.requests: list[SynthesisRequest] = []
         self.wav_files: list[Path] = []
         self.played = 0
         self._cond = threading.Condition()
-        self._job: tuple[int, list[tuple[str, str]], float] | None = None
+        self._job: tuple[int, list[tuple[str, str]], int] | None = None
         self._generation = 0
         self._busy = False
         self._closed = False
@@ -89,18 +97,19 @@ class KioskVoice:
     # -- what screens call -----------------------------------------------------------------
 
     @property
-    def volume(self) -> float:
+    def volume(self) -> int:
+        """The volume step now, 1 to VOLUME_STEPS."""
         return self._volume
 
-    def volume_up(self) -> float:
-        self._volume = min(MAX_GAIN, round(self._volume * VOLUME_STEP, 4))
+    def volume_up(self) -> int:
+        self._volume = min(VOLUME_STEPS, self._volume + 1)
         return self._volume
 
-    def volume_down(self) -> float:
-        self._volume = max(MIN_GAIN, round(self._volume / VOLUME_STEP, 4))
+    def volume_down(self) -> int:
+        self._volume = max(1, self._volume - 1)
         return self._volume
 
-    def reset_volume(self) -> float:
+    def reset_volume(self) -> int:
         """Back to the configured level: done for each new patron (EN 301 549 5.1.3.13)."""
         self._volume = self._default_volume
         return self._volume
@@ -228,11 +237,11 @@ class KioskVoice:
     def _current(self, generation: int) -> bool:
         return generation == self._generation and not self._closed
 
-    def _speak(self, generation: int, parts: list[tuple[str, str]], volume: float) -> None:
+    def _speak(self, generation: int, parts: list[tuple[str, str]], volume: int) -> None:
         engine = self._engine or shared_engine()
         speech = self.settings.speech
         rendered = render(engine, parts, voices=speech.voices, rate=speech.rate,
-                          gap_s=KIOSK_GAP_S, gain=volume,
+                          gap_s=KIOSK_GAP_S, peak_db=level_db(volume),
                           keep_going=lambda: self._current(generation))
         if rendered is None or not self._current(generation):
             return

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
+from kiosk.config import VOLUME_STEPS
 from kiosk.i18n import t
 from kiosk.ui.latency import find
 from kiosk.ui.patron.widgets import Choice, Targets
@@ -199,14 +200,11 @@ class KioskScreen(Screen[None]):
             app.speak(self)
         elif value == "contrast":
             app.toggle_contrast()
-        elif value == "louder":
+        elif value in ("louder", "softer"):
             app._adjusted = True
-            app.voice.volume_up()
-            app.say([t(app.lang, "common.louder")])
-        elif value == "softer":
-            app._adjusted = True
-            app.voice.volume_down()
-            app.say([t(app.lang, "common.softer")])
+            (app.voice.volume_up if value == "louder" else app.voice.volume_down)()
+            app.say([t(app.lang, "common.volume_step", step=app.voice.volume,
+                       steps=VOLUME_STEPS)])
         elif value == "back":
             self.key_back()
 

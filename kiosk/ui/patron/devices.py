@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kiosk.config import Settings
+from kiosk.config import VOLUME_STEPS, Settings
 
 if TYPE_CHECKING:  # the kiosk imports its rows after the first frame
     from kiosk.rows import Issued
@@ -15,10 +15,12 @@ if TYPE_CHECKING:  # the kiosk imports its rows after the first frame
 
 
 class Voice(Protocol):
-    volume: float
+    volume: int
+    speaking: bool
 
     def say(self, text: str, lang: str) -> None: ...
     def say_many(self, parts: Sequence[tuple[str, str]]) -> None: ...
+    def say_after(self, parts: Sequence[tuple[str, str]]) -> None: ...
     def stop(self) -> None: ...
     def volume_up(self) -> None: ...
     def volume_down(self) -> None: ...
@@ -37,9 +39,11 @@ class Printer(Protocol):
 class SilentVoice:
     """A voice that only records what it was asked to say (benchmarks, layout probes)."""
 
+    speaking = False
+
     def __init__(self) -> None:
-        self.volume = 1.0
-        self.log: list[tuple[str, str, float]] = []
+        self.volume = 5
+        self.log: list[tuple[str, str, int]] = []
 
     def say(self, text: str, lang: str) -> None:
         self.log.append((text, lang, self.volume))
@@ -48,17 +52,19 @@ class SilentVoice:
         for text, lang in parts:
             self.say(text, lang)
 
+    say_after = say_many
+
     def stop(self) -> None:
         pass
 
     def volume_up(self) -> None:
-        self.volume = min(4.0, self.volume * 1.4)
+        self.volume = min(VOLUME_STEPS, self.volume + 1)
 
     def volume_down(self) -> None:
-        self.volume = max(0.25, self.volume / 1.4)
+        self.volume = max(1, self.volume - 1)
 
     def reset_volume(self) -> None:
-        self.volume = 1.0
+        self.volume = 5
 
     def close(self) -> None:
         pass
