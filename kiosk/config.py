@@ -393,6 +393,10 @@ class Patron(_Model):
     """The kiosk voice's loudness a new patron hears, 1 to 8 (`+`/`-` move one step; each
     step is 3 dB; 5 puts the speech's peaks at -3 dBFS, leaving headroom; 8 is 9 dB louder
     than 5, through a limiter so nothing clips)."""
+    voice_hint_s: int = Field(25, ge=0, le=300)
+    """While the welcome screen waits, this often a short, quiet spoken hint that the kiosk
+    speaks ("Tekan 0 untuk panduan suara"), in each site language (0: never). Never while
+    the kiosk is closed."""
     repeat_guard_s: float = Field(1.0, ge=0, le=3)
     """After a screen change, the same key again (or a tap at the same place) is ignored
     for this long: a trembling hand's second press must not answer a question it has not

@@ -17,6 +17,7 @@ from kiosk.ui.patron.priority import PriorityScreen
 from kiosk.ui.patron.ticket import TicketScreen
 from kiosk.ui.patron.welcome import WelcomeScreen
 
+from .conftest import local
 from .patron_fakes import Kit
 from .test_patron import GUARD, drive, key, tick
 
@@ -101,3 +102,45 @@ def test_the_other_language_is_offered_at_once_in_its_own_voice_and_the_choice_s
 
     drive(kit, scenario)
 
+
+
+def hints(kit: Kit) -> list[tuple[str, str, int]]:
+    return [entry for entry in kit.voice.log if entry[0] in (
+        t("id", "welcome.voice_hint"), t("en", "welcome.voice_hint"))]
+
+
+def test_a_quiet_hint_tells_that_the_kiosk_speaks_while_it_waits_but_not_when_closed(kit: Kit):
+    """Measured before: after the first welcome, 57 s of silence; only `0` started speech
+    and that was written on screen only."""
+    every = kit.settings.patron.voice_hint_s
+
+    async def scenario(pilot: Pilot) -> None:
+        await tick(kit, pilot, every - 1)
+        assert hints(kit) == []
+        await tick(kit, pilot, 1.2)
+        quiet = kit.settings.patron.volume_step - kit.app.HINT_QUIETER
+        assert hints(kit) == [(t("id", "welcome.voice_hint"), "id", quiet),
+                              (t("en", "welcome.voice_hint"), "en", quiet)]
+        await tick(kit, pilot, every + 0.2)
+        assert len(hints(kit)) == 4  # again, every `voice_hint_s` of silence
+        kit.clock.set(local(17, 0))  # closing time: no voice in an empty hall
+        await kit.app.refresh_trouble()
+        await tick(kit, pilot, 3 * every)
+        assert len(hints(kit)) == 4
+
+    drive(kit, scenario)
+
+
+def test_a_key_the_screen_has_no_use_for_says_how_the_screen_is_used(kit: Kit):
+    async def scenario(pilot: Pilot) -> None:
+        kit.mono.advance(GUARD)
+        before = len(kit.voice.log)
+        await key(kit, pilot, "8")  # five services: 8 chooses nothing
+        assert isinstance(kit.app.screen, WelcomeScreen)
+        said = kit.voice.spoken()[before:]
+        assert t("id", "welcome.prompt") in said and t("id", "welcome.keys_hint") in said
+        before = len(kit.voice.log)
+        await key(kit, pilot, "enter")  # nothing focused
+        assert t("id", "welcome.prompt") in kit.voice.spoken()[before:]
+
+    drive(kit, scenario)

@@ -117,17 +117,19 @@ class KioskVoice:
     def say(self, text: str, lang: str) -> None:
         self.say_many([(text, lang)])
 
-    def say_many(self, parts: list[tuple[str, str]]) -> None:
-        """Speak the parts one after the other, cutting off what is being said now."""
+    def say_many(self, parts: list[tuple[str, str]], *, step: int | None = None) -> None:
+        """Speak the parts one after the other, cutting off what is being said now; at
+        volume `step` instead of the patron's (a quiet hint)."""
         parts = [(str(text), lang) for text, lang in parts if str(text).strip()]
+        volume = self._volume if step is None else max(1, min(VOLUME_STEPS, step))
         with self._cond:
             if self._closed:
                 return
             for text, lang in parts:
-                self.log.append((text, lang, self._volume))
+                self.log.append((text, lang, volume))
             self._generation += 1
             speak = bool(parts) and self.output != "none"
-            self._job = (self._generation, parts, self._volume) if speak else None
+            self._job = (self._generation, parts, volume) if speak else None
             self._interrupt.set()
             self._cond.notify_all()
         if speak:

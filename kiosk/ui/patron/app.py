@@ -114,6 +114,9 @@ class PatronApp(App[None], inherit_bindings=False):
         """The input acted on before the screen last changed (the repeat guard's)."""
         self._last_input = monotonic()
         self._heard_at = 0.0
+        self._hint_at = 0.0
+        self._hinting = False
+        """The voice is saying the idle hint (which keeps no screen's time from running)."""
         """When the kiosk was last heard speaking: a screen's time counts from the later of
         this and the last input, so nobody is timed out while still listening."""
         self._staff_taps: list[float] = []
@@ -260,8 +263,9 @@ class PatronApp(App[None], inherit_bindings=False):
         if not isinstance(screen, KioskScreen):
             return
         now = self.monotonic()
-        if self.voice.speaking:
+        if self.voice.speaking and not self._hinting:
             self._heard_at = now
+        self._hint(screen, now)
         due = screen.deadline()
         if due is None:
             return
@@ -339,11 +343,31 @@ class PatronApp(App[None], inherit_bindings=False):
     def say(self, parts: Iterable[Spoken]) -> None:
         """Speak now, cutting off what was being said: each part in the language on screen,
         or in its own where a part is (text, language)."""
+        self._hinting = False
         self.voice.say_many([self._part(part) for part in parts])
 
     def say_after(self, parts: Iterable[Spoken]) -> None:
         """Speak once what is being said now has ended."""
+        self._hinting = False
         self.voice.say_after([self._part(part) for part in parts])
+
+    HINT_QUIETER = 2
+    """The idle hint is this many volume steps below the patron's level (6 dB)."""
+
+    def _hint(self, screen: KioskScreen, now: float) -> None:
+        """While the welcome screen waits (and the kiosk is open), every `voice_hint_s` of
+        silence a short, quiet "Tekan 0 untuk panduan suara / Press 0 for voice guidance",
+        each in its own voice: nothing else tells a blind patron that this kiosk speaks."""
+        every = self.settings.patron.voice_hint_s
+        if (not every or not isinstance(screen, WelcomeScreen) or self.voice.speaking
+                or self.trouble.issuing == "closed"
+                or now - max(self._last_input, self._heard_at, self._hint_at) < every):
+            return
+        langs = dict.fromkeys([self.lang, *self.settings.site.languages])
+        self.voice.say_many([(t(lang, "welcome.voice_hint"), lang) for lang in langs],
+                            step=self.voice.volume - self.HINT_QUIETER)
+        self._hinting = True
+        self._hint_at = now
 
     def _part(self, part: Spoken) -> tuple[str, str]:
         return (part, self.lang) if isinstance(part, str) else part

@@ -155,7 +155,11 @@ class KioskScreen(Screen[None]):
             return  # the screen's own bindings move the focus
         event.stop()
         event.prevent_default()
-        if meaning is None or not self.app.accept_input(Press("key", meaning)):
+        if meaning is None:  # a key this kiosk has no use for: say how it is used
+            if self.app.accept_input():
+                self.help()
+            return
+        if not self.app.accept_input(Press("key", meaning)):
             return
         if meaning == "staff":
             self.app.staff_tap()
@@ -208,14 +212,19 @@ class KioskScreen(Screen[None]):
         elif value == "back":
             self.key_back()
 
+    def help(self) -> None:
+        """Said for a key the screen has no use for: the screen's words again, which say
+        which keys it takes (a patron who cannot see learns the keypad by trying it)."""
+        self.app.speak(self)
+
     def key_digit(self, digit: int) -> None:
-        pass
+        self.help()
 
     def key_back(self) -> None:
         pass
 
     def key_enter(self) -> None:
-        pass
+        self.help()
 
     def move_focus(self, direction: str) -> None:
         choices = [w for w in self.query(Choice) if w.display and w.focusable]

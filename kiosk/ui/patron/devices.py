@@ -19,7 +19,8 @@ class Voice(Protocol):
     speaking: bool
 
     def say(self, text: str, lang: str) -> None: ...
-    def say_many(self, parts: Sequence[tuple[str, str]]) -> None: ...
+    def say_many(self, parts: Sequence[tuple[str, str]], *,
+                 step: int | None = None) -> None: ...
     def say_after(self, parts: Sequence[tuple[str, str]]) -> None: ...
     def stop(self) -> None: ...
     def volume_up(self) -> None: ...
@@ -48,11 +49,12 @@ class SilentVoice:
     def say(self, text: str, lang: str) -> None:
         self.log.append((text, lang, self.volume))
 
-    def say_many(self, parts: Sequence[tuple[str, str]]) -> None:
+    def say_many(self, parts: Sequence[tuple[str, str]], *, step: int | None = None) -> None:
         for text, lang in parts:
-            self.say(text, lang)
+            self.log.append((text, lang, self.volume if step is None else step))
 
-    say_after = say_many
+    def say_after(self, parts: Sequence[tuple[str, str]]) -> None:
+        self.say_many(parts)
 
     def stop(self) -> None:
         pass

@@ -55,6 +55,8 @@ class PriorityScreen(KioskScreen):
             self.choose("")
         elif 2 <= digit <= len(needs) + 1:
             self.choose(needs[digit - 2])
+        else:
+            self.help()
 
     def choose(self, value: str) -> None:
         if value and value not in self.app.settings.needs:

@@ -86,6 +86,8 @@ class WelcomeScreen(KioskScreen):
         services = self.app.settings.services
         if 1 <= digit <= len(services):
             self.choose(services[digit - 1].prefix)
+        else:
+            self.help()
 
     def choose(self, value: str) -> None:
         try:
