@@ -27,7 +27,13 @@ from kiosk.speech.audio import (
     with_gain,
     write_wav,
 )
-from kiosk.speech.phrases import call_phrases, spoken_label, spoken_letters, spoken_number
+from kiosk.speech.phrases import (
+    call_phrases,
+    for_the_ear,
+    spoken_label,
+    spoken_letters,
+    spoken_number,
+)
 from tests.conftest import require_tool
 from tests.test_speech_support import speech_settings
 
@@ -49,6 +55,22 @@ from tests.test_speech_support import speech_settings
 )
 def test_spoken_label(label: str, lang: str, numbers: str, spoken: str):
     assert spoken_label(label, lang, numbers) == spoken
+
+
+@pytest.mark.parametrize(("shown", "lang", "heard"), [
+    ("Informasi, pengaduan & PPID", "id", "Informasi, pengaduan dan P P I D"),
+    ("Reference & research help", "en", "Reference and research help"),
+    ("Selamat datang di Perpustakaan Nasional RI", "id",
+     "Selamat datang di Perpustakaan Nasional R I"),
+    ("Ibu menyusui / membawa bayi", "id", "Ibu menyusui, membawa bayi"),
+    ("Kontras tinggi ✔", "id", "Kontras tinggi"),
+    ("Suara +", "id", "Suara +"),
+    ("A dua belas", "id", "A dua belas"),  # a single letter stays as it is
+])
+def test_what_is_shown_is_said_for_the_ear(shown: str, lang: str, heard: str):
+    """Issue 21, point 8: espeak-ng read "&" as "tanda dan", "PPID" as one syllable "pid",
+    and "✔" as "heavy check mark"."""
+    assert for_the_ear(shown, lang) == heard
 
 
 def test_spoken_label_refuses_what_is_not_a_label():

@@ -348,3 +348,15 @@ def test_every_volume_step_is_clean_3_db_apart_and_the_default_leaves_headroom(
     assert all(1.0 <= step <= 3.2 for step in steps), steps
     assert all(step == pytest.approx(3.0, abs=0.15) for step in steps[:5]), steps  # unlimited
     assert loud_db[VOLUME_STEPS] - loud_db[1] >= 18.0, loud_db
+
+
+def test_the_kiosk_voice_sends_the_engine_words_for_the_ear(tmp_path: Path,
+                                                            engine: SpeechEngine):
+    voice = KioskVoice(speech_settings(tmp_path, output="wav"), "lobby", engine=engine)
+    try:
+        voice.say("5, Informasi, pengaduan & PPID.", "id")
+        assert voice.wait_idle(10) and voice.errors == []
+        assert [r.text for r in voice.requests] == ["5, Informasi, pengaduan dan P P I D."]
+        assert voice.log[-1][0] == "5, Informasi, pengaduan & PPID."  # as the screen shows
+    finally:
+        voice.close()

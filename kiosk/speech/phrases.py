@@ -14,6 +14,7 @@ be spoken.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from num2words import num2words
 
@@ -53,6 +54,23 @@ def spoken_label(label: str, lang: str, numbers: str) -> str:
     return " ".join(words)
 
 
+_ACRONYM = re.compile(r"\b[A-Z]{2,5}\b")
+_SLASH = re.compile(r"\s*/\s*")
+
+
+def for_the_ear(text: str, lang: str) -> str:
+    """Shown words as a listener should hear them: "&" as "dan"/"and", an abbreviation
+    letter by letter ("PPID" -> "P P I D", not one syllable "pid"), "a / b" as "a, b", and
+    no symbols (espeak-ng read "✔" as "heavy check mark"). Every kiosk prompt and call goes
+    through here on its way to the engine."""
+    text = text.replace("&", f" {t(lang, 'speech.and')} ")
+    text = _ACRONYM.sub(lambda m: spoken_letters(m.group(0), lang), text)
+    text = _SLASH.sub(", ", text)
+    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("S")
+                   or ch in "+-<>=%$")
+    return " ".join(text.split())
+
+
 def call_phrases(
     settings: Settings, label: str, counter_id: int, *, recall: bool = False
 ) -> list[tuple[str, str]]:
@@ -65,7 +83,8 @@ def call_phrases(
     numbers = settings.speech.numbers
     return [
         (
-            t(lang, key, label=spoken_label(label, lang, numbers), counter=counter.name[lang]),
+            for_the_ear(t(lang, key, label=spoken_label(label, lang, numbers),
+                          counter=counter.name[lang]), lang),
             lang,
         )
         for lang in settings.site.languages
@@ -80,4 +99,5 @@ def voice_for(settings: Settings, lang: str) -> str:
         raise KeyError(f"speech.voices has no voice for language {lang!r}") from None
 
 
-__all__ = ["call_phrases", "spoken_label", "spoken_letters", "spoken_number", "voice_for"]
+__all__ = ["call_phrases", "for_the_ear", "spoken_label", "spoken_letters", "spoken_number",
+           "voice_for"]

@@ -20,6 +20,7 @@ from kiosk.config import VOLUME_STEPS
 from kiosk.exceptions import SpeechError, UsageError
 from kiosk.speech.audio import write_wav
 from kiosk.speech.engine import SpeechEngine, SynthesisRequest, render, shared_engine
+from kiosk.speech.phrases import for_the_ear
 from kiosk.speech.player import Player
 
 if TYPE_CHECKING:
@@ -240,6 +241,7 @@ class KioskVoice:
         return generation == self._generation and not self._closed
 
     def _speak(self, generation: int, parts: list[tuple[str, str]], volume: int) -> None:
+        parts = [(for_the_ear(text, lang), lang) for text, lang in parts]
         engine = self._engine or shared_engine()
         speech = self.settings.speech
         rendered = render(engine, parts, voices=speech.voices, rate=speech.rate,

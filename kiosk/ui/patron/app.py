@@ -407,7 +407,7 @@ class PatronApp(App[None], inherit_bindings=False):
         self._adjusted = True
         high = self.theme != themes.HIGH_CONTRAST
         self.theme = themes.HIGH_CONTRAST if high else themes.CONTRAST
-        self.say([t(self.lang, "common.contrast") + (" ✔" if high else "")])
+        self.say([t(self.lang, "common.contrast_on" if high else "common.contrast_off")])
 
     def new_patron(self, *, speak: bool = True) -> None:
         """Back to welcome with everything as the next patron expects it."""
