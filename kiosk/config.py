@@ -353,6 +353,11 @@ def tempfile_in(folder: Path) -> tuple[int, str]:
     return tempfile.mkstemp(dir=folder, prefix=".tmp-")
 
 
+ALIKE_LETTERS = "BCDEGPTVZ"
+"""Letters that sound alike when called (B, C, D, E rhyme in English; B, D, E are "be",
+"de", "e" in Indonesian; with P, T, V, G, Z): said with their words by default."""
+
+
 class Speech(_Model):
     output: Literal["speaker", "wav", "none"] = "speaker"
     """Where calls go: played on the speaker, written as WAV files, or nowhere."""
@@ -369,6 +374,9 @@ class Speech(_Model):
     """Silence between the repeats of a call."""
     numbers: Literal["words", "digits"] = "words"
     """ "words": A twelve; "digits": A one two."""
+    letter_words: Literal["alike", "all", "none"] = "alike"
+    """A ticket's letter said with a word from the catalogue ("B, Bunga" / "B as in Bravo"):
+    for the letters that sound alike (ALIKE_LETTERS), for every letter, or never."""
     volume: float = Field(1.0, gt=0, le=4)
     """Gain of the announcements (1.0 = as synthesised)."""
 
@@ -644,6 +652,16 @@ def _format(source: str, exc: ValidationError) -> str:
 def _warnings(settings: Settings) -> tuple[str, ...]:
     served = {prefix for counter in settings.counters for prefix in counter.services}
     out = []
+    alike = [s.prefix for s in settings.services if s.prefix[:1] in ALIKE_LETTERS]
+    if settings.speech.letter_words == "none" and len(alike) > 1:
+        used = {s.prefix[:1] for s in settings.services}
+        others = [c for c in "AHKMSLNRFJ" if c not in used][:len(alike)]
+        out.append(
+            f'{settings.source}: speech.letter_words = "none": the prefixes'
+            f" {', '.join(alike)} sound alike when called ({'/'.join(ALIKE_LETTERS)}); say"
+            f' them with their words (letter_words = "alike") or choose prefixes such as'
+            f" {', '.join(others)}"
+        )
     for i, service in enumerate(settings.services):
         if service.prefix not in served:
             out.append(

@@ -78,7 +78,7 @@ def test_a_call_becomes_one_wav_chime_then_both_languages_twice(
     samples = read_wav(wav)
     assert samples[: len(chime())] == chime()
     phrases = call_phrases(settings, ticket.label, 3)
-    assert phrases[0] == ("Nomor antrean C satu, silakan menuju Loket 3.", "id")
+    assert phrases[0] == ("Nomor antrean C, Cabai, satu, silakan menuju Loket 3.", "id")
     # the voice asked for each part, on the synthesis requests
     assert [(r.text, r.voice, r.rate) for r in announcer.requests] == [
         (phrases[0][0], "id", 140), (phrases[1][0], "en", 140)]

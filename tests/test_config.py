@@ -194,3 +194,15 @@ def test_unknown_argument_exits_2_with_one_line(tmp_path: Path):
     done = run_kiosk("call", "--counter", "x", cwd=tmp_path)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "--counter" in done.stderr
+
+
+def test_prefixes_that_sound_alike_are_warned_about_when_said_without_their_words(tmp_path):
+    """Issue 21, point 7: A-E are the most confusable letters there are. With the shipped
+    `letter_words = "alike"` they are said with their words ("B, Bunga") and nothing is
+    said; with "none" check-config names them and suggests distinct prefixes."""
+    assert not any("sound alike" in w for w in cfg.load(write_config(tmp_path)).warnings)
+    plain = cfg.load(write_config(tmp_path, "", {
+        'numbers = "words"': 'numbers = "words"\nletter_words = "none"'}))
+    [warning] = [w for w in plain.warnings if "sound alike" in w]
+    assert "the prefixes B, C, D, E sound alike" in warning
+    assert "such as H, K, M, S" in warning

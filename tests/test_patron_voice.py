@@ -20,6 +20,7 @@ from kiosk.ui.patron.welcome import WelcomeScreen
 from .conftest import local
 from .patron_fakes import Kit
 from .test_patron import GUARD, drive, key, tick
+from .test_staff_support import until
 
 
 @pytest.fixture
@@ -73,12 +74,13 @@ def test_need_more_time_shows_its_countdown_and_says_it(kit: Kit):
             return str(countdown.render().plain)
 
         assert t("id", "common.more_time_countdown", seconds=total) in shown()
-        assert kit.voice.spoken()[-1] == t("id", "common.more_time_countdown", seconds=total)
+        said = t("id", "common.more_time_countdown", seconds=total)
+        await until(pilot, lambda: kit.voice.spoken()[-1:] == [said], "the countdown said")
         await tick(kit, pilot, 5)
         assert t("id", "common.more_time_countdown", seconds=total - 5) in shown()
         await tick(kit, pilot, total - 5 - MoreTimeScreen.SAY_AGAIN_AT_S + 0.1)
         again = t("id", "common.more_time_countdown", seconds=MoreTimeScreen.SAY_AGAIN_AT_S)
-        assert kit.voice.spoken()[-1] == again
+        await until(pilot, lambda: kit.voice.spoken()[-1:] == [again], "said again at 10 s")
         assert kit.voice.spoken().count(again) == 1
 
     drive(kit, scenario)

@@ -135,8 +135,9 @@ def test_language_order_counter_names_and_digits_come_from_config(tmp_path: Path
             'name = { id = "Meja Informasi", en = "the information desk" }',
     })
     assert call_phrases(settings, "B007", 1) == [
-        ("Ticket number B zero zero seven, please proceed to the information desk.", "en"),
-        ("Nomor antrean B nol nol tujuh, silakan menuju Meja Informasi.", "id"),
+        ("Ticket number B as in Bravo, zero zero seven, please proceed to the information"
+         " desk.", "en"),
+        ("Nomor antrean B, Bunga, nol nol tujuh, silakan menuju Meja Informasi.", "id"),
     ]
 
 

@@ -18,15 +18,23 @@ import unicodedata
 
 from num2words import num2words
 
-from kiosk.config import Settings
+from kiosk.config import ALIKE_LETTERS, Settings
 from kiosk.i18n import t
 
 _LABEL = re.compile(r"\s*([A-Za-z]*)[\s-]*(\d*)\s*")
 
 
-def spoken_letters(letters: str, lang: str) -> str:
-    """Each letter by its name in `lang` ("A" -> "eh" in English)."""
-    return " ".join(t(lang, f"speech.letter.{letter.upper()}") for letter in letters)
+def spoken_letters(letters: str, lang: str, words: str = "none") -> str:
+    """Each letter by its name in `lang` ("A" -> "eh" in English); with `words` ("alike",
+    "all"; [speech] letter_words) the letters that sound alike, or all, with their word
+    ("B, Bunga," / "B as in Bravo,")."""
+    said = []
+    for letter in letters.upper():
+        name = t(lang, f"speech.letter.{letter}")
+        if words == "all" or (words == "alike" and letter in ALIKE_LETTERS):
+            name = t(lang, "speech.letter_word", letter=name, word=t(lang, f"speech.word.{letter}"))
+        said.append(name)
+    return " ".join(said)
 
 
 def spoken_number(digits: str, lang: str, numbers: str = "words") -> str:
@@ -40,15 +48,16 @@ def spoken_number(digits: str, lang: str, numbers: str = "words") -> str:
     return str(num2words(int(digits), lang=lang))
 
 
-def spoken_label(label: str, lang: str, numbers: str) -> str:
-    """A ticket label as espeak-ng should say it: "A012" -> "A dua belas" / "eh twelve"."""
+def spoken_label(label: str, lang: str, numbers: str, letter_words: str = "none") -> str:
+    """A ticket label as espeak-ng should say it: "A012" -> "A dua belas" / "eh twelve";
+    "B012" with letter_words "alike" -> "B, Bunga, dua belas" / "B as in Bravo, twelve"."""
     match = _LABEL.fullmatch(label)
     if not match or not (match.group(1) or match.group(2)):
         raise ValueError(f"not a ticket label: {label!r}")
     letters, digits = match.groups()
     words = []
     if letters:
-        words.append(spoken_letters(letters, lang))
+        words.append(spoken_letters(letters, lang, letter_words))
     if digits:
         words.append(spoken_number(digits, lang, numbers))
     return " ".join(words)
@@ -81,9 +90,10 @@ def call_phrases(
     counter = settings.counter(counter_id)
     key = "call.recall" if recall else "call.phrase"
     numbers = settings.speech.numbers
+    letter_words = settings.speech.letter_words
     return [
         (
-            for_the_ear(t(lang, key, label=spoken_label(label, lang, numbers),
+            for_the_ear(t(lang, key, label=spoken_label(label, lang, numbers, letter_words),
                           counter=counter.name[lang]), lang),
             lang,
         )

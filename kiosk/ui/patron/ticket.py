@@ -142,14 +142,15 @@ class TicketScreen(KioskScreen):
         lang = self.app.lang
         if ok:  # after what is being said: the number is not cut off
             self.app.say_after([t(lang, "ticket.printed")])
-        else:
-            self.app.say([t(lang, "ticket.print_failed"), self._spoken_number()])
+        else:  # what a patron who cannot read the screen can do: the number, twice
+            self.app.say([t(lang, "ticket.print_failed_spoken", label=self._label_words())])
         self.app.touched()  # a failed print restarts the (longer) wait before returning
 
     def _label_words(self) -> str:
         from kiosk.speech.phrases import spoken_label  # num2words is slow to import: not at start
 
-        return spoken_label(self.label, self.app.lang, self.app.settings.speech.numbers)
+        speech = self.app.settings.speech
+        return spoken_label(self.label, self.app.lang, speech.numbers, speech.letter_words)
 
     def _spoken_number(self) -> str:
         return t(self.app.lang, "ticket.spoken", label=self._label_words())
@@ -158,10 +159,10 @@ class TicketScreen(KioskScreen):
         """The number first, what to know, and the number once more (said twice: a patron
         who missed it the first time hears it at the end)."""
         lang = self.app.lang
-        parts = [self._spoken_number()]
         if self.printing == "failed":
-            parts.append(t(lang, "ticket.print_failed"))
-        parts += [self._ahead(), self._wait()]
+            return [t(lang, "ticket.print_failed_spoken", label=self._label_words()),
+                    self._ahead(), self._wait()]
+        parts: list[Spoken] = [self._spoken_number(), self._ahead(), self._wait()]
         if self.printing == "printed":
             parts.append(t(lang, "ticket.printed"))
         parts.append(t(lang, "ticket.spoken_again", label=self._label_words()))
