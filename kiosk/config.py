@@ -215,6 +215,17 @@ class Kiosk(_Model):
     player: list[Annotated[str, Field(pattern=r"\S")]] = Field(
         default_factory=lambda: ["aplay", "-q"], min_length=1)
     """Command that plays a WAV file, given as its last argument."""
+    headset_player: Annotated[list[Annotated[str, Field(pattern=r"\S")]] | None,
+                              Field(min_length=1)] = None
+    """The private listening path (ADA 707.5): a command that plays a WAV on the headset
+    jack, e.g. ["aplay", "-q", "-D", "plughw:CARD=Headset"]. While a headset is plugged in
+    (`headset_detect`), every prompt goes there and the lobby speaker stays quiet; the
+    calls at counters still go to the lobby. Absent: no headset."""
+    headset_detect: Annotated[list[Annotated[str, Field(pattern=r"\S")]] | None,
+                              Field(min_length=1)] = None
+    """A command whose exit status says whether a headset is plugged in (0 = plugged),
+    asked every few seconds, e.g. ["sh", "-c", "amixer -c 1 cget name='Headphone Jack' |
+    grep -q values=on"]."""
 
 
 class UsbIds(_Model):

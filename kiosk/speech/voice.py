@@ -9,6 +9,7 @@ import contextlib
 import itertools
 import logging
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -72,6 +73,11 @@ class KioskVoice:
         if self.output not in ("speaker", "wav", "none"):
             raise UsageError(f'speech output must be speaker, wav or none, got "{self.output}"')
         self.player = Player(player or kiosk.player)
+        self.headset = Player(kiosk.headset_player) if kiosk.headset_player else None
+        """The private listening path, if this kiosk has one."""
+        self.headset_detect = kiosk.headset_detect
+        self.private = False
+        """Prompts go to the headset (set while one is plugged in)."""
         self._engine = engine
         self._default_volume = settings.patron.volume_step
         self._volume = self._default_volume
@@ -154,6 +160,18 @@ class KioskVoice:
                 self._job = (self._generation, parts, self._volume)
             self._cond.notify_all()
         self._ensure_thread()
+
+    def headset_plugged(self) -> bool:
+        """Asks `headset_detect` (exit 0: a headset is in the jack); False without one, or
+        when the command fails or hangs (the lobby speaker is the safe way to be heard)."""
+        if self.headset is None or not self.headset_detect:
+            return False
+        try:
+            done = subprocess.run(self.headset_detect, capture_output=True, timeout=2)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.warning("kiosk %s: headset_detect failed: %s", self.kiosk_id, exc)
+            return False
+        return done.returncode == 0
 
     @property
     def speaking(self) -> bool:
@@ -261,5 +279,6 @@ class KioskVoice:
         if self._tmp is None:
             self._tmp = Path(tempfile.mkdtemp(prefix="kiosk-voice-"))
         path = write_wav(self._tmp / "prompt.wav", rendered.samples)
-        if self.player.play(path, audio_s=rendered.duration_s, interrupt=self._interrupt):
+        player = self.headset if self.private and self.headset is not None else self.player
+        if player.play(path, audio_s=rendered.duration_s, interrupt=self._interrupt):
             self.played += 1

@@ -277,8 +277,24 @@ class PatronApp(App[None], inherit_bindings=False):
             screen.tick(left)
 
     async def _poll(self) -> None:
+        await self._follow_headset()
         if isinstance(self._top(), WelcomeScreen):
             await self.refresh_trouble(speak=True)
+
+    async def _follow_headset(self) -> None:
+        """A headset plugged in takes every prompt (the lobby speaker goes quiet) and says
+        so in it; pulled out, the speaker takes over again and says so."""
+        voice = self.voice
+        if getattr(voice, "headset", None) is None:
+            return
+        plugged = await asyncio.get_running_loop().run_in_executor(None, voice.headset_plugged)
+        if plugged == voice.private:
+            return
+        voice.private = plugged
+        self.say([t(self.lang, "common.headset_on" if plugged else "common.headset_off")])
+        if plugged:
+            self.say_after(self.screen.speech() if isinstance(self.screen, KioskScreen)
+                           else [])
 
     async def _end_rest_if_put_right(self) -> None:
         """A full or read-only disk or a removed file, once put right, ends the rest at the

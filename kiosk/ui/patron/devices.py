@@ -17,7 +17,9 @@ if TYPE_CHECKING:  # the kiosk imports its rows after the first frame
 class Voice(Protocol):
     volume: int
     speaking: bool
+    private: bool
 
+    def headset_plugged(self) -> bool: ...
     def say(self, text: str, lang: str) -> None: ...
     def say_many(self, parts: Sequence[tuple[str, str]], *,
                  step: int | None = None) -> None: ...
@@ -41,6 +43,10 @@ class SilentVoice:
     """A voice that only records what it was asked to say (benchmarks, layout probes)."""
 
     speaking = False
+    private = False
+
+    def headset_plugged(self) -> bool:
+        return False
 
     def __init__(self) -> None:
         self.volume = 5
