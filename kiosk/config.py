@@ -365,8 +365,16 @@ def tempfile_in(folder: Path) -> tuple[int, str]:
 
 
 ALIKE_LETTERS = "BCDEGPTVZ"
-"""Letters that sound alike when called (B, C, D, E rhyme in English; B, D, E are "be",
-"de", "e" in Indonesian; with P, T, V, G, Z): said with their words by default."""
+"""Letters that sound alike when called, in either language (B, C, D, E rhyme in English;
+B, D, E are "be", "de", "e" in Indonesian; with P, T, V, G, Z): said with their words by
+default."""
+ALIKE_IN = {"en": "A" + ALIKE_LETTERS}
+"""More per language: English "A" (said "eh") was heard as E in 6 of 20 calls
+(benchmarks/speech_intelligibility.py); Indonesian "a" is like no other letter."""
+
+
+def alike_letters(lang: str) -> str:
+    return ALIKE_IN.get(lang, ALIKE_LETTERS)
 
 
 class Speech(_Model):
@@ -375,8 +383,9 @@ class Speech(_Model):
     wav_dir: FilePath = Path("data/announcements")
     """Folder for the WAV files of each announcement."""
     voices: dict[str, Annotated[str, Field(pattern=r"^[\w+./-]+$")]] = Field(
-        default_factory=lambda: {"id": "id", "en": "en"})
-    """espeak-ng voice per language."""
+        default_factory=lambda: {"id": "id", "en": "en-us"})
+    """espeak-ng voice per language (English: en-us, which a recogniser understood best:
+    benchmarks/speech_intelligibility.py)."""
     rate: int = Field(140, ge=80, le=300)
     """Words a minute; 140 is calm enough for older listeners."""
     repeat: int = Field(2, ge=1, le=5)

@@ -81,8 +81,8 @@ def test_a_call_becomes_one_wav_chime_then_both_languages_twice(
     assert phrases[0] == ("Nomor antrean C, Cabai, satu, silakan menuju Loket 3.", "id")
     # the voice asked for each part, on the synthesis requests
     assert [(r.text, r.voice, r.rate) for r in announcer.requests] == [
-        (phrases[0][0], "id", 140), (phrases[1][0], "en", 140)]
-    assert [v.split("/")[-1] for v in announcer.voices_used] == ["id", "en"]
+        (phrases[0][0], "id", 140), (phrases[1][0], "en-us", 140)]
+    assert [v.split("/")[-1] for v in announcer.voices_used] == ["id", "en-us"]
     (announced,) = events(store, "announced")
     assert announced["ticket_id"] == ticket.id and announced["counter"] == 3
     assert announced["detail"]["label"] == ticket.label
@@ -109,7 +109,7 @@ def test_repeat_and_pause_come_from_config(espeak: None, tmp_path: Path, clock: 
 def test_voice_per_language_and_rate_come_from_config(
         espeak: None, tmp_path: Path, clock: ManualClock):
     settings = speech_settings(tmp_path, replace={
-        'voices = { id = "id", en = "en" }': 'voices = { id = "ms", en = "en-us" }',
+        'voices = { id = "id", en = "en-us" }': 'voices = { id = "ms", en = "en-us" }',
         "rate = 140": "rate = 170",
     })
     with Store(settings, clock=clock) as store:
@@ -129,7 +129,7 @@ def test_a_recall_says_so_and_the_need_is_never_spoken(
         assert announcer.run_once() == 2
     texts = [r.text for r in announcer.requests]
     assert texts[2].startswith("Panggilan ulang. Nomor antrean A satu")
-    assert texts[3].startswith("Calling again. Ticket number eh one")
+    assert texts[3].startswith("Calling again. Ticket number eh as in Alfa, one")
     need = settings.needs["disabilitas"].label
     for text in texts:
         for word in ("disabil", "prioritas", "priority", need["id"], need["en"]):

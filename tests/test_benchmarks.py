@@ -20,6 +20,8 @@ RUNS = {
     "report_bench": (["--days", "3"], "year, warm"),
     "admin_bench": (["--days", "3"], "warm (best of 3)"),
     "speech_bench": (["--calls", "1"], "target p95 <= 500 ms"),
+    "speech_intelligibility": (["--calls", "2", "--voices", "en-us", "--rates", "140"],
+                               "floor: the same calls as text"),
     "cli_bench": (["--runs", "1"], "target every verb"),
     "contention_bench": (["--seconds", "2", "--api", "2"], "duplicate labels"),
     "recovery_bench": (["--after", "6", "--rounds", "1"], "offered again after"),
@@ -31,8 +33,10 @@ RUNS = {
 @pytest.mark.parametrize("name", sorted(RUNS))
 def test_the_benchmark_runs(name: str, tmp_path):
     args, expect = RUNS[name]
-    if name == "speech_bench":
+    if name.startswith("speech"):
         require_tool("espeak-ng")
+    if name == "speech_intelligibility":
+        require_tool("sox")
     env = {**os.environ, "TMPDIR": str(tmp_path)}
     done = subprocess.run([sys.executable, str(REPO / "benchmarks" / f"{name}.py"), *args],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=240)

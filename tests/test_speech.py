@@ -119,11 +119,12 @@ def settings(tmp_path: Path) -> Settings:
 def test_call_phrases_follow_the_catalogue_and_config(settings: Settings):
     assert call_phrases(settings, "A012", 3) == [
         ("Nomor antrean A dua belas, silakan menuju Loket 3.", "id"),
-        ("Ticket number eh twelve, please proceed to Counter 3.", "en"),
+        ("Ticket number eh as in Alfa, twelve, please proceed to Counter 3.", "en"),
     ]
     assert call_phrases(settings, "A012", 3, recall=True) == [
         ("Panggilan ulang. Nomor antrean A dua belas, silakan menuju Loket 3.", "id"),
-        ("Calling again. Ticket number eh twelve, please proceed to Counter 3.", "en"),
+        ("Calling again. Ticket number eh as in Alfa, twelve, please proceed to Counter 3.",
+         "en"),
     ]
 
 

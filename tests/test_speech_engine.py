@@ -204,7 +204,7 @@ def test_wav_output_speaks_in_the_language_asked_and_volume_changes_the_level(
         assert voice.errors == []
         normal, softer, both = voice.wav_files
         assert [(r.voice, r.lang) for r in voice.requests] == [
-            ("id", "id"), ("id", "id"), ("en", "en"), ("id", "id")]
+            ("id", "id"), ("id", "id"), ("en-us", "en"), ("id", "id")]
         loud = assert_speech_wav(normal, low=1.5)
         quiet = assert_speech_wav(softer, low=1.5)
         assert loud.rms == pytest.approx(2.0 * quiet.rms, rel=0.03)  # two steps: 6 dB

@@ -18,7 +18,7 @@ import unicodedata
 
 from num2words import num2words
 
-from kiosk.config import ALIKE_LETTERS, Settings
+from kiosk.config import Settings, alike_letters
 from kiosk.i18n import t
 
 _LABEL = re.compile(r"\s*([A-Za-z]*)[\s-]*(\d*)\s*")
@@ -31,7 +31,7 @@ def spoken_letters(letters: str, lang: str, words: str = "none") -> str:
     said = []
     for letter in letters.upper():
         name = t(lang, f"speech.letter.{letter}")
-        if words == "all" or (words == "alike" and letter in ALIKE_LETTERS):
+        if words == "all" or (words == "alike" and letter in alike_letters(lang)):
             name = t(lang, "speech.letter_word", letter=name, word=t(lang, f"speech.word.{letter}"))
         said.append(name)
     return " ".join(said)
