@@ -178,6 +178,13 @@ class Service(_Model):
     """An emoji shown beside the words (never instead of them)."""
     quota: int = Field(0, ge=0, le=9999)
     """Tickets a day; 0 = no limit."""
+    spoken: Localized | None = None
+    """How the name is said, where the shown name does not read aloud well (a language
+    missing here is said as shown, through kiosk.speech.phrases.for_the_ear)."""
+
+    def said(self, lang: str) -> str:
+        """The name as the kiosk says it in `lang`."""
+        return (self.spoken or {}).get(lang) or self.name[lang]
 
     @field_validator("prefix")
     @classmethod
@@ -397,6 +404,10 @@ class Speech(_Model):
     letter_words: Literal["alike", "all", "none"] = "alike"
     """A ticket's letter said with a word from the catalogue ("B, Bunga" / "B as in Bravo"):
     for the letters that sound alike (ALIKE_LETTERS), for every letter, or never."""
+    words: dict[Annotated[str, Field(pattern=r"^[A-Z]$")], Localized] = Field(
+        default_factory=dict)
+    """A site's own word for a letter, per language, instead of the catalogue's
+    ({ B = { id = "Bandung", en = "Bravo" } })."""
     volume: float = Field(1.0, gt=0, le=4)
     """Gain of the announcements (1.0 = as synthesised)."""
 

@@ -207,3 +207,15 @@ def test_other_formats_are_converted_to_22050_hz_mono(tmp_path: Path):
     assert abs(_zero_crossing_hz(samples) - 440) < 10
     with wave.open(str(source)) as wav:
         assert (wav.getframerate(), wav.getnchannels()) == (16000, 2)
+
+
+def test_a_site_can_give_its_own_letter_words_and_a_spoken_service_name(tmp_path: Path):
+    settings = speech_settings(tmp_path, extra_speech='words = { B = { id = "Bandung" } }',
+                               replace={'name = { id = "Informasi, pengaduan & PPID"':
+                                        'spoken = { id = "Layanan informasi" }\n'
+                                        'name = { id = "Informasi, pengaduan & PPID"'})
+    assert call_phrases(settings, "B012", 3)[0][0].startswith("Nomor antrean B, Bandung,")
+    assert call_phrases(settings, "B012", 3)[1][0].startswith("Ticket number B as in Bravo,")
+    service = settings.service("E")
+    assert service.said("id") == "Layanan informasi"
+    assert service.said("en") == service.name["en"]  # not given: said as shown

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 
 from num2words import num2words
 
@@ -24,15 +25,18 @@ from kiosk.i18n import t
 _LABEL = re.compile(r"\s*([A-Za-z]*)[\s-]*(\d*)\s*")
 
 
-def spoken_letters(letters: str, lang: str, words: str = "none") -> str:
+def spoken_letters(letters: str, lang: str, words: str = "none",
+                   own: Mapping[str, Mapping[str, str]] | None = None) -> str:
     """Each letter by its name in `lang` ("A" -> "eh" in English); with `words` ("alike",
     "all"; [speech] letter_words) the letters that sound alike, or all, with their word
-    ("B, Bunga," / "B as in Bravo,")."""
+    ("B, Bunga," / "B as in Bravo,"): the site's `own` ([speech] words) or the
+    catalogue's."""
     said = []
     for letter in letters.upper():
         name = t(lang, f"speech.letter.{letter}")
         if words == "all" or (words == "alike" and letter in alike_letters(lang)):
-            name = t(lang, "speech.letter_word", letter=name, word=t(lang, f"speech.word.{letter}"))
+            word = (own or {}).get(letter, {}).get(lang) or t(lang, f"speech.word.{letter}")
+            name = t(lang, "speech.letter_word", letter=name, word=word)
         said.append(name)
     return " ".join(said)
 
@@ -48,7 +52,8 @@ def spoken_number(digits: str, lang: str, numbers: str = "words") -> str:
     return str(num2words(int(digits), lang=lang))
 
 
-def spoken_label(label: str, lang: str, numbers: str, letter_words: str = "none") -> str:
+def spoken_label(label: str, lang: str, numbers: str, letter_words: str = "none",
+                 own: Mapping[str, Mapping[str, str]] | None = None) -> str:
     """A ticket label as espeak-ng should say it: "A012" -> "A dua belas" / "eh twelve";
     "B012" with letter_words "alike" -> "B, Bunga, dua belas" / "B as in Bravo, twelve"."""
     match = _LABEL.fullmatch(label)
@@ -57,7 +62,7 @@ def spoken_label(label: str, lang: str, numbers: str, letter_words: str = "none"
     letters, digits = match.groups()
     words = []
     if letters:
-        words.append(spoken_letters(letters, lang, letter_words))
+        words.append(spoken_letters(letters, lang, letter_words, own))
     if digits:
         words.append(spoken_number(digits, lang, numbers))
     return " ".join(words)
@@ -93,8 +98,8 @@ def call_phrases(
     letter_words = settings.speech.letter_words
     return [
         (
-            for_the_ear(t(lang, key, label=spoken_label(label, lang, numbers, letter_words),
-                          counter=counter.name[lang]), lang),
+            for_the_ear(t(lang, key, counter=counter.name[lang], label=spoken_label(
+                label, lang, numbers, letter_words, settings.speech.words)), lang),
             lang,
         )
         for lang in settings.site.languages

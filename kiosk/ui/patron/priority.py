@@ -45,7 +45,7 @@ class PriorityScreen(KioskScreen):
         lang = self.app.lang
         count = len(self.app.settings.needs)
         keys = "2" if count == 1 else t(lang, "kiosk.range", first=2, last=count + 1)
-        return [t(lang, "priority.chosen", service=self.service.name[lang]),
+        return [t(lang, "priority.chosen", service=self.service.said(lang)),
                 t(lang, "priority.question"), t(lang, "priority.spoken_no"),
                 t(lang, "kiosk.spoken_yes", keys=keys)]
 

@@ -150,7 +150,8 @@ class TicketScreen(KioskScreen):
         from kiosk.speech.phrases import spoken_label  # num2words is slow to import: not at start
 
         speech = self.app.settings.speech
-        return spoken_label(self.label, self.app.lang, speech.numbers, speech.letter_words)
+        return spoken_label(self.label, self.app.lang, speech.numbers, speech.letter_words,
+                            speech.words)
 
     def _spoken_number(self) -> str:
         return t(self.app.lang, "ticket.spoken", label=self._label_words())

@@ -35,7 +35,7 @@ class WelcomeScreen(KioskScreen):
                 yield Choice(service.prefix, service.name[lang], number=str(n),
                              icon=service.icon, detail=self._detail(service),
                              spoken=t(lang, "welcome.spoken_option", n=n,
-                                      name=service.name[lang]),
+                                      name=service.said(lang)),
                              available=self._available(service),
                              id=f"service-{n}", classes="service")
         yield from self.compose_toolbar()
@@ -76,7 +76,7 @@ class WelcomeScreen(KioskScreen):
         if app.trouble.issuing is None:
             parts.append(t(lang, "welcome.prompt"))
             for n, service in enumerate(app.settings.services, start=1):
-                parts.append(t(lang, "welcome.spoken_option", n=n, name=service.name[lang]))
+                parts.append(t(lang, "welcome.spoken_option", n=n, name=service.said(lang)))
                 if service.prefix in app.trouble.sold_out:
                     parts.append(t(lang, "trouble.quota"))
             parts.append(t(lang, "welcome.keys_hint"))
