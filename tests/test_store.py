@@ -95,6 +95,11 @@ def test_a_first_release_store_is_migrated_and_keeps_its_data(
 
     with Store(settings, clock=clock) as s:
         assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        # The migration made a copy of the store as it was, first (issue 22).
+        [before] = (path.parent / "backups").glob(f"kiosk-*-before-schema-{SCHEMA_VERSION}.db")
+        with sqlite3.connect(before) as copy:
+            assert copy.execute("PRAGMA user_version").fetchone()[0] == 1
+            assert copy.execute("SELECT label FROM tickets").fetchall() == [("A001",)]
         names = {i.name for i in s.db["tickets"].indexes + s.db["events"].indexes}
         assert not names & set(_DROPPED_IN_V3)
         assert "idx_tickets_state_day_service" not in names

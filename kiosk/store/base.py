@@ -420,6 +420,11 @@ class StoreBase:
             self._clock_ready = True
             self._ensure_counters()
             return
+        if version > 0:  # a store with data in it: a copy before its schema changes
+            from kiosk.store.backup import backup
+
+            backup(self.path, self.path.parent / "backups", keep=10_000,
+                   now=self.clock.now(), tag=f"before-schema-{SCHEMA_VERSION}")
         with self.transaction():
             # Re-read under the write lock: another process may have migrated meanwhile.
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]
