@@ -114,11 +114,11 @@ class PatronApp(App[None], inherit_bindings=False):
         """The input acted on before the screen last changed (the repeat guard's)."""
         self._last_input = monotonic()
         self._heard_at = 0.0
+        """When the kiosk was last heard speaking: a screen's time counts from the later of
+        this and the last input, so nobody is timed out while still listening."""
         self._hint_at = 0.0
         self._hinting = False
         """The voice is saying the idle hint (which keeps no screen's time from running)."""
-        """When the kiosk was last heard speaking: a screen's time counts from the later of
-        this and the last input, so nobody is timed out while still listening."""
         self._staff_taps: list[float] = []
         self._store_fault_until = 0.0
         """Until then the welcome screen says tickets cannot be made (a store fault)."""
@@ -292,9 +292,9 @@ class PatronApp(App[None], inherit_bindings=False):
             return
         voice.private = plugged
         self.say([t(self.lang, "common.headset_on" if plugged else "common.headset_off")])
-        if plugged:
-            self.say_after(self.screen.speech() if isinstance(self.screen, KioskScreen)
-                           else [])
+        screen = self._top()
+        if plugged and isinstance(screen, KioskScreen):
+            self.say_after(screen.speech())
 
     async def _end_rest_if_put_right(self) -> None:
         """A full or read-only disk or a removed file, once put right, ends the rest at the
