@@ -415,6 +415,9 @@ class Speech(_Model):
 VOLUME_STEPS = 8
 """The kiosk voice's volume steps (1 = softest), 3 dB apart: 21 dB of gain from 1 to 8,
 of which the top two pass through the limiter (measured: 19 dB of loudness, RMS)."""
+DEFAULT_VOLUME_STEP = 5
+"""The step a new patron hears unless [patron] volume_step says otherwise; the step whose
+peaks are at -3 dBFS (kiosk.speech.voice.level_db)."""
 
 
 class Patron(_Model):
@@ -428,7 +431,7 @@ class Patron(_Model):
     """The theme a new patron sees; `*` switches."""
     input_guard_s: float = Field(0.4, ge=0, le=2)
     """Input ignored after each screen change, against trembling double taps."""
-    volume_step: int = Field(5, ge=1, le=VOLUME_STEPS)
+    volume_step: int = Field(DEFAULT_VOLUME_STEP, ge=1, le=VOLUME_STEPS)
     """The kiosk voice's loudness a new patron hears, 1 to 8 (`+`/`-` move one step; each
     step is 3 dB; 5 puts the speech's peaks at -3 dBFS, leaving headroom; 8 is 9 dB louder
     than 5, through a limiter so nothing clips)."""

@@ -68,6 +68,12 @@ def spoken_label(label: str, lang: str, numbers: str, letter_words: str = "none"
     return " ".join(words)
 
 
+def said_label(settings: Settings, label: str, lang: str) -> str:
+    """`label` as this site says it ([speech] numbers, letter_words, words)."""
+    speech = settings.speech
+    return spoken_label(label, lang, speech.numbers, speech.letter_words, speech.words)
+
+
 _ACRONYM = re.compile(r"\b[A-Z]{2,5}\b")
 _SLASH = re.compile(r"\s*/\s*")
 
@@ -94,12 +100,10 @@ def call_phrases(
     The counter is named as configured ([[counters]].name); the need is never an input."""
     counter = settings.counter(counter_id)
     key = "call.recall" if recall else "call.phrase"
-    numbers = settings.speech.numbers
-    letter_words = settings.speech.letter_words
     return [
         (
-            for_the_ear(t(lang, key, counter=counter.name[lang], label=spoken_label(
-                label, lang, numbers, letter_words, settings.speech.words)), lang),
+            for_the_ear(t(lang, key, counter=counter.name[lang],
+                          label=said_label(settings, label, lang)), lang),
             lang,
         )
         for lang in settings.site.languages
@@ -114,5 +118,5 @@ def voice_for(settings: Settings, lang: str) -> str:
         raise KeyError(f"speech.voices has no voice for language {lang!r}") from None
 
 
-__all__ = ["call_phrases", "for_the_ear", "spoken_label", "spoken_letters", "spoken_number",
-           "voice_for"]
+__all__ = ["call_phrases", "for_the_ear", "said_label", "spoken_label", "spoken_letters",
+           "spoken_number", "voice_for"]

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk.config import VOLUME_STEPS
+from kiosk.config import DEFAULT_VOLUME_STEP, VOLUME_STEPS
 from kiosk.exceptions import SpeechError, UsageError
 from kiosk.speech.audio import write_wav
 from kiosk.speech.engine import SpeechEngine, SynthesisRequest, render, shared_engine
@@ -34,12 +34,12 @@ KIOSK_GAP_S = 0.3
 STEP_DB = 3.0
 """Between two of the kiosk's VOLUME_STEPS (kiosk.config)."""
 DEFAULT_PEAK_DB = -3.0
-"""Where step 5 (the default) puts a prompt's peaks (dBFS): headroom at the usual level."""
+"""Where DEFAULT_VOLUME_STEP puts a prompt's peaks (dBFS): headroom at the usual level."""
 
 
 def level_db(step: int) -> float:
     """The peak level (dBFS, before the limiter) of volume step `step`."""
-    return DEFAULT_PEAK_DB + STEP_DB * (step - 5)
+    return DEFAULT_PEAK_DB + STEP_DB * (step - DEFAULT_VOLUME_STEP)
 
 
 class KioskVoice:
@@ -124,10 +124,15 @@ class KioskVoice:
     def say(self, text: str, lang: str) -> None:
         self.say_many([(text, lang)])
 
+    @staticmethod
+    def _words(parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The parts that have words in them, as text."""
+        return [(str(text), lang) for text, lang in parts if str(text).strip()]
+
     def say_many(self, parts: list[tuple[str, str]], *, step: int | None = None) -> None:
         """Speak the parts one after the other, cutting off what is being said now; at
         volume `step` instead of the patron's (a quiet hint)."""
-        parts = [(str(text), lang) for text, lang in parts if str(text).strip()]
+        parts = self._words(parts)
         volume = self._volume if step is None else max(1, min(VOLUME_STEPS, step))
         with self._cond:
             if self._closed:
@@ -145,7 +150,7 @@ class KioskVoice:
     def say_after(self, parts: list[tuple[str, str]]) -> None:
         """Speak the parts once what is being said now has ended (without cutting it off):
         news that arrives mid-prompt, such as "your ticket is printed"."""
-        parts = [(str(text), lang) for text, lang in parts if str(text).strip()]
+        parts = self._words(parts)
         with self._cond:
             if self._closed or not parts:
                 return

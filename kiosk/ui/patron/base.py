@@ -82,7 +82,6 @@ class Press:
         return abs(self.x - other.x) <= TAP_SLOP[0] and abs(self.y - other.y) <= TAP_SLOP[1]
 
 
-
 class KioskScreen(Screen[None]):
     """Shared behaviour: the keypad map, the input guard, speaking on appearance."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kiosk.config import VOLUME_STEPS, Settings
+from kiosk.config import DEFAULT_VOLUME_STEP, VOLUME_STEPS, Settings
 
 if TYPE_CHECKING:  # the kiosk imports its rows after the first frame
     from kiosk.rows import Issued
@@ -49,7 +49,7 @@ class SilentVoice:
         return False
 
     def __init__(self) -> None:
-        self.volume = 5
+        self.volume = DEFAULT_VOLUME_STEP
         self.log: list[tuple[str, str, int]] = []
 
     def say(self, text: str, lang: str) -> None:
@@ -72,7 +72,7 @@ class SilentVoice:
         self.volume = max(1, self.volume - 1)
 
     def reset_volume(self) -> None:
-        self.volume = 5
+        self.volume = DEFAULT_VOLUME_STEP
 
     def close(self) -> None:
         pass

@@ -147,11 +147,9 @@ class TicketScreen(KioskScreen):
         self.app.touched()  # a failed print restarts the (longer) wait before returning
 
     def _label_words(self) -> str:
-        from kiosk.speech.phrases import spoken_label  # num2words is slow to import: not at start
+        from kiosk.speech.phrases import said_label  # num2words is slow to import: not at start
 
-        speech = self.app.settings.speech
-        return spoken_label(self.label, self.app.lang, speech.numbers, speech.letter_words,
-                            speech.words)
+        return said_label(self.app.settings, self.label, self.app.lang)
 
     def _spoken_number(self) -> str:
         return t(self.app.lang, "ticket.spoken", label=self._label_words())
