@@ -45,7 +45,9 @@ class MoreTimeScreen(KioskScreen):
                 t(lang, "common.more_time_countdown", seconds=seconds)]
 
     def tick(self, left: float) -> None:
-        self.query_one("#countdown", Static).update(self._countdown(left))
+        # A tick can come between the push and the compose: nothing to update yet then.
+        for countdown in self.query("#countdown").results(Static):
+            countdown.update(self._countdown(left))
         if left <= self.SAY_AGAIN_AT_S and not self.said_again:
             self.said_again = True
             self.app.say([t(self.app.lang, "common.more_time_countdown",
