@@ -24,6 +24,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,7 @@ class Announcer:
         kiosk: str | None = None,
         engine: SpeechEngine | None = None,
         player: list[str] | None = None,
+        alive: Callable[[], None] = lambda: None,
     ) -> None:
         if not name or not name.strip():
             raise UsageError("an announcer needs a name")
@@ -83,6 +85,9 @@ class Announcer:
         self.player = Player(player or kiosk_settings.player)
         self.clock: clk.Clock = clock or clk.SystemClock()
         self._engine = engine
+        self.alive = alive
+        """Called between calls and on every turn of the loop: the watchdog's ping
+        (kiosk.host.notify), so a stuck synthesis or player gets the process restarted."""
         self.actor = announcer_device(self.name)
         self.requests: list[SynthesisRequest] = []
         """Every synthesis asked for (text, voice, rate, lang), for tests and diagnosis."""
@@ -187,6 +192,7 @@ class Announcer:
                 if self._announce(store, event):
                     spoken += 1
                 cursor = event.id
+                self.alive()
         if self.last_error is None:  # "ok" again only once a call has really been played
             self._beat(store, "ok")
         return spoken
@@ -335,6 +341,7 @@ class Announcer:
                         delay = BACKOFF_S[min(failures, len(BACKOFF_S)) - 1]
                         retry_at = time.monotonic() + delay
                         self._trouble(exc, delay)
+                self.alive()
                 stop_event.wait(POLL_S)
         finally:
             self.close()

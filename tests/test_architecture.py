@@ -135,10 +135,12 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("rules", ("kiosk", "kiosk.queue", "kiosk.consoles", "kiosk.rows", "kiosk.clock",
                "kiosk.exceptions",
                "kiosk.config", "kiosk.i18n")),
+    ("host", ("kiosk.host",)),
     ("store", ("kiosk.store",)),
     ("reports", ("kiosk.reports",)),
     ("read side", ("kiosk.views", "kiosk.follow")),
-    ("devices", ("printers", "kiosk.speech", "kiosk.announcer", "kiosk.demo")),
+    ("devices", ("printers", "kiosk.speech", "kiosk.announcer", "kiosk.demo",
+                 "kiosk.doctor")),
     ("faces", ("kiosk.ui", "kiosk.web", "kiosk.cli", "kiosk.__main__")),
 )
 FACES = ("kiosk.ui", "kiosk.web", "kiosk.cli")

@@ -178,14 +178,14 @@ def test_screens_log_to_a_file_not_over_the_screen(tmp_path: Path, capsys):
     import logging
 
     from kiosk import config as cfg
-    from kiosk.cli.common import log_to_file
+    from kiosk.host import logs
 
     settings = cfg.load(write_config(tmp_path))
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
     try:
         logging.basicConfig()  # what python-escpos does on import: a stderr handler
-        path = log_to_file(settings, "patron-lobby")
+        path = Path(logs.setup(settings, "patron-lobby"))
         logging.getLogger("kiosk.speech.player").warning("player 'aplay' cannot start")
         for handler in root.handlers:
             handler.flush()

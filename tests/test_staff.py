@@ -667,7 +667,7 @@ def test_a_fault_in_the_program_under_a_key_is_a_plain_sentence_with_the_log_fil
     seen: list[str] = []
     run_app(app, scenario)
     message = seen[0]
-    log = str(site.settings.log_file("staff"))
+    log = str(site.settings.log_file("staff-1"))
     assert t("id", "staff.failed", what=t("id", "staff.key_next"), log=log) in message
     assert t("en", "staff.failed", what=t("en", "staff.key_next"), log=log) in message
     assert "RuntimeError" not in message and "sky" not in message

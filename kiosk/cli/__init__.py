@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --db: make a new store there if there is none")
         p.add_argument("--debug", action="store_true",
                        default=False if default is None else default, help="show tracebacks")
+        p.add_argument("--version", action="store_true",
+                       default=False if default is None else default,
+                       help="print this program's version and the store's schema version")
         return p
 
     common = globals_parser(argparse.SUPPRESS)
@@ -69,7 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
+    if args.version:
+        args.handler = _version
+    elif not getattr(args, "handler", None):
         args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), DEFAULT_VERB])
     try:
         return int(args.handler(args))
@@ -94,6 +99,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kiosk: {what} stopped on a fault in the program ({exc or type(exc).__name__});"
               " run it again with --debug to see where, and report it", file=sys.stderr)
         return 1
+
+
+def _version(args: argparse.Namespace) -> int:
+    """`kiosk --version`: what an upgrade changes, read without touching the store."""
+    from kiosk import __version__
+    from kiosk.store.schema import SCHEMA_VERSION, version_of
+
+    print(f"kiosk {__version__} (store schema {SCHEMA_VERSION})")
+    try:
+        path = settings_of(args).store.path
+    except KioskError as exc:
+        print(f"store: unknown ({exc})")
+        return 0
+    found = version_of(path)
+    if found is None:
+        print(f"store: none yet at {path}")
+    elif found == SCHEMA_VERSION:
+        print(f"store: {path}, schema {found}")
+    elif found < SCHEMA_VERSION:
+        print(f"store: {path}, schema {found}: migrated to {SCHEMA_VERSION} when a kiosk process"
+              " next opens it (a copy is made first)")
+    else:
+        print(f"store: {path}, schema {found}, newer than this program: install the version"
+              " that made it, or restore a copy made before the upgrade")
+    return 0
 
 
 def _store_fault(args: argparse.Namespace, exc: BaseException) -> KioskError | None:

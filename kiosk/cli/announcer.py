@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-import sys
 import threading
 from collections.abc import Callable
 from types import FrameType
 
 from kiosk.cli.common import clock_of, emit, settings_of
+from kiosk.host import logs, notify
 
 Verb = Callable[..., argparse.ArgumentParser]
 
@@ -24,13 +24,12 @@ def cmd_announcer(args: argparse.Namespace) -> int:
 
     settings = settings_of(args)
     clock = clock_of()
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.INFO, stream=sys.stderr,
-        format="%(asctime)s %(name)s %(levelname)s: %(message)s",
-        force=True,  # a library's root-level logging call may have configured it already
-    )
+    # Records go to the journal under systemd; else to logs/announcer-NAME.log and, as a
+    # worker in a terminal, to stderr too.
+    logs.setup(settings, f"announcer-{args.name}", debug=args.debug, console=logging.INFO)
+    notifier = notify.for_this_process()
     announcer = Announcer(settings, name=args.name, output=args.output, clock=clock,
-                          kiosk=args.kiosk)
+                          kiosk=args.kiosk, alive=notifier.alive)
     if args.once:
         try:
             spoken = announcer.run_once()
@@ -47,12 +46,14 @@ def cmd_announcer(args: argparse.Namespace) -> int:
         if stop.is_set():
             raise KeyboardInterrupt
         log.info("stopping after the current call (signal %s)", signum)
+        notifier.stopping()
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     log.info("announcer %s started (output %s, store %s)", announcer.name, announcer.output,
              settings.store.path)
+    notifier.ready(f"announcing through {announcer.output}")
     announcer.run_forever(stop)
     return 0
 

@@ -1,12 +1,10 @@
 """What every verb of the `kiosk` command shares: its settings, its store, its clock, its
-one-line output and its log file."""
+one-line output."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
-import logging.handlers
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -63,24 +61,6 @@ def open_store(args: argparse.Namespace) -> Store:
 
     clock = clock_of()
     return Store(settings_of(args), clock=clock)
-
-
-def log_to_file(settings: cfg.Settings, screen: str) -> Path:
-    """Send log records to `logs/SCREEN.log` beside the store while a screen runs.
-
-    Anything written to stderr lands on top of a full-screen app (python-escpos even installs
-    a stderr handler on import), so a screen process logs to a file staff can read instead."""
-    path = settings.log_file(screen)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3,
-                                                   encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    return path
 
 
 def emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:

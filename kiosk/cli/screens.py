@@ -7,7 +7,8 @@ every tab works on the same store file. It listens on 127.0.0.1 unless --host sa
 A served board does not speak: each tab is its own process, and the voice belongs to the
 host, so the host runs `kiosk announcer` (or one `kiosk board --speak` on its own screen).
 
-Each screen logs to logs/SCREEN.log beside the store (stderr would draw over the screen).
+Each screen logs to logs/SCREEN.log beside the store (stderr would draw over the screen), or
+to the journal when systemd started it (kiosk.host.logs).
 """
 
 from __future__ import annotations
@@ -15,13 +16,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from kiosk.cli.common import (
-    clock_of,
-    log_to_file,
-    number,
-    settings_of,
-)
+from kiosk.cli.common import clock_of, number, settings_of
 from kiosk.exceptions import UsageError
+from kiosk.host import logs
 
 SCREENS = ("patron", "staff", "board", "admin")
 """Screens `kiosk web` can serve (each is also a verb of its own)."""
@@ -39,7 +36,7 @@ def cmd_patron(args: argparse.Namespace) -> int:
     clock_of()  # a wrong $KIOSK_NOW fails here, before the screen takes the terminal
     from kiosk.ui.patron import run
 
-    log_to_file(settings, f"patron-{settings.kiosk(args.kiosk).id}")
+    logs.setup(settings, f"patron-{settings.kiosk(args.kiosk).id}")
     run(settings, args.kiosk)
     return 0
 
@@ -61,7 +58,7 @@ def cmd_staff(args: argparse.Namespace) -> int:
     clock = clock_of()
     from kiosk.ui.staff import run
 
-    log_to_file(settings, f"staff-{args.counter}")
+    logs.setup(settings, f"staff-{args.counter}")
     run(settings, args.counter, clock=clock)
     return 0
 
@@ -71,7 +68,7 @@ def cmd_board(args: argparse.Namespace) -> int:
     clock = clock_of()
     from kiosk.ui.board import run
 
-    log_to_file(settings, "board")
+    logs.setup(settings, "board")
     run(settings, speak=args.speak, clock=clock)
     return 0
 
@@ -81,7 +78,7 @@ def cmd_admin(args: argparse.Namespace) -> int:
     clock = clock_of()
     from kiosk.ui.admin import run
 
-    log_to_file(settings, "admin")
+    logs.setup(settings, "admin")
     run(settings, clock=clock)
     return 0
 

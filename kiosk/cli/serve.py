@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable
 
 from kiosk.cli.common import check_port, number, open_store, settings_of
 from kiosk.config import Settings
 from kiosk.exceptions import UsageError
+from kiosk.host import logs
 
 Verb = Callable[..., argparse.ArgumentParser]
 
@@ -27,14 +29,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace, settings: Settings, host: str, port: int, banner: str,
           home: tuple[str, dict[str, str]] | None = None) -> None:
     """What `kiosk serve` and `kiosk web SCREEN` share: refuse a bad address and open the
-    store (each fault one line, before any banner), then print the banner and serve."""
+    store (each fault one line, before any banner), then print the banner and serve. The
+    log (a line per request) goes to the journal under systemd, else to logs/serve.log with
+    warnings on stderr too."""
     check_port(host, port)
     with open_store(args):  # the store opens (and migrates) now
         pass
     from kiosk.web.server import run
 
     _enough_files()
-    print(banner, flush=True)
+    where = logs.setup(settings, "serve" if home is None else f"web-{home[0]}",
+                       debug=args.debug, console=logging.WARNING)
+    print(f"{banner}\nkiosk: the log is in {where}", flush=True)
     run(settings, host, port, home=home)
 
 

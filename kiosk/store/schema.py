@@ -8,11 +8,23 @@ plain SQL.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 
 import sqlite_utils
 
 SCHEMA_VERSION = 6
+
+
+def version_of(path: Path) -> int | None:
+    """The schema version of the store file at `path`, read only (no migration, no WAL
+    made): None when there is no file. A file that is not SQLite raises sqlite3.Error."""
+    if not path.exists():
+        return None
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 # -- schema --------------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from kiosk.store import Store
 from kiosk.store.thread import StoreThread
 
 log = logging.getLogger("kiosk.ui")
-"""Records go to the screen's log file (kiosk.cli.common.log_to_file): Textual's own
+"""Records go to the screen's log file (kiosk.host.logs.setup): Textual's own
 `self.log` reaches only a connected devtools console, so nothing would be kept."""
 
 T = TypeVar("T")

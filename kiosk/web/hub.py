@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from kiosk.rows import Event, redacted
@@ -51,7 +51,8 @@ class Listener:
 
 
 class EventHub:
-    def __init__(self, store: StoreThread, *, poll_s: float = POLL_S) -> None:
+    def __init__(self, store: StoreThread, *, poll_s: float = POLL_S,
+                 alive: Callable[[], None] = lambda: None) -> None:
         self.store = store
         """The hub's own store thread: its connection sees others' commits in data_version
         (the API's writes go through another)."""
@@ -60,6 +61,9 @@ class EventHub:
         self.listeners: set[Listener] = set()
         self._task: asyncio.Task[None] | None = None
         self.healthy = True
+        self.alive = alive
+        """Called on every turn of the poll: the server's watchdog ping (kiosk.host.notify),
+        from the loop every stream depends on, so a stuck event loop stops it."""
 
     async def start(self) -> None:
         self.cursor = await self.store.run(Store.newest_event_id)
@@ -91,6 +95,7 @@ class EventHub:
                     log.error("event hub cannot read the store: %s", exc)
                 self.healthy = False
                 seen = None
+            self.alive()
             await asyncio.sleep(self.poll_s)
 
     def _fan_out(self, events: list[Event]) -> None:

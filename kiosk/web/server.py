@@ -33,12 +33,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kiosk import clock as clk
 from kiosk.config import Settings
 from kiosk.exceptions import KioskError
+from kiosk.host import notify
+from kiosk.host.notify import Notifier
 from kiosk.store import Store
 from kiosk.store.thread import StoreThread
 from kiosk.web import api, screens
 from kiosk.web.batch import IssueBatcher
 from kiosk.web.guard import ApiError, Keys, Networks, RateLimit, status_of
 from kiosk.web.hub import EventHub
+from kiosk.web.request_log import RequestLog, shown_path
 from kiosk.web.state import Served
 
 log = logging.getLogger(__name__)
@@ -81,15 +84,19 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
 
 
 def create_app(settings: Settings, *, clock: clk.Clock | None = None,
-               home: tuple[str, dict[str, str]] | None = None) -> FastAPI:
+               home: tuple[str, dict[str, str]] | None = None,
+               notifier: Notifier | None = None) -> FastAPI:
     """The application; `home`: (screen, its parameters) that "/" opens (`kiosk web
-    SCREEN`), else "/" lists the screens."""
+    SCREEN`), else "/" lists the screens; `notifier`: systemd's line (ready once the store
+    is open and the hub runs, the watchdog pinged by the hub's poll)."""
+    notifier = notifier or Notifier({})
     clock = clock or clk.from_environment()
     store = StoreThread(settings, clock, name="kiosk-serve-store")
     state = Served(
         settings=settings, store=store,
         printing=StoreThread(settings, clock, name="kiosk-serve-print"),
-        hub=EventHub(StoreThread(settings, clock, name="kiosk-serve-hub")),
+        hub=EventHub(StoreThread(settings, clock, name="kiosk-serve-hub"),
+                     alive=notifier.alive),
         issuer=IssueBatcher(store),
         keys=Keys(store), limit=RateLimit(settings.web.rate_per_minute),
         networks=Networks(settings.web.staff_networks))
@@ -98,9 +105,11 @@ def create_app(settings: Settings, *, clock: clk.Clock | None = None,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await state.store.run(Store.data_version)  # open (and migrate) now, not at a request
         await state.hub.start()
+        notifier.ready(f"serving {settings.site.name}")
         try:
             yield
         finally:
+            notifier.stopping()
             await state.hub.stop()
             await state.issuer.stop()
             for thread in (state.store, state.printing, state.hub.store):
@@ -119,6 +128,7 @@ def create_app(settings: Settings, *, clock: clk.Clock | None = None,
     _add_pages(app, settings, home)
     _add_errors(app)
     app.add_middleware(Guard)
+    app.add_middleware(RequestLog)  # the outermost: it sees every refusal too
     return app
 
 
@@ -192,7 +202,7 @@ def _add_errors(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("%s %s failed", request.method, request.url.path)
+        log.exception("%s %s failed", request.method, shown_path(request.scope))
         return _error(500, f"the server failed on {request.url.path} because of a fault in"
                            " the program; the details are in the server's log")
 
@@ -241,5 +251,8 @@ def run(settings: Settings, host: str, port: int, *,
     # A stop closes the screens' sockets at once (their pages reconnect to the next server)
     # instead of waiting for browsers that never hang up.
     uvicorn_options.setdefault("timeout_graceful_shutdown", 3)
-    uvicorn.run(create_app(settings, home=home), host=host, port=port, log_level="warning",
+    # log_config=None: uvicorn's records go where this process's log goes (kiosk.host.logs);
+    # its own access log is off, RequestLog writes one line per request without tokens.
+    uvicorn.run(create_app(settings, home=home, notifier=notify.for_this_process()),
+                host=host, port=port, log_level="warning", log_config=None,
                 access_log=False, **uvicorn_options)

@@ -18,6 +18,8 @@ from kiosk import clock as clk
 from kiosk import views
 from kiosk.config import Service, Settings
 from kiosk.exceptions import IssueRefused, KioskError, StoreFault
+from kiosk.host import notify
+from kiosk.host.notify import Notifier
 from kiosk.i18n import other_language, t
 from kiosk.ui import themes
 from kiosk.ui.blocks import bitmap
@@ -43,7 +45,7 @@ from kiosk.ui.patron.welcome import WelcomeScreen
 from kiosk.ui.patron.widgets import Choice
 
 log = logging.getLogger("kiosk.patron")
-"""Records go to the screen's log file (kiosk.cli.common.log_to_file): Textual's own
+"""Records go to the screen's log file (kiosk.host.logs.setup): Textual's own
 `self.log` reaches only a connected devtools console, so nothing would be kept."""
 
 if TYPE_CHECKING:
@@ -82,8 +84,12 @@ class PatronApp(App[None], inherit_bindings=False):
         voice: Any = None,
         monotonic: Callable[[], float] = time.monotonic,
         poll_s: float = 2.0,
+        notifier: Notifier | None = None,
     ) -> None:
         super().__init__()
+        self.notifier = notifier or Notifier({})
+        """systemd's line on a console kiosk: ready once the welcome can take a ticket, the
+        watchdog pinged by the tick (a frozen kiosk stops pinging and is restarted)."""
         # Lockdown: whatever $TEXTUAL says, no devtools connection and no debug mode.
         self.features = frozenset(self.features - {"devtools", "debug"})
         self.devtools = None
@@ -169,6 +175,7 @@ class PatronApp(App[None], inherit_bindings=False):
             self.screen_shown(welcome)
         self.set_interval(TICK_S, self._tick)
         self.set_interval(self.poll_s, self._poll)
+        self.notifier.ready(f"kiosk {self.kiosk_id} ready")
 
     async def _prepare_ticket_screen(self, welcome: WelcomeScreen) -> None:
         """Compose and mount the ticket screen once, unseen (no frame is drawn while it is
@@ -259,6 +266,7 @@ class PatronApp(App[None], inherit_bindings=False):
             return None
 
     def _tick(self) -> None:
+        self.notifier.alive()
         screen = self._top()
         if not isinstance(screen, KioskScreen):
             return
@@ -565,4 +573,4 @@ def _open_store(settings: Settings) -> Store:
 
 def run(settings: Settings, kiosk_id: str | None = None) -> None:
     """`kiosk patron`: the kiosk in this terminal (or, under textual-serve, a browser)."""
-    PatronApp(settings, kiosk_id).run()
+    PatronApp(settings, kiosk_id, notifier=notify.for_this_process()).run()

@@ -20,6 +20,7 @@ from kiosk import clock as clk
 from kiosk import views
 from kiosk.config import Settings
 from kiosk.exceptions import ConsoleGone, CounterTaken, KioskError, TicketMoved
+from kiosk.host import logs
 from kiosk.i18n import both, localized, staff_languages, t
 from kiosk.store import CONSOLE_BEAT_S, Store, new_session
 from kiosk.ui import themes
@@ -46,7 +47,7 @@ from kiosk.ui.staff.dialogs import (
 from kiosk.ui.store_thread import Fresh, StoreThread, follow, fresh_data
 
 log = logging.getLogger("kiosk.staff")
-"""Records go to the screen's log file (kiosk.cli.common.log_to_file): Textual's own
+"""Records go to the screen's log file (kiosk.host.logs.setup): Textual's own
 `self.log` reaches only a connected devtools console, so nothing would be kept."""
 
 # -- the app -----------------------------------------------------------------------------
@@ -136,7 +137,7 @@ class StaffApp(IdleLock, App[None]):
     def fault_sentence(self, what_key: str) -> str:
         """What staff read when a step fails on a fault in the program: what did not work,
         in their words, and which file has the details (never an exception's name)."""
-        log_file = self.settings.log_file("staff")
+        log_file = logs.where() or self.settings.log_file(f"staff-{self.counter.id}")
         return " / ".join(dict.fromkeys(
             t(lang, "staff.failed", what=t(lang, what_key), log=log_file)
             for lang in self.languages))
