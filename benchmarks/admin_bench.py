@@ -28,7 +28,6 @@ import statistics
 import sys
 import tempfile
 import time
-from contextlib import closing
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
@@ -36,45 +35,27 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fast_writer import FastWriter  # noqa: E402
+from fast_writer import YEAR_START, build_year, lobby_config  # noqa: E402
 
 from kiosk import config as cfg  # noqa: E402
-from kiosk import demo, reports  # noqa: E402
+from kiosk import reports  # noqa: E402
 from kiosk.clock import ManualClock  # noqa: E402
 from kiosk.store import Store  # noqa: E402
 from kiosk.ui.admin import AdminApp, AdminScreen  # noqa: E402
 from kiosk.ui.admin.base import Range  # noqa: E402
 from kiosk.ui.admin.charts import Chart  # noqa: E402
 
-YEAR_START = date(2025, 1, 1)
 SIZE = (160, 50)
 TARGET_S = 3.0
 ADMIN, PIN = "bench", "246802"
 
 
-def lobby_config(folder: Path) -> Path:
-    path = folder / "config.toml"
-    path.write_text(cfg.embedded_text().replace('path = "data/kiosk.db"', 'path = "year.db"'),
-                    "utf-8")
-    return path
-
-
 def build(settings: cfg.Settings, path: Path, days: int) -> tuple[int, float]:
-    tz = settings.site.tz
-    clock = ManualClock(datetime.combine(YEAR_START, dtime(6), tz))
-    started = time.perf_counter()
-    with Store(settings, clock=clock, path=path) as store:
-        with closing(FastWriter(store.path, settings, clock)) as writer:
-            for i in range(days):
-                demo.simulate_day(writer, clock, settings, YEAR_START + timedelta(days=i),
-                                  demo.Plan(load=0.85), seed=1000 + i)
-                writer.flush()
-                if (i + 1) % 60 == 0:
-                    print(f"  built {i + 1} days", file=sys.stderr, flush=True)
+    took = build_year(settings, path, days)
+    with Store(settings, path=path) as store:
         store.staff_add(ADMIN, "admin", PIN)
-        store.conn.execute("ANALYZE")
         tickets = store.conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
-    return int(tickets), time.perf_counter() - started
+    return int(tickets), took
 
 
 def copy_store(source: Path, folder: Path, name: str, *, cache: bool) -> Path:

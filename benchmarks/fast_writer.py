@@ -12,15 +12,49 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timedelta
+import sys
+import time
+from contextlib import closing
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
 from kiosk import clock as clk
-from kiosk import queue
+from kiosk import demo, queue
 from kiosk.clock import ManualClock
-from kiosk.config import Settings
+from kiosk.config import Settings, embedded_text
 from kiosk.rows import Issued, Ticket
+from kiosk.store import Store
+
+YEAR_START = date(2025, 1, 1)
+"""The benchmarks' simulated year begins here."""
+
+
+def lobby_config(folder: Path) -> Path:
+    """The shipped config (5 services, 4 counters), its store `year.db` in `folder`."""
+    path = folder / "config.toml"
+    path.write_text(embedded_text().replace('path = "data/kiosk.db"', 'path = "year.db"'),
+                    "utf-8")
+    return path
+
+
+def build_year(settings: Settings, path: Path, days: int, *,
+               start: dtime = dtime(6)) -> float:
+    """`days` simulated days from YEAR_START at load 0.85 (seeds 1000 + day) written into
+    the store at `path`, then ANALYZE; the seconds it took."""
+    clock = ManualClock(datetime.combine(YEAR_START, start, settings.site.tz))
+    started = time.perf_counter()
+    with Store(settings, clock=clock, path=path) as store:
+        with closing(FastWriter(store.path, settings, clock)) as writer:
+            for i in range(days):
+                demo.simulate_day(writer, clock, settings, YEAR_START + timedelta(days=i),
+                                  demo.Plan(load=0.85), seed=1000 + i)
+                writer.flush()
+                if (i + 1) % 60 == 0:
+                    print(f"  built {i + 1} days", file=sys.stderr, flush=True)
+        store.conn.execute("ANALYZE")
+    return time.perf_counter() - started
 
 
 class FastWriter:

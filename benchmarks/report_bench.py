@@ -20,23 +20,21 @@ import argparse
 import sys
 import tempfile
 import time
-from contextlib import closing
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fast_writer import FastWriter  # noqa: E402
+from fast_writer import YEAR_START, build_year  # noqa: E402
 
 from kiosk import config as cfg  # noqa: E402
 from kiosk import demo, reports  # noqa: E402
-from kiosk.clock import ManualClock  # noqa: E402
 from kiosk.store import Store  # noqa: E402
 
 SERVICES = "ABCDEFGH"
 COUNTERS = 60
-YEAR_START = date(2025, 1, 1)
 
 
 def big_config(folder: Path) -> Path:
@@ -67,22 +65,11 @@ def big_config(folder: Path) -> Path:
 
 
 def build(settings: cfg.Settings, path: Path, days: int) -> tuple[int, int, float]:
-    tz = settings.site.tz
-    clock = ManualClock(datetime.combine(YEAR_START, datetime.min.time(), tz))
-    plan = demo.Plan(load=0.85)
-    started = time.perf_counter()
-    with Store(settings, clock=clock, path=path) as store:
-        with closing(FastWriter(store.path, settings, clock)) as writer:
-            for i in range(days):
-                day = YEAR_START + timedelta(days=i)
-                demo.simulate_day(writer, clock, settings, day, plan, seed=1000 + i)
-                writer.flush()
-                if (i + 1) % 30 == 0:
-                    print(f"  built {i + 1} days", file=sys.stderr, flush=True)
-        store.conn.execute("ANALYZE")
+    took = build_year(settings, path, days, start=dtime(0))
+    with Store(settings, path=path) as store:
         tickets = store.conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
         events = store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-    return tickets, events, time.perf_counter() - started
+    return tickets, events, took
 
 
 def timed(label: str, fn: object) -> float:

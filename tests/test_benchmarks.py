@@ -19,6 +19,7 @@ RUNS = {
     "patron_bench": (["--starts", "1", "--touches", "2", "--terminal", "1"], "final touch"),
     "report_bench": (["--days", "3"], "year, warm"),
     "admin_bench": (["--days", "3"], "warm (best of 3)"),
+    "backup_bench": (["--days", "3", "--rounds", "1"], "backup median"),
     "speech_bench": (["--calls", "1"], "target p95 <= 500 ms"),
     "speech_intelligibility": (["--calls", "2", "--voices", "en-us", "--rates", "140"],
                                "floor: the same calls as text"),
