@@ -80,7 +80,9 @@ def _announcer(row: Device | None, name: str, now: datetime) -> AnnouncerState:
     return AnnouncerState(name, on, row.state, row.detail, row.updated_at, round(age, 1))
 
 
-def _announcers(devices: dict[str, Device], now: datetime) -> tuple[AnnouncerState, ...]:
+def announcers_of(devices: dict[str, Device], now: datetime) -> tuple[AnnouncerState, ...]:
+    """`announcers()` from `devices` rows read elsewhere (`kiosk doctor` reads them through
+    a read-only connection of its own)."""
     prefix = f"{ANNOUNCER_KIND}:"
     names = sorted(row.name.removeprefix(prefix) for row in devices.values()
                    if row.kind == ANNOUNCER_KIND and row.name.startswith(prefix))
@@ -92,7 +94,7 @@ def _announcers(devices: dict[str, Device], now: datetime) -> tuple[AnnouncerSta
 def announcers(store: Store) -> tuple[AnnouncerState, ...]:
     """Every announcer's heartbeat, by name ("main", off, when none ever reported). Screens
     say announcements are on when any of them is."""
-    return _announcers(store.devices(), store.now())
+    return announcers_of(store.devices(), store.now())
 
 
 # -- who waits -------------------------------------------------------------------------------
@@ -217,7 +219,7 @@ def status(store: Store) -> Status:
         ))
     return Status(clk.local_day(now, store.tz), by_service(rows, settings, now),
                   tuple(counters), tuple(devices.values()), store.clock_problem(),
-                  rows, holding, _announcers(devices, now))
+                  rows, holding, announcers_of(devices, now))
 
 
 def printers(devices: tuple[Device, ...]) -> tuple[Device, ...]:

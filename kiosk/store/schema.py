@@ -19,8 +19,9 @@ SCHEMA_VERSION = 6
 
 
 def version_of(path: Path) -> int | None:
-    """The schema version of the store file at `path`, read only (no migration, no WAL
-    made): None when there is no file. A file that is not SQLite raises sqlite3.Error."""
+    """The schema version of the store file at `path`, read only (no migration, nothing
+    written; SQLite may add the empty -wal and -shm files a reader needs): None when there
+    is no file. A file that is not SQLite raises sqlite3.Error."""
     if not path.exists():
         return None
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
