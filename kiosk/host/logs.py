@@ -29,7 +29,9 @@ FILE_COPIES = 3
 
 _PRIORITY = {logging.CRITICAL: 2, logging.ERROR: 3, logging.WARNING: 4, logging.INFO: 6,
              logging.DEBUG: 7}
-_where = ""
+_journal: str | None = None
+"""Where the journal has this process's records ("journalctl -u UNIT"), once setup() chose
+the journal; None: the process logs to its file."""
 
 
 class JournalFormatter(logging.Formatter):
@@ -80,7 +82,7 @@ def setup(settings: Settings, process: str, *, debug: bool = False,
     """Send this process's log records to the journal or to logs/PROCESS.log; with
     `console` (a level), records at that level and above also go to stderr when not under
     the journal (a server in a terminal shows its warnings). Returns `where()`."""
-    global _where
+    global _journal
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
@@ -91,9 +93,9 @@ def setup(settings: Settings, process: str, *, debug: bool = False,
         handler.setFormatter(JournalFormatter())
         root.addHandler(handler)
         unit = unit_name()
-        _where = f"the system journal (journalctl -u {unit})" if unit else \
-            "the system journal (journalctl)"
-        return _where
+        _journal = f"journalctl -u {unit}" if unit else "journalctl"
+        return where(settings, process)
+    _journal = None
     path = settings.log_file(process.replace("/", "-"))
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(path, maxBytes=FILE_BYTES,
@@ -105,11 +107,11 @@ def setup(settings: Settings, process: str, *, debug: bool = False,
         shown.setLevel(console)
         shown.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
         root.addHandler(shown)
-    _where = str(path)
-    return _where
+    return where(settings, process)
 
 
-def where() -> str:
-    """Where this process's log is, for a plain error message ("details in ..."); empty
-    before setup()."""
-    return _where
+def where(settings: Settings, process: str) -> str:
+    """Where `process`'s log is, for a plain error message ("the details are in ...")."""
+    if _journal is not None:
+        return f"the system journal ({_journal})"
+    return str(settings.log_file(process.replace("/", "-")))

@@ -137,7 +137,7 @@ class StaffApp(IdleLock, App[None]):
     def fault_sentence(self, what_key: str) -> str:
         """What staff read when a step fails on a fault in the program: what did not work,
         in their words, and which file has the details (never an exception's name)."""
-        log_file = logs.where() or self.settings.log_file(f"staff-{self.counter.id}")
+        log_file = logs.where(self.settings, f"staff-{self.counter.id}")
         return " / ".join(dict.fromkeys(
             t(lang, "staff.failed", what=t(lang, what_key), log=log_file)
             for lang in self.languages))
