@@ -26,6 +26,7 @@ from kiosk.clock import ManualClock
 from kiosk.config import Settings, embedded_text
 from kiosk.rows import Issued, Ticket
 from kiosk.store import Store
+from kiosk.store.tokens import new_token
 
 YEAR_START = date(2025, 1, 1)
 """The benchmarks' simulated year begins here."""
@@ -105,8 +106,10 @@ class FastWriter:
                 "started_at", "finished_at", "recalls")
         self.conn.execute("BEGIN IMMEDIATE")
         self.conn.executemany(
-            f"INSERT INTO tickets ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-            [tuple(t[c] for c in cols) for t in self.tickets.values()],
+            f"INSERT INTO tickets ({', '.join(cols)}, token_hash)"
+            f" VALUES ({', '.join('?' for _ in cols)}, ?)",
+            # each ticket's token digest, random as the store's (what the store holds)
+            [(*(t[c] for c in cols), new_token()[1]) for t in self.tickets.values()],
         )
         self.conn.executemany(
             "INSERT INTO events (id, ticket_id, kind, at, counter, actor, detail)"

@@ -5,12 +5,19 @@
   to `Store.issue()` alone in this process on a store of its own (the floor);
 - a call committed by another process (this one, through the Store) -> the `called` event
   read on 1, 100 and 1,000 open `GET /api/v1/events` streams: p95 over the streams;
-- the server's RSS and CPU while 1,000 streams stay open and idle for 10 s.
+- the server's RSS and CPU while 1,000 streams stay open and idle for 10 s;
+- phone pages (issue 23): `--phones` (1,000) tickets of one service, each with its page's
+  stream open (`GET /t/TOKEN/stream`, the phone page's own), then a call committed by
+  another process: every page is affected (one is called, the others have one fewer
+  ahead) -> its new view read on its stream, p95 over the pages; the server's RSS and CPU
+  meanwhile.
 
 Targets: issue p95 <= 3 ms and >= 1,000 tickets/s with 4 clients; call -> 1,000 streams
-p95 <= 250 ms; 1,000 idle streams <= 150 MB RSS and <= 5% of a core.
+p95 <= 250 ms; 1,000 idle streams <= 150 MB RSS and <= 5% of a core; call -> 1,000 phone
+pages p95 <= 500 ms with the server under 200 MB.
 
     .venv/bin/python benchmarks/serve_bench.py [--n 300] [--seconds 5] [--streams 1 100 1000]
+                                               [--phones 1000]
 """
 
 from __future__ import annotations
@@ -48,7 +55,10 @@ def p(values: list[float], q: float) -> float:
 def site(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "config.toml"
-    config.write_text(cfg.embedded_text().replace("quota = ", "# quota = "), "utf-8")
+    # No quotas; a public rate limit for a lobby whose thousand phones share one address
+    # here (on a real LAN each phone has its own).
+    config.write_text(cfg.embedded_text().replace("quota = ", "# quota = ").replace(
+        "rate_per_minute = 120", "rate_per_minute = 100000"), "utf-8")
     return config
 
 
@@ -116,6 +126,44 @@ async def delivery(port: int, key: str, n: int, call: threading.Event,
     return [(t - called_at[0]) * 1000 for t in done]
 
 
+async def phone_pages(port: int, tokens: list[str], call: threading.Event,
+                      called_at: list[float]) -> list[float]:
+    """Each token's page stream open; after the call, when each got its new view (ms)."""
+    streams = []
+    for token in tokens:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
+        writer.write(f"GET /t/{token}/stream HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+                     .encode())
+        await writer.drain()
+        streams.append((reader, writer))
+
+    async def next_view(reader: asyncio.StreamReader) -> None:
+        seen = []
+        while True:
+            line = await reader.readline()
+            seen.append(line[:80])
+            if not line:
+                raise SystemExit(f"a phone page's stream ended: {seen[-6:]}")
+            if line.startswith(b"HTTP/1.1 ") and not line.startswith(b"HTTP/1.1 200"):
+                raise SystemExit(f"a phone page's stream was refused: {line.decode().strip()}")
+            if line.startswith(b"event: view"):
+                return
+
+    await asyncio.gather(*(next_view(r) for r, _w in streams))  # each page's first view
+    await asyncio.sleep(0.5)
+
+    async def timed(reader: asyncio.StreamReader) -> float:
+        await next_view(reader)
+        return time.perf_counter()
+
+    waiters = [asyncio.create_task(timed(r)) for r, _w in streams]
+    call.set()
+    done = await asyncio.wait_for(asyncio.gather(*waiters), 120)
+    for _reader, writer in streams:
+        writer.close()
+    return [(t - called_at[0]) * 1000 for t in done]
+
+
 def hammer(url: str, key: str, slot: int, seconds: float) -> int:
     """One client: tickets as fast as the server gives them, for `seconds`."""
     made = 0
@@ -133,6 +181,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--streams", type=int, nargs="+", default=[1, 100, 1000])
     parser.add_argument("--idle-s", type=float, default=10.0)
+    parser.add_argument("--phones", type=int, default=1000)
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
@@ -229,9 +278,40 @@ def main() -> None:
         print(f"{idle_n} idle streams for {args.idle_s:.0f} s: server RSS {memory:.0f} MB, CPU"
               f" {share * 100:.1f}% of a core   target <= 150 MB, <= 5%:"
               f" {'met' if memory <= 150 and share <= 0.05 else 'MISSED'}")
+        phones(settings, server.pid, port, args.phones)
     finally:
         server.terminate()
         server.wait(10)
+
+
+def phones(settings: cfg.Settings, pid: int, port: int, n: int) -> None:
+    """1,000 phone pages on one service's tickets; one call affects them all."""
+    with Store(settings, clock=from_environment()) as store:
+        while store.call_next(3) is not None:  # counter 3 (C and E): nobody else waits
+            pass
+        tokens = [str(store.issue("C").token) for _ in range(n)]
+        call = threading.Event()
+        called_at: list[float] = []
+        cpu: list[float] = []
+
+        def caller() -> None:
+            call.wait()
+            cpu.append(cpu_s(pid))
+            called_at.append(time.perf_counter())
+            store.call_next(3)  # the first C ticket is called; every other has one fewer ahead
+
+        thread = threading.Thread(target=caller)
+        thread.start()
+        latencies = asyncio.run(phone_pages(port, tokens, call, called_at))
+        thread.join()
+    spent = cpu_s(pid) - cpu[0]
+    window = max(latencies) / 1000
+    memory = rss_mb(pid)
+    print(f"call -> {n:5d} phone pages  p50 {statistics.median(latencies):7.1f}"
+          f"   p95 {p(latencies, 0.95):7.1f}   max {max(latencies):7.1f}   server RSS"
+          f" {memory:.0f} MB, CPU {spent:.2f} s in {window:.2f} s"
+          f"   target p95 <= 500 ms, <= 200 MB:"
+          f" {'met' if p(latencies, 0.95) <= 500 and memory <= 200 else 'MISSED'}")
 
 
 if __name__ == "__main__":

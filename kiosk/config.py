@@ -601,6 +601,18 @@ class Settings(_Model):
         file a plain error message on a screen points to."""
         return self.store.path.parent / "logs" / f"{process}.log"
 
+    @property
+    def local_url(self) -> str:
+        """Where a browser on this PC reaches `kiosk serve` (a wildcard host as 127.0.0.1)."""
+        host = "127.0.0.1" if self.web.host in ("0.0.0.0", "::") else self.web.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.web.port}"
+
+    def ticket_url(self, token: str | None, base: str | None = None) -> str | None:
+        """A ticket's phone page at `[web] public_url` (what the slip's QR code holds), else
+        at `base`; None without a token, or without either address."""
+        root = self.web.public_url or (base or "").rstrip("/")
+        return f"{root}/t/{token}" if token and root else None
+
     def service(self, prefix: str) -> Service:
         for service in self.services:
             if service.prefix == prefix:

@@ -362,9 +362,7 @@ def player_check(settings: cfg.Settings, kiosk: cfg.Kiosk) -> Check:
 
 
 def serve_check(settings: cfg.Settings) -> Check:
-    host = settings.web.host
-    asked = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    base = f"http://{f'[{asked}]' if ':' in asked else asked}:{settings.web.port}"
+    base = settings.local_url
     start = f"start it: systemctl start {SERVE_UNIT} (or run kiosk serve)"
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
     try:

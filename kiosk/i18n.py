@@ -61,6 +61,15 @@ def wait_text(lang: str, minutes: int | None, opens_at: str | None, tz: tzinfo, 
     return t(lang, f"{group}.opens_at", time=time) + ("  " if short else ". ") + wait
 
 
+def ahead_text(lang: str, people: int) -> str:
+    """People ahead in words, the one way the slip and the phone page say it."""
+    if people <= 0:
+        return t(lang, "ticket.people_ahead_none")
+    if people == 1:
+        return t(lang, "slip.people_ahead_one")
+    return t(lang, "ticket.people_ahead", n=people)
+
+
 def date_text(lang: str, day: date | str, *, year: bool = True) -> str:
     """A date as `lang` writes it, day first with the month's short name: "5 Des 2026"
     (id), "5 Dec 2026" (en); `year=False` for a chart's ticks ("5 Des"). `day` may be ISO

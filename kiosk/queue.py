@@ -202,6 +202,33 @@ def take_last(free: dict[int, float], counters: Sequence[OpenCounter],
     return min(serving) if serving else None
 
 
+def everyone(
+    waiting: Sequence[Waiting],
+    counters: Sequence[OpenCounter],
+    service_s: Mapping[str, float],
+    head_start: HeadStart,
+) -> dict[int, tuple[int, float | None]]:
+    """Each waiting ticket's (people ahead, seconds until its call or None) from one
+    replay: what `people_ahead` and `estimate_wait_s` give one ticket at a time, for all
+    of them at once (every phone page following the queue). The same answers: a ticket's
+    call time depends only on the tickets the policy puts before it (`estimate_wait_s`),
+    and those ahead of it in its own service are the ones before it in its queue."""
+    keyed = _keyed(waiting, head_start)
+    ahead: dict[int, int] = {}
+    queues: dict[str, list[Keyed]] = {}
+    for item in keyed:
+        queues.setdefault(item[1].service, []).append(item)
+    for items in queues.values():
+        items.sort(key=lambda item: item[0])
+        for place, (_key, ticket) in enumerate(items):
+            ahead[ticket.id] = place
+    called: dict[int, float] = {}
+    for free_at, _counter, ticket in _replay(keyed, counters, service_s):
+        if ticket is not None:
+            called[ticket.id] = free_at
+    return {t.id: (ahead[t.id], called.get(t.id)) for t in waiting}
+
+
 def linked_services(service: str, counters: Iterable[Iterable[str]]) -> frozenset[str]:
     """`service` and every service linked to it through counters that serve several (the
     services of its connected part): only their tickets can change when `service`'s next

@@ -82,6 +82,18 @@ class Issued:
     opens_at: str | None = None
     """No counter serves its service now, and one is expected then (UTC ISO): the opening
     time, or a paused counter's announced return. The wait above already counts it."""
+    token: str | None = None
+    """The ticket's token, known only to the process that issued it (the store keeps its
+    digest): the slip's QR code opens the phone page with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outlook:
+    """A waiting ticket's place now, as `Issued` has it (the phone page's)."""
+
+    people_ahead: int
+    estimated_wait_min: int | None
+    opens_at: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from kiosk.consoles import unattended
 from kiosk.i18n import t
 
 if TYPE_CHECKING:  # the patron kiosk reads its trouble here before the store is imported
-    from kiosk.rows import Call, Device, ServiceOutlook, Ticket, Waiting
+    from kiosk.rows import Call, Device, Outlook, ServiceOutlook, Ticket, Waiting
     from kiosk.store import Store
 
 CLASSES = ("priority", "regular")
@@ -247,6 +247,43 @@ def board(store: Store, recent: int = 8) -> BoardView:
     other open ones), waiting and estimates per service, whether calls are spoken."""
     return BoardView(tuple(store.recent_calls(recent * 2)), tuple(store.waiting_outlook()),
                      any(a.on for a in announcers(store)))
+
+
+# -- a ticket's own page (the patron's phone) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    """What a ticket's page shows its holder: never its need, not even its class."""
+
+    id: int
+    label: str
+    service: str
+    """Its queue now; a transfer keeps the label, so the label's letter may differ."""
+    state: str
+    lang: str
+    counter: int | None
+    recalls: int
+    outlook: Outlook | None
+    """While it waits today: people ahead and the estimate (else None)."""
+
+    @property
+    def moved(self) -> bool:
+        """Transferred to another service (the same label, a new queue)."""
+        return self.service != self.label[0]
+
+
+def ticket_pages(store: Store, ids: frozenset[int]) -> dict[int, TicketPage]:
+    """The pages of these tickets, from one read however many follow the queue: the
+    waiting ones' outlooks come from one replay (Store.outlook_of_everyone)."""
+    with store.snapshot():
+        tickets = store.tickets_by_id(ids)
+        outlooks = (store.outlook_of_everyone()
+                    if any(t.state == "waiting" for t in tickets) else {})
+    lang = store.settings.default_language
+    return {t.id: TicketPage(t.id, t.label, t.service, t.state, t.lang or lang, t.counter,
+                             t.recalls, outlooks.get(t.id))
+            for t in tickets}
 
 
 # -- a staff console ------------------------------------------------------------------------

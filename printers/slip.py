@@ -25,7 +25,7 @@ from escpos.printer import Dummy
 
 from kiosk import clock as clk
 from kiosk.config import Printer, Settings
-from kiosk.i18n import t, wait_text
+from kiosk.i18n import ahead_text, t, wait_text
 from kiosk.rows import Issued, Ticket
 
 FONT_A_DOTS = 12
@@ -119,14 +119,6 @@ def number_size(label: str, paper: Paper) -> int:
     return max(1, min(MAX_MAGNIFICATION, paper.columns // max(1, len(label))))
 
 
-def ahead_text(lang: str, people: int) -> str:
-    if people <= 0:
-        return t(lang, "ticket.people_ahead_none")
-    if people == 1:
-        return t(lang, "slip.people_ahead_one")
-    return t(lang, "ticket.people_ahead", n=people)
-
-
 def when_text(lang: str, moment: datetime) -> str:
     return t(
         lang,
@@ -176,7 +168,12 @@ def build_slip(settings: Settings, printer: Printer, issued: Issued, *,
                              settings.site.tz), cols),
         *_wrapped(when_text(lang, at), cols),
         Gap(),
-        Qr(label),
+    ]
+    url = settings.ticket_url(issued.token)
+    if url is not None:  # the QR code opens the ticket's page: say so in words
+        items += _wrapped(t(lang, "slip.follow_phone"), cols, bold=True)
+    items += [
+        Qr(url or label),
         *_wrapped(t(lang, "ticket.thanks_slip"), cols, bold=True),
     ]
     return Slip(label=label, lang=lang, profile=printer.profile, paper=paper, items=tuple(items))

@@ -26,8 +26,9 @@ RUNS = {
     "cli_bench": (["--runs", "1"], "target every verb"),
     "contention_bench": (["--seconds", "2", "--api", "2"], "duplicate labels"),
     "recovery_bench": (["--after", "6", "--rounds", "1"], "offered again after"),
-    "serve_bench": (["--n", "20", "--seconds", "1", "--streams", "1", "5", "--idle-s", "1"],
-                    "idle streams"),
+    "serve_bench": (["--n", "20", "--seconds", "1", "--streams", "1", "5", "--idle-s", "1",
+                     "--phones", "5"],
+                    "phone pages"),
 }
 
 

@@ -231,11 +231,12 @@ def test_kiosk_serve_is_ready_alive_and_logs_each_request_to_the_journal(
                           headers={"Authorization": f"Bearer {key}"}).status_code == 200
         assert httpx.post(f"{url}/api/v1/counters/1/call", timeout=5).status_code == 401
         assert httpx.get(f"{url}/t/secret-token-123", timeout=5).status_code == 404
+        assert httpx.get(f"{url}/no/secret-token-456", timeout=5).status_code == 404
     finally:
         stop(proc)
     notify_socket.wait_for("STOPPING=1", timeout=5)
     err = proc.stderr.read().decode()
-    assert "secret-token-123" not in err and key not in err
+    assert "secret-token" not in err and key not in err
     # not under the journal here (JOURNAL_STREAM unset): the requests went to the file
     log = (tmp_path / "data" / "logs" / "serve.log").read_text()
     assert "kiosk.web.requests: GET /healthz 200" in log
@@ -243,7 +244,8 @@ def test_kiosk_serve_is_ready_alive_and_logs_each_request_to_the_journal(
         "POST /api/v1/counters/{counter}/{verb} 200" in log, log
     assert "/api/v1/counters/1/call" not in log
     assert " 401 " in log and "from 127.0.0.1" in log
-    assert "(no such address) 404" in log and "secret-token-123" not in log
+    assert "GET /t/{token} 404" in log and "secret-token-123" not in log
+    assert "(no such address) 404" in log and "secret-token-456" not in log
 
 
 def test_under_the_journal_each_record_carries_its_priority(tmp_path: Path,

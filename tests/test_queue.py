@@ -13,6 +13,7 @@ from kiosk.queue import (
     call_key,
     choose_next,
     estimate_wait_s,
+    everyone,
     free_after,
     head_start_from,
     linked_services,
@@ -187,6 +188,24 @@ def replay_everything(waiting, new, counters, service_s, head_start) -> float | 
 
 MIXED = [OpenCounter(1, frozenset("AB")), OpenCounter(2, frozenset("B"), free_in_s=90.0),
          OpenCounter(3, frozenset("CB")), OpenCounter(4, frozenset("D"))]
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(st.integers(0, 5 * 3600), st.sampled_from(NEEDS),
+                          st.sampled_from("ABCD")), max_size=40))
+def test_everyones_place_from_one_replay_is_each_ones_own(rows):
+    """queue.everyone (every phone page at once) gives each waiting ticket exactly what
+    people_ahead and estimate_wait_s give it alone, on counters that share services, one
+    busy, one whose service nobody waits for, and a service (E) no counter serves."""
+    waiting = [Waiting(i + 1, s, n, float(t)) for i, (t, n, s) in enumerate(rows)]
+    waiting += [Waiting(100, "E", None, 5.0)]
+    places = everyone(waiting, MIXED, TIMES, LEAD)
+    assert set(places) == {w.id for w in waiting}
+    for me in waiting:
+        others = [w for w in waiting if w.id != me.id]
+        assert places[me.id] == (people_ahead(others, me, [me.service], LEAD),
+                                 estimate_wait_s(others, me, MIXED, TIMES, LEAD))
+    assert places[100][1] is None
 
 
 @settings(max_examples=200)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from kiosk.cli.common import emit, open_store, ticket_json
@@ -60,6 +61,9 @@ def cmd_reprint(args: argparse.Namespace) -> int:
             raise _no_printer(store.settings, kiosk_id)
         name, printer = target
         outlook = store.outlook(ticket)  # the outlook now, not at issue time
+        if store.settings.web.public_url:  # the copy's QR code: a new link, the old stops
+            ticket, token = store.renew_token(ticket.label)
+            outlook = replace(outlook, token=token)
         ahead, wait = outlook.people_ahead, outlook.estimated_wait_min
         outcome = print_ticket(store, name, printer, outlook, copy=True)
         payload = ticket_json(ticket, people_ahead=ahead, estimated_wait_min=wait,

@@ -89,6 +89,8 @@ def cmd_issue(args: argparse.Namespace) -> int:
             estimated_wait_min=issued.estimated_wait_min,
             opens_at=issued.opens_at,
             printed=printed,
+            token=issued.token,
+            url=store.settings.ticket_url(issued.token, store.settings.local_url),
         )
         wait = wait_text("en", issued.estimated_wait_min, issued.opens_at,
                          store.settings.site.tz, short=True)

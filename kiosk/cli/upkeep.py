@@ -63,7 +63,7 @@ def cmd_install_units(args: argparse.Namespace) -> int:
         raise UsageError(f"--dir {folder}: no such folder")
     site = Site(kiosk=(sys.executable, "-m", "kiosk"), config=Path(settings.source).absolute(),
                 store_dir=settings.store.path.parent, user=_account(args.user),
-                url=_local_url(settings.web.host, settings.web.port), patron=args.patron,
+                url=settings.local_url, patron=args.patron,
                 kiosk_id=kiosk_id, tty=args.tty, rotate=args.rotate, keep=args.keep)
     if args.patron == "browser":
         site = replace(site, cage=_program("cage", "apt install cage"),
@@ -98,13 +98,6 @@ def _account(wanted: str | None) -> str:
         raise UsageError("the services must not run as root: name the account they run as"
                          " with --user NAME (e.g. sudo adduser --disabled-password kiosk)")
     return name
-
-
-def _local_url(host: str, port: int) -> str:
-    """Where a browser on this PC reaches `kiosk serve`."""
-    if host in ("0.0.0.0", "::", ""):
-        host = "127.0.0.1"
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _program(name: str, install: str) -> str:

@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from kiosk import clock as clk
 from kiosk import queue
 from kiosk.consoles import unattended
-from kiosk.rows import Issued, ServiceOutlook, Ticket
+from kiosk.rows import Issued, Outlook, ServiceOutlook, Ticket
 from kiosk.store.base import StoreBase
 
 MEDIAN_WINDOW = 100
@@ -285,6 +285,22 @@ class Estimate(StoreBase):
         # outlooks added to them.
         if not (committed and self._keep_tails):
             self._tails.clear()
+
+    def outlook_of_everyone(self) -> dict[int, Outlook]:
+        """Every ticket waiting today: its `outlook()`, by ticket id, from one read and one
+        replay (queue.everyone): what the phone pages show, for all of them at once."""
+        with self.snapshot():
+            waiting = self._waiting(self.today())
+            medians = self.service_times()
+            available = self.availability(medians)
+        places = queue.everyone(waiting, available.counters, medians, self._head_start)
+        opens = {s.prefix: _iso(available.opens_at(s.prefix)) for s in self.settings.services}
+        out = {}
+        for ticket in waiting:
+            ahead, seconds = places[ticket.id]
+            out[ticket.id] = Outlook(ahead, queue.rounded_wait_minutes(seconds),
+                                     opens.get(ticket.service))
+        return out
 
     def waiting_outlook(self) -> list[ServiceOutlook]:
         """Per service, in config order: how many wait now, and `estimated_wait_min` for a

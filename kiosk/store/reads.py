@@ -6,10 +6,11 @@ Reads only: they change nothing, and no verb depends on them. They return typed 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from kiosk import clock as clk
-from kiosk.rows import OPEN_STATES, Call, Waiting
+from kiosk.rows import OPEN_STATES, Call, Ticket, Waiting
 from kiosk.store.base import StoreBase
 from kiosk.store.schema import CALL_KINDS, INDEXED_KINDS_SQL
 
@@ -53,6 +54,17 @@ class Reads(StoreBase):
         ).fetchall()
         return [Waiting(service, bool(priority), int(count), oldest)
                 for service, priority, count, oldest in rows]
+
+    def tickets_by_id(self, ids: Iterable[int]) -> list[Ticket]:
+        """These tickets as they are now (the phone pages': many at once)."""
+        wanted = sorted(set(ids))
+        out: list[Ticket] = []
+        for start in range(0, len(wanted), 500):  # well under SQLite's limit of variables
+            chunk = wanted[start:start + 500]
+            out += [Ticket(*row) for row in self.conn.execute(
+                f"SELECT {Ticket.COLUMNS} FROM tickets WHERE id IN"
+                f" ({', '.join('?' for _ in chunk)})", chunk)]
+        return out
 
     def ticket_days(self) -> tuple[int, str | None]:
         """(how many tickets the store holds, the newest local day among them)."""

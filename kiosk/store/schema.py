@@ -15,7 +15,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def version_of(path: Path) -> int | None:
@@ -342,3 +342,18 @@ def _api_keys_v6(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS[6] = _api_keys_v6
+
+
+# -- schema 7: the tickets' tokens (issue 23) ---------------------------------------------
+
+
+def _ticket_tokens_v7(db: sqlite_utils.Database) -> None:
+    """A ticket's token opens its phone page and cancels it: only a digest is kept (the
+    token itself is printed once, in the slip's QR code), 16 bytes of its SHA-256, unique
+    where set. Tickets issued before have none."""
+    db.execute("ALTER TABLE tickets ADD COLUMN token_hash BLOB")
+    db.execute("CREATE UNIQUE INDEX tickets_token ON tickets (token_hash)"
+               " WHERE token_hash IS NOT NULL")
+
+
+MIGRATIONS[7] = _ticket_tokens_v7

@@ -7,7 +7,8 @@ refusal is a named error with one plain sentence (kiosk.exceptions).
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from kiosk import clock as clk
@@ -22,8 +23,11 @@ from kiosk.exceptions import (
     UsageError,
 )
 from kiosk.rows import ACTIVE_STATES, Issued, Ticket
+from kiosk.store import tokens
 from kiosk.store.estimate import Estimate
 
+TOKEN_KEPT_S = 24 * 3600
+"""A ticket's page stays this long after the ticket ended (the survey is answered there)."""
 CLOCK_JUMP_S = 120
 """A wall clock this many seconds behind the newest event stops issuing (design §3)."""
 
@@ -202,13 +206,16 @@ class Tickets(Estimate):
 
     def issue(self, service: str, need: str | None = None, *, lang: str | None = None,
               kiosk: str | None = None, actor: str | None = None) -> Issued:
-        """Give a patron a new ticket, or raise IssueRefused with the reason."""
-        return self.outlook(self._issue(service, need, lang=lang, kiosk=kiosk, actor=actor))
+        """Give a patron a new ticket (with its token), or raise IssueRefused with the
+        reason."""
+        ticket, token = self._issue(service, need, lang=lang, kiosk=kiosk, actor=actor)
+        return replace(self.outlook(ticket), token=token)
 
     def _issue(self, service: str, need: str | None = None, *, lang: str | None = None,
-               kiosk: str | None = None, actor: str | None = None) -> Ticket:
-        """The ticket written (its outlook is the caller's). Its transaction only adds a
-        ticket: the estimate's kept replays stay good (kiosk.store.estimate, `_Tail`)."""
+               kiosk: str | None = None, actor: str | None = None) -> tuple[Ticket, str]:
+        """The ticket written and its token (its outlook is the caller's). Its transaction
+        only adds a ticket: the estimate's kept replays stay good (kiosk.store.estimate,
+        `_Tail`)."""
         keep, self._keep_tails = self._keep_tails, True
         try:
             return self._write_ticket(service, need, lang=lang, kiosk=kiosk, actor=actor)
@@ -216,7 +223,7 @@ class Tickets(Estimate):
             self._keep_tails = keep
 
     def _write_ticket(self, service: str, need: str | None, *, lang: str | None,
-                      kiosk: str | None, actor: str | None) -> Ticket:
+                      kiosk: str | None, actor: str | None) -> tuple[Ticket, str]:
         self._check_service(service)
         self._check_need(need)
         lang = lang or self.settings.default_language
@@ -248,12 +255,13 @@ class Tickets(Estimate):
                     raise IssueRefused("quota", f'today\'s quota for "{service}" is reached')
                 number = int(top) + 1
                 label = f"{service}{number:03d}"
+                token, token_hash = tokens.new_token()
                 ticket = self._returning(
                     "INSERT INTO tickets (day, prefix, number, label, service, need, lang,"
-                    " kiosk, state, issued_at, queued_at, order_at, recalls)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, 0)",
+                    " kiosk, state, issued_at, queued_at, order_at, recalls, token_hash)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, 0, ?)",
                     (day, service, number, label, service, need, lang, kiosk, at, at,
-                     now.timestamp()),
+                     now.timestamp(), token_hash),
                 )
                 self._event(
                     "issued",
@@ -266,14 +274,14 @@ class Tickets(Estimate):
                 self._clock_jump_once(at, clock_trouble, actor)
         if clock_trouble is not None:
             raise IssueRefused("clock", clock_trouble)
-        return ticket
+        return ticket, token
 
     def issue_many(self, requests: list[dict[str, Any]]) -> list[Issued | KioskError]:
         """Several `issue(**request)` in one transaction, one commit: what the server's
         concurrent requests share (one fsync and one turn at the write lock for all).
         Each answer is its ticket or the named error that refused it; a refusal leaves the
         others alone (every refusal is raised before its ticket is written)."""
-        answers: list[Ticket | KioskError] = []
+        answers: list[tuple[Ticket, str] | KioskError] = []
         keep, self._keep_tails = self._keep_tails, True
         try:
             with self.bulk():
@@ -282,10 +290,12 @@ class Tickets(Estimate):
                         answers.append(self._issue(**request))
                     except KioskError as exc:
                         answers.append(exc)
-                outlooks = iter(self.outlooks([a for a in answers if isinstance(a, Ticket)]))
+                issued = [a for a in answers if not isinstance(a, KioskError)]
+                outlooks = iter(self.outlooks([ticket for ticket, _token in issued]))
         finally:
             self._keep_tails = keep
-        return [a if isinstance(a, KioskError) else next(outlooks) for a in answers]
+        return [a if isinstance(a, KioskError) else replace(next(outlooks), token=a[1])
+                for a in answers]
 
     # -- ticket verbs ----------------------------------------------------------------------
 
@@ -389,3 +399,46 @@ class Tickets(Estimate):
             )
             self._event("cancelled", at, ticket_id=ticket.id, actor=actor)
             return cancelled
+
+    # -- by token (the patron's phone) ----------------------------------------------------
+
+    def by_token(self, token: str) -> Ticket:
+        """The ticket this token opens; UsageError ("no such ticket") for a token that is
+        malformed, unknown, or of a ticket whose page is no longer kept (TOKEN_KEPT_S
+        after it ended, or issued before yesterday)."""
+        if tokens.well_formed(token):
+            row = self.conn.execute(
+                f"SELECT token_hash, {Ticket.COLUMNS} FROM tickets WHERE token_hash = ?",
+                (tokens.digest(token),)).fetchone()
+            if row is not None and tokens.same(row[0], token):
+                ticket = Ticket(*row[1:])
+                if self._page_kept(ticket):
+                    return ticket
+        raise UsageError("no such ticket: the link is wrong, or the ticket's page is no"
+                         " longer kept")
+
+    def _page_kept(self, ticket: Ticket) -> bool:
+        now = self.now()
+        if ticket.finished_at is not None:
+            ended = clk.parse(ticket.finished_at)
+            return (now - ended).total_seconds() <= TOKEN_KEPT_S
+        return ticket.day >= clk.local_day(now - timedelta(days=1), self.tz)
+
+    def renew_token(self, label: str) -> tuple[Ticket, str]:
+        """A new token for today's ticket (its slip printed again: the old link stops)."""
+        token, token_hash = tokens.new_token()
+        with self.transaction():
+            ticket = self.find(label)
+            self.conn.execute("UPDATE tickets SET token_hash = ? WHERE id = ?",
+                              (token_hash, ticket.id))
+        return ticket, token
+
+    def cancel_by_token(self, token: str) -> Ticket:
+        """The holder's "I'm leaving": a waiting ticket is cancelled (actor "patron")."""
+        ticket = self.by_token(token)
+        if ticket.day != self.today():  # its label may be someone else's today
+            raise NotAllowed(f"{ticket.label} was a ticket of {ticket.day}")
+        if ticket.state != "waiting":
+            raise NotAllowed(f"{ticket.label} is {ticket.state}; only a waiting ticket can"
+                             " be cancelled from its page")
+        return self.cancel(ticket.label, actor="patron")

@@ -160,7 +160,8 @@ async def issue(body: TicketIn, request: Request,
 
         printed = await state.printing.run(print_issued, issued, body.kiosk)
     ticket = issued.ticket
-    return {"label": ticket.label, "token": None, "url": None, "service": ticket.service,
+    url = state.settings.ticket_url(issued.token, str(request.base_url))
+    return {"label": ticket.label, "token": issued.token, "url": url, "service": ticket.service,
             "state": ticket.state, "priority": ticket.need is not None,
             "people_ahead": issued.people_ahead,
             "estimated_wait_min": issued.estimated_wait_min, "opens_at": issued.opens_at,

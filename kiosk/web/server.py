@@ -37,7 +37,7 @@ from kiosk.host import notify
 from kiosk.host.notify import Notifier
 from kiosk.store import Store
 from kiosk.store.thread import StoreThread
-from kiosk.web import api, screens
+from kiosk.web import api, board, phone, screens
 from kiosk.web.batch import IssueBatcher
 from kiosk.web.guard import ApiError, Keys, Networks, RateLimit, status_of
 from kiosk.web.hub import EventHub
@@ -99,21 +99,28 @@ def create_app(settings: Settings, *, clock: clk.Clock | None = None,
                      alive=notifier.alive),
         issuer=IssueBatcher(store),
         keys=Keys(store), limit=RateLimit(settings.web.rate_per_minute),
-        networks=Networks(settings.web.staff_networks))
+        networks=Networks(settings.web.staff_networks),
+        pages=StoreThread(settings, clock, name="kiosk-serve-pages"), clock=clock)
+    state.live = {"board": board.follower(state), "ticket": phone.follower(state)}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await state.store.run(Store.data_version)  # open (and migrate) now, not at a request
         await state.hub.start()
+        for follower in state.live.values():
+            await follower.start()
         notifier.ready(f"serving {settings.site.name}")
         try:
             yield
         finally:
             notifier.stopping()
+            for follower in state.live.values():
+                await follower.stop()
             await state.hub.stop()
             await state.issuer.stop()
-            for thread in (state.store, state.printing, state.hub.store):
-                thread.close()
+            for thread in (state.store, state.printing, state.hub.store, state.pages):
+                if thread is not None:
+                    thread.close()
 
     # The documentation is the Swagger UI of the swagger-ui-bundle package (4.x, served
     # from here: a lobby LAN has no internet), which reads OpenAPI 3.0 documents only.
@@ -125,6 +132,8 @@ def create_app(settings: Settings, *, clock: clk.Clock | None = None,
     _mount_static(app)
     app.include_router(api.router)
     app.include_router(screens.router)
+    app.include_router(phone.router)
+    app.include_router(board.router)
     _add_pages(app, settings, home)
     _add_errors(app)
     app.add_middleware(Guard)

@@ -4,7 +4,9 @@ event hub, the keys, the rate limit, the staff networks and the served screens."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from kiosk import clock as clk
 from kiosk.config import Settings
 from kiosk.store.thread import StoreThread
 from kiosk.web.batch import IssueBatcher
@@ -26,5 +28,10 @@ class Served:
     keys: Keys
     limit: RateLimit
     networks: Networks
+    clock: clk.Clock = field(default_factory=clk.SystemClock)
+    pages: StoreThread | None = None
+    """The live pages' reads (kiosk.web.live): one per batch of events for all of them."""
+    live: dict[str, Any] = field(default_factory=dict)
+    """The live pages' Followers by page ("board", "ticket"), started with the server."""
     screens: dict[str, int] = field(default_factory=dict)
     """Served screen processes running now, by kind ("patron", "staff:1", "board", ...)."""
