@@ -1,8 +1,9 @@
 """The fast path to a year of history, for benchmarks and the admin tests' fixtures.
 
 `FastWriter` has the Store's verbs as `kiosk.demo.simulate_day` uses them, kept in memory
-and written with executemany once per simulated day: the same ticket rows and events as
-the store's verbs write (tests/test_demo.py checks that parity row for row), without the
+and written with executemany once per simulated day: the same ticket rows, survey
+responses, quick ratings and events as the store's verbs write (tests/test_demo.py checks
+that parity row for row), without the
 per-verb queries and the wait estimate (so `people_ahead`/`estimated_wait_min` are not
 computed). It is not part of the product: the product writes only through `kiosk.store`.
 It opens its own connection to the store's file.
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import clock as clk
-from kiosk import demo, queue
+from kiosk import demo, queue, survey
 from kiosk.clock import ManualClock
 from kiosk.config import Settings, embedded_text
 from kiosk.rows import Issued, Ticket
@@ -77,6 +78,10 @@ class FastWriter:
                             .fetchone()[0]) + 1
         self.next_event = (conn.execute("SELECT COALESCE(MAX(id), 0) FROM events")
                            .fetchone()[0]) + 1
+        self.next_response = (conn.execute(
+            "SELECT COALESCE(MAX(id), 0) FROM survey_responses").fetchone()[0]) + 1
+        self.next_rating = (conn.execute(
+            "SELECT COALESCE(MAX(id), 0) FROM quick_ratings").fetchone()[0]) + 1
         self.counter_state = {c.id: "closed" for c in settings.counters}
         self.counter_services = {c.id: c.services for c in settings.counters}
         self._reset()
@@ -88,6 +93,12 @@ class FastWriter:
         self.current: dict[int, int] = {}
         self.numbers: dict[str, int] = {}
         self.day = ""
+        self.digests: dict[int, bytes] = {}
+        self.by_token: dict[str, int] = {}
+        self.last_finished: dict[int, int] = {}
+        self.responses: list[tuple[Any, ...]] = []
+        self.answers: list[tuple[Any, ...]] = []
+        self.ratings: list[tuple[Any, ...]] = []
 
     def _now(self) -> tuple[datetime, str]:
         now = self.clock.now()
@@ -109,8 +120,18 @@ class FastWriter:
             f"INSERT INTO tickets ({', '.join(cols)}, token_hash)"
             f" VALUES ({', '.join('?' for _ in cols)}, ?)",
             # each ticket's token digest, random as the store's (what the store holds)
-            [(*(t[c] for c in cols), new_token()[1]) for t in self.tickets.values()],
+            [(*(t[c] for c in cols), self.digests[t["id"]]) for t in self.tickets.values()],
         )
+        self.conn.executemany(
+            "INSERT INTO survey_responses (id, ticket_id, day, service, counter, priority, at,"
+            " via, age, sex, education, occupation, suggestion)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.responses)
+        self.conn.executemany(
+            "INSERT INTO survey_answers (response_id, code, value) VALUES (?, ?, ?)",
+            self.answers)
+        self.conn.executemany(
+            "INSERT INTO quick_ratings (id, ticket_id, day, service, counter, priority, at,"
+            " score) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self.ratings)
         self.conn.executemany(
             "INSERT INTO events (id, ticket_id, kind, at, counter, actor, detail)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)", self.events,
@@ -156,11 +177,13 @@ class FastWriter:
                   "issued_at": at, "queued_at": at, "order_at": now.timestamp(),
                   "called_at": None, "started_at": None, "finished_at": None, "recalls": 0}
         self.tickets[tid] = ticket
+        token, self.digests[tid] = new_token()
+        self.by_token[token] = tid
         self.waiting.setdefault(service, {})[tid] = queue.Waiting(tid, service, need,
                                                                   now.timestamp())
         self._event("issued", at, tid, actor=actor or (f"kiosk:{kiosk}" if kiosk else None),
                     detail={"label": label, "service": service, "need": need, "lang": lang})
-        return Issued(Ticket(**ticket), 0, None)
+        return Issued(Ticket(**ticket), 0, None, token=token)
 
     def counter(self, counter: int, action: str, *, actor: str | None = None,
                 minutes: int | None = None) -> str:
@@ -178,6 +201,7 @@ class FastWriter:
         tid = self.current.pop(counter, None)
         if tid is not None:
             self.tickets[tid].update(state="done", finished_at=at)
+            self.last_finished[counter] = tid
             self._event("finished", at, tid, counter=counter, actor=actor)
 
     def call_next(self, counter: int, *, actor: str | None = None) -> Ticket | None:
@@ -250,6 +274,41 @@ class FastWriter:
         self._event("transferred", at, ticket["id"], counter=old_counter, actor=actor,
                     detail={"label": label, "from": old_service, "to": service,
                             "position": position, "state": old_state})
+        return Ticket(**ticket)
+
+    def answer_survey(self, token: str, answers: dict[str, object], *,
+                      profile: dict[str, object] | None = None, suggestion: object = None,
+                      via: str = "phone") -> Ticket:
+        """The store's response rows and event (the sim answers only served tickets, once,
+        the same day: the store's checks of that are not repeated here)."""
+        _, at = self._now()
+        asked = self.settings.survey
+        given = survey.answers_of(answers, tuple(q.code for q in asked.questions))
+        who = survey.profile_of(profile) if asked.profile else {}
+        text = survey.suggestion_of(suggestion) if asked.suggestion else None
+        ticket = self.tickets[self.by_token[token]]
+        rid = self.next_response
+        self.next_response += 1
+        self.responses.append((rid, ticket["id"], ticket["day"], ticket["service"],
+                               ticket["counter"], int(ticket["need"] is not None), at,
+                               via if via in ("phone", "api") else "phone", who.get("age"),
+                               who.get("sex"), who.get("education"), who.get("occupation"),
+                               text))
+        self.answers.extend((rid, code, value) for code, value in given.items())
+        self._event("survey_answered", at, ticket["id"], counter=ticket["counter"],
+                    actor="patron", detail={"label": ticket["label"], "via": via})
+        return Ticket(**ticket)
+
+    def rate(self, counter: int, score: int, *, actor: str | None = None) -> Ticket:
+        """The store's quick rating of the ticket just finished at `counter`."""
+        _, at = self._now()
+        ticket = self.tickets[self.last_finished.pop(counter)]
+        self.ratings.append((self.next_rating, ticket["id"], ticket["day"], ticket["service"],
+                             counter, int(ticket["need"] is not None), at, score))
+        self.next_rating += 1
+        self._event("rated", at, ticket["id"], counter=counter,
+                    actor=actor or f"rate:{counter}",
+                    detail={"label": ticket["label"], "score": score})
         return Ticket(**ticket)
 
     def close(self) -> None:

@@ -1,5 +1,8 @@
 """Typed settings loaded from config.toml.
 
+Long because: this is the config.toml contract, one typed model per table with a docstring
+per field, and the tables check each other (Settings._cross_check): one file to read.
+
 Every mistake in the file becomes one `ConfigError` whose text names the file, the key and
 what is wrong (`config.toml: services[2].prefix: must be one capital letter, got "ab"`), so
 the command line can print it as one line and exit 2. Unknown keys are errors: a typo must
@@ -465,6 +468,49 @@ PRIVATE_NETWORKS = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "19
                     "fc00::/7"]
 
 
+class SurveyQuestion(_Model):
+    """A site's own question, asked after the nine elements; never in the IKM."""
+
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,15}$")
+    """Its key in answers and reports (not U1..U9)."""
+    text: Localized
+    """The question in each site language."""
+    labels: dict[str, list[Annotated[str, Field(min_length=1)]]]
+    """Each language's four answers, from 1 (worst) to 4 (best)."""
+
+    @field_validator("code")
+    @classmethod
+    def _not_an_element(cls, value: str) -> str:
+        if re.fullmatch(r"U[1-9]", value):
+            raise ValueError(f"{value} is one of the nine elements; choose another code")
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _four(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for lang, labels in value.items():
+            if len(labels) != 4:
+                raise ValueError(f"{lang}: four answers (1 to 4), got {len(labels)}")
+        return value
+
+
+class Survey(_Model):
+    enabled: bool = True
+    """The satisfaction survey (SKM, PermenPANRB 14/2017): offered on a finished ticket's
+    phone page and through the API, with the counter's four-face rating."""
+    profile: bool = True
+    """Offer the regulation's optional respondent profile (age band, sex, education,
+    occupation); never required."""
+    suggestion: bool = True
+    """Offer a box for a suggestion in the patron's words (kept for admins, never shown on
+    a board or a phone)."""
+    questions: list[SurveyQuestion] = Field(default_factory=list, max_length=10)
+    """The site's own questions, after the nine; reported apart, never in the IKM."""
+    rate_window_min: int = Field(15, ge=1, le=240)
+    """The counter's four-face rating rates the ticket finished at that counter within
+    this many minutes (and not yet rated)."""
+
+
 class WebSettings(_Model):
     idle_lock_min: float = Field(5, ge=0, le=240)
     """Staff and admin screens lock after this many minutes without a key or a touch and
@@ -522,6 +568,8 @@ class Settings(_Model):
     """The patron kiosk's timing and theme."""
     web: WebSettings = WebSettings()
     """Staff and admin screens (and, next, the web server)."""
+    survey: Survey = Survey()
+    """The satisfaction survey (SKM) and the counter's quick rating."""
 
     # Filled in by load(); not part of the file.
     source: str = Field(EMBEDDED, exclude=True)
@@ -585,6 +633,15 @@ class Settings(_Model):
         for lang in langs:
             if lang not in self.speech.voices:
                 problems.append(("speech.voices", f"no voice for language {lang!r}"))
+        codes = [q.code for q in self.survey.questions]
+        for i, question in enumerate(self.survey.questions):
+            where = f"survey.questions[{i}]"
+            if codes.index(question.code) != i:
+                problems.append((f"{where}.code", f'duplicate question "{question.code}"'))
+            need_langs(f"{where}.text", question.text)
+            for lang in langs:
+                if lang not in question.labels:
+                    problems.append((f"{where}.labels", f"missing the {lang!r} answers"))
         if problems:
             where, what = problems[0]
             raise _KeyedError(where, what)

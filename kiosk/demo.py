@@ -4,6 +4,10 @@ A day: arrivals shaped like a library lobby (a mid-morning peak and an early-aft
 a dip at lunch), about 15% priority patrons, services with their own service times, several
 counters that pause for lunch and short breaks, patrons who walk away (they become no-shows
 when called, or expire if never called), transfers, and what still waits at closing expires.
+Served patrons answer the satisfaction survey (a share of them, through the store's own
+`answer_survey`) and tap a face at the counter, less happily the longer they waited, so the
+admin's Survey view shows the link; those draws come from a random stream of their own, so
+the queue plays out exactly as it would without them.
 
 `simulate_day` drives any object with the Store's verbs: a real `Store` on a ManualClock
 (`kiosk demo-data`; `Store.bulk()` commits one day per transaction) or the benchmarks'
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from kiosk import survey
 from kiosk.clock import ManualClock
 from kiosk.config import Settings
 from kiosk.exceptions import NotAllowed
@@ -40,6 +45,32 @@ PAUSE_SAID_MIN = (5, 15, 30, 60)
 """The return times the console offers when staff pause (kiosk.ui.staff.dialogs)."""
 ARRIVALS_BY_HOUR = {8: 0.5, 9: 1.0, 10: 1.5, 11: 1.3, 12: 0.7, 13: 1.35, 14: 1.2, 15: 0.6}
 """Relative arrival rate per local hour: peaks mid-morning and early afternoon."""
+ELEMENT_LEVEL = {"U1": 3.3, "U2": 3.2, "U3": 3.6, "U4": 3.8, "U5": 3.3, "U6": 3.4,
+                 "U7": 3.5, "U8": 3.0, "U9": 3.1}
+"""A contented patron's answer to each element before the wait is counted (a library is
+mostly free: U4 high; complaints handling and facilities lower)."""
+U3_LOSS_PER_MIN = 1 / 20
+OTHER_LOSS_PER_MIN = 1 / 120
+RATING_LOSS_PER_MIN = 1 / 30
+"""U3 (waktu penyelesaian) falls a point for every 20 minutes waited; the other elements
+a point per 120 minutes, the counter's quick rating a point per 30."""
+SUGGESTIONS = {
+    "id": {"wait": ("Antreannya terlalu lama, mohon tambah petugas di jam sibuk.",
+                    "Loket yang buka terlalu sedikit saat jam makan siang.",
+                    "Perkiraan waktu tunggu di tiket meleset jauh."),
+           "other": ("Mohon tambah kursi di ruang tunggu.",
+                     "Petugasnya ramah dan membantu, terima kasih.",
+                     "Wi-Fi di ruang tunggu sering putus.",
+                     "Toiletnya perlu lebih sering dibersihkan.")},
+    "en": {"wait": ("The wait was far too long; please open more counters at busy times.",
+                    "Too few counters are open around lunch.",
+                    "The wait printed on the ticket was far off."),
+           "other": ("More chairs in the waiting room, please.",
+                     "Friendly and helpful staff, thank you.",
+                     "The waiting room's Wi-Fi keeps dropping.",
+                     "The toilets need cleaning more often.")},
+}
+"""What demo patrons write in the survey's box, in the ticket's language."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +94,11 @@ class Plan:
     shared_lunch: bool = False
     """Every counter breaks for lunch at 12:00 together (an office that closes its desks
     for ishoma), back after 50 to 60 minutes, saying 60; otherwise lunches are staggered."""
+    survey: float = 0.3
+    """Share of served patrons who answer the satisfaction survey on their phone (when the
+    site runs it: [survey] enabled)."""
+    rating: float = 0.4
+    """Share of served patrons who tap one of the four faces at the counter."""
 
 
 class Verbs(Protocol):
@@ -81,6 +117,10 @@ class Verbs(Protocol):
                 minutes: int | None = None) -> str: ...
     def day_open(self, *, actor: str | None = None) -> int: ...
     def day_close(self, *, actor: str | None = None) -> int: ...
+    def answer_survey(self, token: str, answers: dict[str, object], *,
+                      profile: dict[str, object] | None = None, suggestion: object = None,
+                      via: str = "phone") -> Ticket: ...
+    def rate(self, counter: int, score: int, *, actor: str | None = None) -> Ticket: ...
 
 
 class Sim:
@@ -88,13 +128,19 @@ class Sim:
 
     def __init__(self, target: Verbs, clock: ManualClock, settings: Settings, plan: Plan,
                  rng: random.Random,
-                 on_issue: Callable[[Any], None] | None = None) -> None:
+                 on_issue: Callable[[Any], None] | None = None,
+                 feedback_rng: random.Random | None = None) -> None:
         self.t = target
         self.clock = clock
         self.settings = settings
         self.plan = plan
         self.rng = rng
+        self.feedback_rng = feedback_rng or random.Random(0)
+        """The survey's and the faces' draws: a stream apart from the queue's."""
         self.on_issue = on_issue
+        self.arrived: dict[int, tuple[float, str | None]] = {}
+        """Ticket id -> (when it was taken, its token)."""
+        self.last_call: dict[int, float] = {}
         self.heap: list[tuple[float, int, str, Any]] = []
         self.seq = 0
         self.tz = settings.site.tz
@@ -176,6 +222,7 @@ class Sim:
         service, need = payload
         lang = self.rng.choice(self.settings.site.languages)
         issued = self.t.issue(service, need, lang=lang, actor="demo")
+        self.arrived[issued.ticket.id] = (now, issued.token)
         if self.on_issue is not None:
             self.on_issue(issued)
         leaves = self.rng.random() < self.plan.walk_away
@@ -231,6 +278,7 @@ class Sim:
         if leaves_at <= now:
             self.at(now + RECALL_S, "absent", (counter, 0))
             return
+        self.last_call[ticket.id] = now
         walk = self.rng.uniform(15.0, 60.0)
         self.at(now + walk, "start", (counter, ticket))
 
@@ -262,7 +310,45 @@ class Sim:
             self.idle.clear()
         else:
             self.t.finish(counter, actor="demo")
+            self._feedback(now, counter, ticket)
         self.at(now + self.rng.uniform(5.0, 30.0), "free", counter)
+
+    def _feedback(self, now: float, counter: int, ticket: Ticket) -> None:
+        """A served patron may tap a face at the counter and answer the survey on the
+        phone; the longer the wait (from taking the ticket to the last call), the less
+        happy, U3 (time) most of all."""
+        settings, plan, rng = self.settings.survey, self.plan, self.feedback_rng
+        arrived, token = self.arrived.get(ticket.id, (now, None))
+        if not settings.enabled or token is None:
+            return
+        waited = (self.last_call.get(ticket.id, now) - arrived) / 60.0
+        mood = rng.gauss(0.0, 0.4)
+        if rng.random() < plan.rating:
+            self.t.rate(counter, _answer(rng, 3.5 + mood - waited * RATING_LOSS_PER_MIN),
+                        actor="demo")
+        if rng.random() >= plan.survey:
+            return
+        answers: dict[str, object] = {
+            code: _answer(rng, level + mood - waited * (U3_LOSS_PER_MIN if code == "U3"
+                                                        else OTHER_LOSS_PER_MIN))
+            for code, level in ELEMENT_LEVEL.items()}
+        for question in settings.questions:
+            answers[question.code] = _answer(rng, 3.0 + mood)
+        profile = None
+        if settings.profile and rng.random() < 0.7:
+            profile = {field: rng.choice(codes) for field, codes in survey.PROFILE.items()}
+            if ticket.need == "lansia":
+                profile["age"] = "60+"
+        suggestion = None
+        if settings.suggestion and rng.random() < (0.25 if waited > 30 else 0.08):
+            texts = SUGGESTIONS.get(ticket.lang or "", SUGGESTIONS["en"])
+            suggestion = rng.choice(texts["wait" if waited > 30 else "other"])
+        self.t.answer_survey(token, answers, profile=profile, suggestion=suggestion)
+
+
+def _answer(rng: random.Random, level: float) -> int:
+    """An answer 1..4 around `level`."""
+    return min(4, max(1, round(level + rng.gauss(0.0, 0.6))))
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
@@ -280,8 +366,9 @@ def simulate_day(target: Verbs, clock: ManualClock, settings: Settings, day: dat
                  plan: Plan | None = None, seed: int | None = None,
                  on_issue: Callable[[Any], None] | None = None) -> None:
     """Play one local day through `target`'s verbs (a Store or a FastWriter)."""
-    rng = random.Random(seed if seed is not None else day.toordinal())
-    Sim(target, clock, settings, plan or Plan(), rng, on_issue).run(day)
+    seed = seed if seed is not None else day.toordinal()
+    Sim(target, clock, settings, plan or Plan(), random.Random(seed), on_issue,
+        feedback_rng=random.Random(f"feedback-{seed}")).run(day)
 
 
 def generate(store: Store, days: int, *, end: date, plan: Plan | None = None,

@@ -332,6 +332,36 @@ def counter(store: Store, counter_id: int) -> CounterView:
                        voices(overview.devices))
 
 
+# -- the counter's quick rating -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateView:
+    """What the four faces facing the patron at a counter rate (the rating tablet, and the
+    console's key that offers it): the ticket finished there within `[survey]
+    rate_window_min` and not yet rated, by its label only (never its class or its need)."""
+
+    counter: int
+    enabled: bool
+    """False: the office does not run the survey, so the faces never ask."""
+    ticket_id: int | None = None
+    label: str | None = None
+
+    @property
+    def asking(self) -> bool:
+        return self.ticket_id is not None
+
+
+def rate(store: Store, counter_id: int) -> RateView:
+    """The ticket counter `counter_id`'s faces would rate now, if any."""
+    if not store.settings.survey.enabled:
+        return RateView(counter_id, False)
+    ticket = store.rate_target(counter_id)
+    if ticket is None:
+        return RateView(counter_id, True)
+    return RateView(counter_id, True, ticket.id, ticket.label)
+
+
 # -- the admin's Today ------------------------------------------------------------------------
 
 

@@ -59,7 +59,7 @@ def test_the_admin_speaks_the_sites_first_language_and_writes_dates_its_way(tmp_
         assert title == say("sign_in_title") == "Masuk sebagai admin"
         assert str(kit.app.screen.query_one("#sign-in-button", Button).label) == "Masuk"
         screen = await signed_in(kit, pilot)
-        assert tab_labels(screen) == ["Hari ini", "Statistik", "Grafik", "Log"]
+        assert tab_labels(screen) == ["Hari ini", "Statistik", "Grafik", "Log", "Survei"]
         assert footer_words(screen)["export"] == "Ekspor"
         assert footer_words(screen)["switch_language"] == "English"  # named in itself
         head = str(screen.query_one("#today-head", Static).render())
@@ -94,7 +94,7 @@ def test_l_switches_to_english_and_back_keeping_the_view_and_the_filters(tmp_pat
         await pilot.press("l")
         await settle(pilot)
         assert kit.app.lang == "en" and kit.app.screen is screen
-        assert tab_labels(screen) == ["Today", "Statistics", "Charts", "Log"]
+        assert tab_labels(screen) == ["Today", "Statistics", "Charts", "Log", "Survey"]
         assert footer_words(screen)["export"] == "Export"
         assert footer_words(screen)["switch_language"] == "Bahasa Indonesia"
         assert str(screen.query_one("#do-switch_language", Button).label) == (

@@ -46,6 +46,12 @@ def test_two_days_through_the_verbs(store: Store, settings: cfg.Settings) -> Non
 
 COLUMNS = Ticket.COLUMNS
 """Every column but the random token's digest."""
+SURVEY_READS = (
+    "SELECT * FROM survey_responses ORDER BY id",
+    "SELECT * FROM survey_answers ORDER BY response_id, code",
+    "SELECT * FROM quick_ratings ORDER BY id",
+)
+"""The survey's rows (demo patrons answer it and tap the counter's faces)."""
 
 
 def test_fast_writer_writes_what_the_verbs_write(tmp_path: Path,
@@ -60,6 +66,7 @@ def test_fast_writer_writes_what_the_verbs_write(tmp_path: Path,
         slow_events = slow.conn.execute(
             "SELECT id, ticket_id, kind, at, counter, actor, detail FROM events ORDER BY id"
         ).fetchall()
+        slow_survey = [slow.conn.execute(sql).fetchall() for sql in SURVEY_READS]
     clock = ManualClock(local(6, 0, day=2, month=3))
     with Store(settings, clock=clock, path=tmp_path / "fast.db") as fast:
         with closing(FastWriter(fast.path, settings, clock)) as writer:
@@ -70,12 +77,17 @@ def test_fast_writer_writes_what_the_verbs_write(tmp_path: Path,
         fast_events = fast.conn.execute(
             "SELECT id, ticket_id, kind, at, counter, actor, detail FROM events ORDER BY id"
         ).fetchall()
+        fast_survey = [fast.conn.execute(sql).fetchall() for sql in SURVEY_READS]
     kinds = {e[2] for e in slow_events}
     assert {"transferred", "no_show", "counter_paused", "expired"} & kinds >= {
         "transferred", "no_show", "counter_paused"}
     assert fast_tickets == slow_tickets
     assert tokens == (len(fast_tickets),)  # each its own random token, as the store's
     assert fast_events == slow_events
+    responses, answers, ratings = slow_survey
+    assert len(responses) > 20 and len(answers) >= 9 * len(responses) and len(ratings) > 20
+    assert any(r[-1] for r in responses)  # a suggestion or more
+    assert fast_survey == slow_survey
 
 
 def test_fast_writer_expires_at_day_close_in_the_store_order(tmp_path: Path,
@@ -114,6 +126,7 @@ def test_demo_data_verb(config_path: Path, monkeypatch, capsys) -> None:
     assert "simulated days" in captured.err  # the progress bar
     out = json.loads(captured.out)
     assert out["from"] == out["to"] == "2026-03-09" and out["tickets"] > 100
+    assert 0.15 * out["tickets"] < out["survey_responses"] < 0.4 * out["tickets"]
     # History only follows what the store already has, and the advice given works.
     assert cli.main(["--config", str(config_path), "demo-data", "--days", "1"]) == 1
     err = capsys.readouterr().err

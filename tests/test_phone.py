@@ -371,3 +371,21 @@ def test_sqlite_never_holds_the_token(tmp_path: Path):
     with sqlite3.connect(tmp_path / "data" / "kiosk.db") as conn:
         rows = conn.execute("SELECT * FROM tickets").fetchall()
     assert token not in repr(rows)
+
+
+def test_the_page_and_its_stream_are_rate_limited_per_address(tmp_path: Path):
+    site = Served(tmp_path, replace={"rate_per_minute = 120": "rate_per_minute = 4"})
+    # (start() asks /healthz once: a public endpoint too)
+    token = issue(site, "A")["token"]
+    site.start()
+    try:
+        answers = [site.get(f"/t/{token}").status_code for _ in range(3)]
+        refused = site.get(f"/t/{token}/stream")
+        api = site.get(f"/api/v1/tickets/{token}")
+    finally:
+        site.stop()
+    assert answers == [200, 200, 200]
+    assert refused.status_code == 429
+    text = html.unescape(refused.text)
+    assert t("id", "web.too_many") in text and t("en", "web.too_many") in text
+    assert api.status_code == 429 and "too many requests" in api.json()["error"]

@@ -415,7 +415,7 @@ def test_sign_out_with_a_patron_called_is_refused_in_plain_words(site):
 
 def test_every_action_has_a_key_and_a_button():
     keys = [k for k, _, _ in ACTIONS]
-    assert keys == list("nrsfxtcbpo")
+    assert keys == list("nrsfxatcbpo")
     assert len({a for _, a, _ in ACTIONS}) == len(ACTIONS)
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kiosk.cli import announcer, doctor, printing, reports, screens, serve, tickets, upkeep
+from kiosk.cli import announcer, doctor, printing, reports, screens, serve, survey, tickets, upkeep
 from kiosk.cli.common import Parser, settings_of
 from kiosk.exceptions import KioskError
 
@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    for group in (tickets, screens, serve, announcer, printing, reports, upkeep, doctor):
+    for group in (tickets, screens, serve, announcer, printing, reports, survey, upkeep, doctor):
         group.register(verb, as_json)
     return parser
 

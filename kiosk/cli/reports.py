@@ -111,6 +111,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     from kiosk import demo
     from kiosk.clock import ManualClock
     from kiosk.store import Store
+    from kiosk.store.surveys import Filters
 
     if args.days < 1:
         raise UsageError("--days must be at least 1")
@@ -127,10 +128,12 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
         task = progress.add_task("simulated days", total=args.days)
         made = demo.generate(store, args.days, end=end, plan=plan, seed=args.seed,
                              progress=lambda done: progress.update(task, completed=done))
-    payload = {"days": args.days, "from": (end - timedelta(days=args.days - 1)).isoformat(),
-               "to": end.isoformat(), "tickets": made}
+        first = (end - timedelta(days=args.days - 1)).isoformat()
+        answered, _sums = store.survey_sums(Filters(first, end.isoformat()))
+    payload = {"days": args.days, "from": first, "to": end.isoformat(), "tickets": made,
+               "survey_responses": answered}
     emit(args, payload, f"{made} tickets over {args.days} simulated day(s), "
-             f"{payload['from']} .. {payload['to']}")
+             f"{payload['from']} .. {payload['to']}; {answered} survey responses")
     return 0
 
 

@@ -1,5 +1,6 @@
 """Verbs that start a screen: `kiosk patron [--kiosk ID]`, `kiosk staff --counter N`,
-`kiosk board [--speak]`, `kiosk admin`, and `kiosk web SCREEN` (kiosk serve, one screen).
+`kiosk board [--speak]`, `kiosk admin`, `kiosk rate --counter N` (the four faces facing the
+patron at a counter), and `kiosk web SCREEN` (kiosk serve, one screen).
 
 `kiosk web SCREEN` serves any screen verb to browsers: each browser tab gets its own app
 process, started as `python -m kiosk SCREEN ...` with this command's --config and --db, so
@@ -17,10 +18,11 @@ import argparse
 from collections.abc import Callable
 
 from kiosk.cli.common import clock_of, number, settings_of
+from kiosk.config import Settings
 from kiosk.exceptions import UsageError
 from kiosk.host import logs
 
-SCREENS = ("patron", "staff", "board", "admin")
+SCREENS = ("patron", "staff", "board", "admin", "rate")
 """Screens `kiosk web` can serve (each is also a verb of its own)."""
 
 Verb = Callable[..., argparse.ArgumentParser]
@@ -49,12 +51,7 @@ def cmd_staff(args: argparse.Namespace) -> int:
     if args.counter is None:
         raise UsageError("kiosk staff needs --counter N (the console), or list, disable,"
                          " enable or remove (the accounts)")
-    settings = settings_of(args)
-    try:
-        settings.counter(args.counter)
-    except KeyError:
-        known = ", ".join(str(c.id) for c in settings.counters)
-        raise UsageError(f"unknown counter {args.counter} (configured: {known})") from None
+    settings = _with_counter(args)
     clock = clock_of()
     from kiosk.ui.staff import run
 
@@ -83,11 +80,32 @@ def cmd_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_counter(args: argparse.Namespace) -> Settings:
+    """The settings, once --counter names a configured counter (else one line)."""
+    settings = settings_of(args)
+    try:
+        settings.counter(args.counter)
+    except KeyError:
+        known = ", ".join(str(c.id) for c in settings.counters)
+        raise UsageError(f"unknown counter {args.counter} (configured: {known})") from None
+    return settings
+
+
+def cmd_rate(args: argparse.Namespace) -> int:
+    settings = _with_counter(args)
+    clock = clock_of()
+    from kiosk.ui.rate import run
+
+    logs.setup(settings, f"rate-{args.counter}")
+    run(settings, args.counter, clock=clock)
+    return 0
+
+
 def cmd_web(args: argparse.Namespace) -> int:
     """`kiosk web SCREEN`: the same server as `kiosk serve` (kiosk/web), whose "/" opens
     this one screen (with its --counter or --kiosk)."""
-    if args.screen == "staff" and args.counter is None:
-        raise UsageError("kiosk web staff needs --counter N")
+    if args.screen in ("staff", "rate") and args.counter is None:
+        raise UsageError(f"kiosk web {args.screen} needs --counter N")
     settings = settings_of(args)  # a bad config fails here, once, with its key
     if args.kiosk is not None and args.kiosk not in {k.id for k in settings.kiosks}:
         raise UsageError(f'unknown kiosk "{args.kiosk}"')
@@ -125,11 +143,16 @@ def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
     verb("admin", cmd_admin,
          "the admin screen: today live, statistics, charts, the serve-time log, exports")
 
+    p = verb("rate", cmd_rate, "the counter's four-face rating, on a small tablet facing the"
+             " patron: one tap rates the ticket just finished there")
+    p.add_argument("--counter", type=number, metavar="N", required=True, help="this counter")
+
     p = verb("web", cmd_web, "serve one screen to browsers (kiosk serve, opening it at /)")
     p.add_argument("screen", choices=SCREENS, help="which screen")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     p.add_argument("--port", type=number, default=8000, help="port (8000)")
-    p.add_argument("--counter", type=number, metavar="N", help="the counter (staff screen)")
+    p.add_argument("--counter", type=number, metavar="N",
+                   help="the counter (staff and rate screens)")
     p.add_argument("--kiosk", metavar="ID", help="the kiosk (patron screen)")
     p.add_argument("--public-url", metavar="URL",
                    help="address browsers use when --host is 0.0.0.0 (e.g. http://10.0.0.5:8000)")

@@ -38,7 +38,8 @@ computed from the rows.
 
 Rooms: `engine.py` (one day's rows to partial aggregates), `summary.py` (partials to
 figures: percentiles, within target, the standard), `cache.py`, `report.py` (`report`, the
-admin's `overview`), `export.py` (CSV, the event log), `serve_log.py` (the log by label).
+admin's `overview`), `export.py` (CSV, the event log), `serve_log.py` (the log by label);
+`survey.py` is the satisfaction survey's report (issue 24) and its publication table.
 The engine reads the store's connection (the one place outside kiosk/store that may); it
 writes nothing but the cache, and that through the store.
 """

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def version_of(path: Path) -> int | None:
@@ -357,3 +357,39 @@ def _ticket_tokens_v7(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS[7] = _ticket_tokens_v7
+
+
+# -- schema 8: the satisfaction survey (issue 24) ---------------------------------------------
+
+
+def _survey_v8(db: sqlite_utils.Database) -> None:
+    """One response per served ticket (UNIQUE ticket_id: a second is refused by the file
+    itself), tied to the ticket's day, service, counter and class (priority or not), never
+    to a person, and never its need; its answers one row each (the nine and the site's own
+    questions). The counter's quick four-face rating, one per ticket too, apart. A purge of
+    old tickets keeps both (they carry what the reports need; the link becomes NULL): the
+    year's index outlives the retention of tickets."""
+    db.execute(
+        "CREATE TABLE survey_responses ("
+        " id INTEGER PRIMARY KEY,"
+        " ticket_id INTEGER UNIQUE REFERENCES tickets(id) ON DELETE SET NULL,"
+        " day TEXT NOT NULL, service TEXT NOT NULL, counter INTEGER,"
+        " priority INTEGER NOT NULL, at TEXT NOT NULL, via TEXT NOT NULL,"
+        " age TEXT, sex TEXT, education TEXT, occupation TEXT, suggestion TEXT)")
+    db.execute("CREATE INDEX survey_responses_day ON survey_responses (day)")
+    db.execute(
+        "CREATE TABLE survey_answers ("
+        " response_id INTEGER NOT NULL REFERENCES survey_responses(id),"
+        " code TEXT NOT NULL, value INTEGER NOT NULL CHECK (value BETWEEN 1 AND 4),"
+        " PRIMARY KEY (response_id, code)) WITHOUT ROWID")
+    db.execute(
+        "CREATE TABLE quick_ratings ("
+        " id INTEGER PRIMARY KEY,"
+        " ticket_id INTEGER UNIQUE REFERENCES tickets(id) ON DELETE SET NULL,"
+        " day TEXT NOT NULL, service TEXT NOT NULL, counter INTEGER NOT NULL,"
+        " priority INTEGER NOT NULL, at TEXT NOT NULL,"
+        " score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 4))")
+    db.execute("CREATE INDEX quick_ratings_day ON quick_ratings (day)")
+
+
+MIGRATIONS[8] = _survey_v8

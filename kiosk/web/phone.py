@@ -43,7 +43,7 @@ def follower(state: Served) -> Follower[int, TicketPage]:
     return Follower("ticket", state.hub, state.pages, ticket_pages)
 
 
-def _served(request: Request) -> Served:
+def served_state(request: Request) -> Served:
     return request.app.state.served  # type: ignore[no-any-return]
 
 
@@ -100,6 +100,7 @@ def words(settings: Settings, page: TicketPage, lang: str) -> dict[str, Any]:
         "title": (t(lang, "phone.called_title", label=page.label) if page.state in CALLED
                   else t(lang, "phone.title", label=page.label)),
         "can_leave": page.state == "waiting",
+        "survey": page.state == "done" and settings.survey.enabled,
     }
 
 
@@ -133,17 +134,25 @@ def _not_found(request: Request, state: Served, status: int = 404,
     return page(request, state.settings, key, status=status)
 
 
-async def _page_of(request: Request, token: str) -> tuple[Served, TicketPage] | HTMLResponse:
-    """The ticket's page now, or the plain page that says why there is none."""
-    state = _served(request)
+async def ticket_of(request: Request, state: Served, token: str) -> Ticket | HTMLResponse:
+    """The token's ticket (this address's request counted against the rate limit), or the
+    plain page that says why there is none (404, 429)."""
     try:
         state.limit.check(request)
     except ApiError as exc:
         return _not_found(request, state, exc.status, "web.too_many")
     try:
-        ticket = await _ticket(state, token)
+        return await _ticket(state, token)
     except UsageError:
         return _not_found(request, state)
+
+
+async def _page_of(request: Request, token: str) -> tuple[Served, TicketPage] | HTMLResponse:
+    """The ticket's page now, or the plain page that says why there is none."""
+    state = served_state(request)
+    ticket = await ticket_of(request, state, token)
+    if isinstance(ticket, HTMLResponse):
+        return ticket
     page = await state.live["ticket"].value(ticket.id)
     return _not_found(request, state) if page is None else (state, page)
 
@@ -198,8 +207,8 @@ async def leave_question(request: Request, token: str, lang: str | None = None) 
 @router.post("/t/{token}/leave", include_in_schema=False)
 async def leave(request: Request, token: str, lang: str | None = None) -> Response:
     """The form of the question above: cancels a waiting ticket, then back to its page."""
-    state = _served(request)
-    if not _same_site(request):
+    state = served_state(request)
+    if not same_site(request):
         return _not_found(request, state, 403, "phone.cannot_leave")
     try:
         state.limit.check(request)
@@ -215,7 +224,7 @@ async def leave(request: Request, token: str, lang: str | None = None) -> Respon
     return RedirectResponse(f"/t/{token}{query}", status_code=303)
 
 
-def _same_site(request: Request) -> bool:
+def same_site(request: Request) -> bool:
     """A form posted from this server's own page (the token in the address is the secret;
     this also keeps another site from making a phone post it)."""
     if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
@@ -238,7 +247,7 @@ def ticket_json(settings: Settings, page: TicketPage) -> dict[str, Any]:
 
 
 async def _api_page(request: Request, token: str) -> tuple[Served, TicketPage]:
-    state = _served(request)
+    state = served_state(request)
     state.limit.check(request)
     ticket = await _ticket(state, token)  # UsageError: 404 {"error": ...}
     page = await state.live["ticket"].value(ticket.id)
@@ -269,7 +278,7 @@ async def api_ticket_stream(request: Request, token: str) -> Response:
 async def api_leave(request: Request, token: str) -> dict[str, Any]:
     """The holder cancels a waiting ticket ("I'm leaving"): a `cancelled` event, actor
     `patron`; 409 once it is called or ended."""
-    state = _served(request)
+    state = served_state(request)
     state.limit.check(request)
     assert state.pages is not None
     ticket = await state.pages.run(Store.cancel_by_token, token)

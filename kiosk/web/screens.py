@@ -1,5 +1,6 @@
 """The Textual screens on the server's port: `/screen/patron?kiosk=ID`,
-`/screen/staff?counter=N`, `/screen/board`, `/screen/admin`.
+`/screen/staff?counter=N`, `/screen/board`, `/screen/admin`, `/screen/rate?counter=N` (the
+counter's four faces, on a small tablet facing the patron).
 
 Each browser tab gets its own app process, driven through textual-serve's `AppService`
 from this server's own websocket route (the seam: AppService's three callbacks and its
@@ -41,9 +42,12 @@ from kiosk.web.state import Served
 log = logging.getLogger(__name__)
 
 router = APIRouter()
-SCREENS = ("patron", "staff", "board", "admin")
-NETWORK_ONLY = {"patron", "staff", "admin"}
-"""Screens a browser outside `[web] staff_networks` may not open (the board is public)."""
+SCREENS = ("patron", "staff", "board", "admin", "rate")
+NETWORK_ONLY = {"patron", "staff", "admin", "rate"}
+"""Screens a browser outside `[web] staff_networks` may not open (the board is public; the
+rating tablet sits at its counter, on the office's network, and writes to the store)."""
+PER_COUNTER = ("staff", "rate")
+"""Screens opened for one counter (`?counter=N`)."""
 STOP_S = 5.0
 downloads = DownloadManager()
 
@@ -53,12 +57,14 @@ def _served(conn: Request | WebSocket) -> Served:
 
 
 def _kind(screen: str, counter: int | None) -> str:
-    return f"staff:{counter}" if screen == "staff" else screen
+    return f"{screen}:{counter}" if screen in PER_COUNTER else screen
 
 
 def _cap(settings: Settings, kind: str) -> int:
     web = settings.web
-    if kind.startswith("staff:"):
+    if kind.startswith(("staff:", "rate:")):
+        # A counter's rating tablets count against the same cap as its consoles (each its
+        # own kind: a console open twice leaves the tablet its own); no key of their own.
         return web.max_staff_per_counter
     return {"patron": web.max_patron, "board": web.max_boards, "admin": web.max_admin}[kind]
 
@@ -72,7 +78,7 @@ def _refusal(state: Served, conn: Request | WebSocket, screen: str,
         return 404, "web.unknown_screen", {"screen": screen[:40]}
     if screen in NETWORK_ONLY and not state.networks.allows(conn):
         return 403, "web.not_allowed", {}
-    if screen == "staff":
+    if screen in PER_COUNTER:
         counter = query.get("counter", "")
         known = [str(c.id) for c in settings.counters]
         if counter not in known:
@@ -83,7 +89,7 @@ def _refusal(state: Served, conn: Request | WebSocket, screen: str,
         known = [k.id for k in settings.kiosks]
         if kiosk not in known:
             return 404, "web.unknown_kiosk", {"kiosk": kiosk[:40], "known": ", ".join(known)}
-    counter = int(query["counter"]) if screen == "staff" else None
+    counter = int(query["counter"]) if screen in PER_COUNTER else None
     kind = _kind(screen, counter)
     if (state.screens.get(kind, 0) >= _cap(settings, kind)
             or sum(state.screens.values()) >= settings.web.max_screens):
@@ -98,7 +104,7 @@ def command(settings: Settings, screen: str, query: dict[str, str]) -> str:
     if settings.source and not settings.source.startswith("<"):
         argv += ["--config", str(Path(settings.source).resolve())]
     argv += ["--db", str(Path(settings.store.path).resolve()), screen]
-    if screen == "staff":
+    if screen in PER_COUNTER:
         argv += ["--counter", query["counter"]]
     if screen == "patron":
         argv += ["--kiosk", query.get("kiosk") or settings.kiosks[0].id]
@@ -119,7 +125,7 @@ async def screen_page(screen: str, request: Request) -> Response:
     langs = state.settings.site.languages
     title = f"{state.settings.site.name} — {screen}"
     # The screen's own parameter goes in the path: textual.js appends "?width=&height=".
-    target = query.get("counter") if screen == "staff" else (
+    target = query.get("counter") if screen in PER_COUNTER else (
         query.get("kiosk") or state.settings.kiosks[0].id) if screen == "patron" else "-"
     socket = f"/screen/{screen}/ws/{target}"
     return request.app.state.templates.TemplateResponse(request, "screen.html", {
@@ -134,7 +140,7 @@ async def screen_page(screen: str, request: Request) -> Response:
 async def screen_socket(websocket: WebSocket, screen: str, target: str) -> None:
     state = _served(websocket)
     query = dict(websocket.query_params)  # width and height
-    if screen == "staff":
+    if screen in PER_COUNTER:
         query["counter"] = target
     elif screen == "patron":
         query["kiosk"] = target
@@ -147,7 +153,7 @@ async def screen_socket(websocket: WebSocket, screen: str, target: str) -> None:
     if refusal is not None:
         await websocket.close(code=4000 + refusal[0], reason=refusal[1])
         return
-    counter = int(query["counter"]) if screen == "staff" else None
+    counter = int(query["counter"]) if screen in PER_COUNTER else None
     kind = _kind(screen, counter)
     state.screens[kind] = state.screens.get(kind, 0) + 1
     try:

@@ -37,7 +37,7 @@ from kiosk.host import notify
 from kiosk.host.notify import Notifier
 from kiosk.store import Store
 from kiosk.store.thread import StoreThread
-from kiosk.web import api, board, phone, screens
+from kiosk.web import api, board, phone, screens, survey
 from kiosk.web.batch import IssueBatcher
 from kiosk.web.guard import ApiError, Keys, Networks, RateLimit, status_of
 from kiosk.web.hub import EventHub
@@ -133,6 +133,7 @@ def create_app(settings: Settings, *, clock: clk.Clock | None = None,
     app.include_router(api.router)
     app.include_router(screens.router)
     app.include_router(phone.router)
+    app.include_router(survey.router)
     app.include_router(board.router)
     _add_pages(app, settings, home)
     _add_errors(app)

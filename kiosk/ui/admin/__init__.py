@@ -1,7 +1,7 @@
 """The admin screen: how the day and the month went, without SQL (design §6, issue 9).
 
 After an admin PIN (`Store.verify_pin(..., need_role="admin")`; the lockout lives in the
-store), four views:
+store), five views:
 
 - **Today**, live: waiting now per class and service with the oldest wait, served so far,
   today's waits against each class's target, counters, printers and the announcer. A
@@ -14,6 +14,10 @@ store), four views:
   with its target, the share within target by day, counter utilisation.
 - **Log**: the serve-time log itself (one row per ticket and queue segment), paged, searched
   by ticket label.
+- **Survey** of the same range: the satisfaction index (IKM) with its category and the
+  respondents against the sample the period needs, the nine NRRs as a chart and as the
+  regulation's table, the IKM by month, the quick rating apart, the suggestions to read
+  (`survey_view.py`; its words are the `[survey_report]` table).
 
 `e` exports the view on show to CSV or JSON into a chosen folder (a progress bar for long
 ranges), `p` purges old history after a review and a confirmation (logged by the store with
@@ -30,9 +34,9 @@ need behind a priority ticket; exports say the same. Store access never runs on 
 loop: reads for Today on the follower's own Store, everything else on one `StoreThread`.
 
 Rooms: `app.py` (the App, the admin sign-in), `screen.py` (tabs, filter bar, actions), one
-module per view (`today.py`, `ranges.py` for Statistics and Charts, `log_view.py`) on the
-shared state of `base.py`, `tables.py`, `charts.py`, `export.py`, `purge.py`, `words.py`,
-`admin.tcss`.
+module per view (`today.py`, `ranges.py` for Statistics and Charts, `log_view.py`,
+`survey_view.py`) on the shared state of `base.py`, `tables.py`, `charts.py`, `export.py`,
+`purge.py`, `words.py`, `admin.tcss`.
 """
 
 from __future__ import annotations

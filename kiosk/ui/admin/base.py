@@ -115,6 +115,8 @@ class AdminViews(Screen[None]):
         self.log_page = 0
         self.log_data: dict[str, Any] | None = None
         self.log_range: tuple[Range, str, int] | None = None
+        self.survey_range: Range | None = None
+        self.survey_data: dict[str, Any] | None = None
         self._search_timer: Any = None
         self._warming = False
         self._wanted: object | None = None

@@ -30,11 +30,11 @@ WAIT_CAP_MIN = 60
 """Waits of this many minutes and more share the last bar of the wait distribution."""
 
 
-class Chart(PlotextPlot):
+class Plot(PlotextPlot):
     """A plot that redraws from `data` (None: "no data") on every change of data or theme."""
 
     DEFAULT_CSS = """
-    Chart { height: 1fr; width: 1fr; }
+    Plot { height: 1fr; width: 1fr; }
     """
 
     title_key = ""
@@ -86,6 +86,10 @@ class Chart(PlotextPlot):
 
     def describe(self, data: Any) -> str:
         return ""
+
+
+class Chart(Plot):
+    """One of the Charts view's plots (the Survey view's are Plots of their own)."""
 
 
 class HoursChart(Chart):

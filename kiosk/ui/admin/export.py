@@ -25,16 +25,20 @@ from textual.widgets import (
 
 from kiosk import reports
 from kiosk.exceptions import KioskError
+from kiosk.i18n import t
+from kiosk.reports.survey import publication_csv
 from kiosk.store import Store
 from kiosk.ui.admin.base import Range, Stopped, admin_app
-from kiosk.ui.admin.words import bind, say_bindings, w
+from kiosk.ui.admin.words import bind, has, language, say_bindings, w
 
 # -- export --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class ExportJob:
-    """One view's export: `report` (Today, Statistics), `series` (Charts) or the log."""
+    """One view's export: `report` (Today, Statistics), `series` (Charts), the log, or
+    `survey` (the satisfaction survey's report: CSV is the regulation's publication table
+    in `lang`, ready to print; JSON is `kiosk survey report --format json`)."""
 
     view: str
     """today, statistics, charts or log: in the file's name, and said as `view_VIEW`."""
@@ -44,6 +48,8 @@ class ExportJob:
     report: dict[str, Any] | None = None
     series: dict[str, Any] | None = None
     label: str = ""
+    survey: dict[str, Any] | None = None
+    lang: str = "en"
 
     def path(self, folder: Path, ext: str) -> Path:
         slug = self.range.slug()
@@ -71,6 +77,10 @@ class ExportJob:
         with open(partial, "w", encoding="utf-8", newline="") as out:
             if self.view == "log":
                 self._write_log(store, out, ext, progress)
+            elif self.survey is not None:
+                out.write(publication_csv(self.survey, self.lang) if ext == "csv"
+                          else json.dumps(self.survey, ensure_ascii=False) + "\n")
+                progress(1, 1)
             elif self.series is not None:
                 _write_series(self.series, out, ext)
                 progress(1, 1)
@@ -142,8 +152,10 @@ class ExportScreen(ModalScreen[list[Path]]):
     def compose(self) -> ComposeResult:
         app = admin_app(self)
         with Vertical(id="dialog"):
-            yield Static(w("export_title", view=w(f"view_{self.job.view}"),
-                           what=self.job.what), classes="dialog-title")
+            view = (w(f"view_{self.job.view}") if has(f"view_{self.job.view}")
+                    else t(language(), f"survey_report.view_{self.job.view}"))
+            yield Static(w("export_title", view=view, what=self.job.what),
+                         classes="dialog-title")
             with Horizontal(classes="dialog-row"):
                 yield Select([("CSV", "csv"), ("JSON", "json")], value="csv",
                              allow_blank=False, id="export-format")

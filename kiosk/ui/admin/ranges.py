@@ -91,6 +91,8 @@ class RangeViews(AdminViews):
         bar.display = False
         if self.view == "log":
             self.load_log(page=0)
+        elif self.view == "survey":
+            self.load_survey(force=True)
         if not self._warming:
             self._warming = True
             self.run_worker(self._warm(), group="warm")

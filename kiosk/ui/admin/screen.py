@@ -1,5 +1,5 @@
-"""The admin screen: the tabs, the filter bar and the four views (Today, Statistics,
-Charts, Log), and its actions (export, purge, theme, language, reload, quit).
+"""The admin screen: the tabs, the filter bar and the five views (Today, Statistics,
+Charts, Log, Survey), and its actions (export, purge, theme, language, reload, quit).
 
 `l` switches the admin's words to the next site language: the screen composes itself again
 in it and puts back what was on show (the tab, the filters, the range, the log's page, each
@@ -38,13 +38,23 @@ from kiosk.ui.admin.export import ExportJob, ExportScreen
 from kiosk.ui.admin.log_view import LogView
 from kiosk.ui.admin.purge import PurgeScreen
 from kiosk.ui.admin.ranges import RangeViews
+from kiosk.ui.admin.survey_view import SurveyView, sw
 from kiosk.ui.admin.tables import COUNTER_COLUMNS, STAT_COLUMNS, SortableTable
 from kiosk.ui.admin.today import TodayView
-from kiosk.ui.admin.words import VIEWS, bind, day_text, named, say_bindings, short, w
+from kiosk.ui.admin.words import (
+    VIEWS,
+    bind,
+    day_text,
+    language,
+    named,
+    say_bindings,
+    short,
+    w,
+)
 
 
-class AdminScreen(TodayView, RangeViews, LogView):
-    """Today, Statistics, Charts and Log; the filter bar serves the three range views."""
+class AdminScreen(TodayView, RangeViews, LogView, SurveyView):
+    """Today, Statistics, Charts, Log and Survey; the filter bar serves the range views."""
 
     BINDINGS: ClassVar[list[Any]] = [
         bind("e", "export", "key_export"),
@@ -74,7 +84,8 @@ class AdminScreen(TodayView, RangeViews, LogView):
         with Horizontal(id="top"):
             yield Static(self._title(), id="title", markup=False)
             yield from self._tools()
-        yield Tabs(*(Tab(w(f"tab_{view}"), id=f"tab-{view}") for view in VIEWS), id="tabs")
+        yield Tabs(*(Tab(w(f"tab_{view}"), id=f"tab-{view}") for view in VIEWS),
+                   Tab(sw("tab"), id="tab-survey"), id="tabs")
         with Horizontal(id="filters"):
             yield from self._filters()
         with Horizontal(id="range-line"):
@@ -122,6 +133,8 @@ class AdminScreen(TodayView, RangeViews, LogView):
                     yield Static("", id="log-status")
                     yield Button(w("next"), id="log-next")
                 yield DataTable(id="log-table", cursor_type="row")
+            with VerticalScroll(id="survey"):
+                yield from self.compose_survey()
         yield Footer()
 
     def _title(self) -> str:
@@ -180,6 +193,8 @@ class AdminScreen(TodayView, RangeViews, LogView):
         self._show_filters(view)
         if view == "log":
             self.load_log()
+        elif view == "survey":
+            self.load_survey()
 
     @on(Button.Pressed, ".tool")
     async def _tool(self, event: Button.Pressed) -> None:
@@ -234,9 +249,13 @@ class AdminScreen(TodayView, RangeViews, LogView):
             self.show_range(self.range, self.data)
         if self.log_range is not None and self.log_data is not None:
             self.show_log(self.log_range[1], self.log_data)
+        if self.survey_data is not None:
+            self.show_survey(self.survey_data)
 
     def action_export(self) -> None:
-        if self.view != "today" and self.data is None:
+        if self.view == "survey" and self.survey_data is None:
+            return
+        if self.view not in ("today", "survey") and self.data is None:
             return
         self.app.push_screen(ExportScreen(self.export_job()))
 
@@ -262,6 +281,10 @@ class AdminScreen(TodayView, RangeViews, LogView):
             rng = Range(day, day)
             today_report = data.report if data is not None else None
             return ExportJob("today", day_text(day), rng, report=today_report)
+        shown = self.survey_export() if view == "survey" else None
+        if shown is not None:
+            what, rng, survey_report = shown
+            return ExportJob("survey", what, rng, survey=survey_report, lang=language())
         assert self.range is not None and self.data is not None
         what = self.range.dates_text() + self.range.filters_text()
         if view == "stats":

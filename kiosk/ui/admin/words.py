@@ -32,6 +32,11 @@ def set_language(lang: str) -> None:
     _language[0] = lang
 
 
+def language() -> str:
+    """The running admin's language (for words of another catalogue table)."""
+    return _language[0]
+
+
 def w(key: str, **values: Any) -> str:
     """The admin word `key` (`admin.KEY` in the catalogue) in the admin's language."""
     return i18n.t(_language[0], f"admin.{key}", **values)

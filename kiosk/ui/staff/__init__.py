@@ -10,7 +10,9 @@ Keys, each also a button for a touchscreen counter:
   x  no-show                                          t  transfer (service, front or back)
   c  reclassify (regular or a priority need)          b  back in the queue (a no-show
   p  pause (back in how long) / resume                   or a cancelled ticket of today)
-  o  sign out
+  o  sign out                                          a  ask for a rating: says whether the
+                                                          counter's rating tablet is asking
+                                                          about the ticket just finished
 
 One counter, one console: a second sign-in at a counter someone holds is refused with their
 name, or takes over after a confirmation (signing them out; their screen says so). Every

@@ -299,6 +299,8 @@ class StaffApp(IdleLock, App[None]):
                 return both(langs, "staff.done_finished", label=ticket.label)
             self.last_gone = ticket.label
             return both(langs, "staff.done_no_show", label=ticket.label)
+        if action == "rate":
+            return await self._offer_rating()
         if action == "transfer":
             return await self._transfer(mine)
         if action == "reclassify":
@@ -329,6 +331,19 @@ class StaffApp(IdleLock, App[None]):
         if label is None:
             raise KioskError(both(self.languages, "staff.no_current"))
         return label
+
+    async def _offer_rating(self) -> str:
+        """`a`: the rating tablet facing the patron asks by itself about the ticket just
+        finished here; the key tells staff whether it is asking (and about which ticket) or
+        why not. Nothing is written: the rating is the patron's own tap."""
+        langs = self.languages
+        rating = await self.store.run(views.rate, self.counter.id)
+        if not rating.enabled:
+            raise KioskError(both(langs, "rate.off"))
+        if rating.label is None:
+            raise KioskError(both(langs, "rate.offer_nothing",
+                                  minutes=self.settings.survey.rate_window_min))
+        return both(langs, "rate.offered", label=rating.label)
 
     async def _transfer(self, mine: dict[str, str | None]) -> str | None:
         label = self._shown_or_refuse()

@@ -3,6 +3,7 @@ the printers and the announcer, a button for every key; and the console's sign-i
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.table import Table
@@ -32,13 +33,17 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("s", "start", "staff.key_start"),
     ("f", "finish", "staff.key_finish"),
     ("x", "no_show", "staff.key_no_show"),
+    ("a", "rate", "rate.offer"),
     ("t", "transfer", "staff.key_transfer"),
     ("c", "reclassify", "staff.key_reclassify"),
     ("b", "requeue", "staff.key_requeue"),
     ("p", "pause", "staff.key_pause"),
     ("o", "sign_out", "staff.key_sign_out"),
 )
-"""(key, action, label key): the keys and the buttons of the console, in button order."""
+"""(key, action, label key): the keys and the buttons of the console, in button order (the
+rating's button stands at the end of the first row, two rows high: staff.tcss)."""
+TALL = {"rate": 13}
+"""Buttons two rows high, whose words wrap at this many cells."""
 
 REPEAT_GUARD_S = 1.0
 """The same action again within this long is ignored: a double tap on `n` must not finish
@@ -110,11 +115,15 @@ class ConsoleScreen(Screen[None]):
         yield Static(id="message", markup=False)
         with Grid(id="keys"):
             for key, action, label in ACTIONS:
-                yield Button(self.key_label(key, label), id=f"key-{action}",
-                             classes="key")
+                yield Button(self.key_label(key, label, TALL.get(action)),
+                             id=f"key-{action}", classes="key")
 
-    def key_label(self, key: str, label: str) -> str:
-        return f"{key}  " + both(self.app.languages, label, sep="\n   ")
+    def key_label(self, key: str, label: str, wrap: int | None = None) -> str:
+        if wrap is None:
+            return f"{key}  " + both(self.app.languages, label, sep="\n   ")
+        lines = [line for words in both(self.app.languages, label, sep="\n").splitlines()
+                 for line in textwrap.wrap(words, wrap, break_long_words=False)]
+        return f"{key}  " + "\n   ".join(lines)
 
     def on_mount(self) -> None:
         self.ready = True

@@ -19,9 +19,12 @@
   // lays out both; a 1080-pixel-wide portrait screen gets 28 px type either way round).
   // Roboto Mono's cell is 0.571 x 1.33 of the font size (measured in Chromium: 120 x 29
   // cells on 1920 x 1080 at 28 px). A resize or a rotation that changes the fit by 2 px or
-  // more reloads into a fresh app at the new size.
-  var GEOMETRY = { patron: [110, 28], board: [120, 28], staff: [120, 30], admin: [140, 36] };
-  var PORTRAIT = { patron: [66, 50] };
+  // more reloads into a fresh app at the new size. The rating tablet (four faces facing the
+  // patron at a counter) is a small tablet: 60 x 20, or 36 x 30 standing up (the faces two by
+  // two, kiosk/ui/rate/rate.tcss).
+  var GEOMETRY = { patron: [110, 28], board: [120, 28], staff: [120, 30], admin: [140, 36],
+                   rate: [60, 20] };
+  var PORTRAIT = { patron: [66, 50], rate: [36, 30] };
   function fitted() {
     var portrait = window.innerHeight > window.innerWidth;
     var g = (portrait && PORTRAIT[body.dataset.screen]) || GEOMETRY[body.dataset.screen] ||
@@ -49,12 +52,13 @@
 
   // Keys from the first moment: the terminal takes the keyboard as soon as it exists and
   // again whenever the window comes back, with no click first (a patron who cannot use
-  // the touchscreen must be able to start with the keypad). On the patron screen the
-  // on-screen keyboard never opens.
+  // the touchscreen must be able to start with the keypad). On the screens patrons touch
+  // (the kiosk, the rating tablet) the on-screen keyboard never opens.
+  var TOUCH_ONLY = { patron: true, rate: true };
   function takeKeys() {
     var input = document.querySelector(".xterm-helper-textarea");
     if (!input) return false;
-    if (body.dataset.screen === "patron") input.setAttribute("inputmode", "none");
+    if (TOUCH_ONLY[body.dataset.screen]) input.setAttribute("inputmode", "none");
     if (document.activeElement !== input) input.focus();
     return true;
   }
