@@ -82,7 +82,14 @@ def _head_start_value(cls: type, value: Any) -> Any:
     raise ValueError(f'must be minutes (0..1440) or "strict", got {value!r}')
 
 
+SITE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,39}$"
+"""A site id: a short slug, lower-case letters, digits and dashes (2..40)."""
+
+
 class Site(_Model):
+    id: str = Field("lobby", pattern=SITE_ID_PATTERN)
+    """This site's stable identifier (a short slug such as "jakarta-pusat"), written into
+    every row shipped to the central database: never change it once a site syncs."""
     name: str = Field("Perpustakaan", min_length=1, pattern=r"\S")
     """Shown on the kiosk, the board and every slip."""
     timezone: str = "Asia/Jakarta"
@@ -464,6 +471,31 @@ def _public_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def masked(url: str) -> str:
+    """A database URL with its password replaced by "***": the one form of a URL any
+    message, log line or JSON output may show."""
+    return re.sub(r"^([a-z]+://[^:/@\s]*):[^@\s]*@", r"\1:***@", url)
+
+
+def _central_url(value: str) -> str:
+    if value and not re.fullmatch(r"postgres(ql)?://\S+", value):
+        raise ValueError('must be empty or a PostgreSQL URL like'
+                         f' "postgresql://kiosk@head-office/queues", got "{masked(value)}"')
+    return value
+
+
+class SyncSettings(_Model):
+    url: Annotated[str, AfterValidator(_central_url)] = ""
+    """The central PostgreSQL database (postgresql://user:password@host/db); empty: this
+    site keeps its queue to itself. Never shown with its password."""
+    batch: int = Field(5000, ge=1, le=100_000)
+    """Events shipped per batch (one transaction at the centre)."""
+    interval_s: int = Field(30, ge=1, le=86400)
+    """Seconds between two syncs when the site is caught up."""
+    send_needs: StrictBool = False
+    """Ship each priority ticket's need (health data); false: only its class, "priority"."""
+
+
 PRIVATE_NETWORKS = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
                     "fc00::/7"]
 
@@ -570,6 +602,8 @@ class Settings(_Model):
     """Staff and admin screens (and, next, the web server)."""
     survey: Survey = Survey()
     """The satisfaction survey (SKM) and the counter's quick rating."""
+    sync: SyncSettings = SyncSettings()
+    """Shipping this site's log to the head office's PostgreSQL (kiosk sync)."""
 
     # Filled in by load(); not part of the file.
     source: str = Field(EMBEDDED, exclude=True)

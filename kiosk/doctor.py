@@ -55,6 +55,7 @@ SPEECH_TIMEOUT_S = 10.0
 """espeak-ng says a test word in a fraction of a second, the first time after boot in a few."""
 SERVE_UNIT, ANNOUNCER_UNIT, BACKUP_TIMER = ("kiosk-serve", "kiosk-announcer",
                                             "kiosk-backup.timer")
+SYNC_UNIT = "kiosk-sync"
 """The systemd units `kiosk install-units` writes (kiosk.host.units)."""
 PACKAGES = {"aplay": "alsa-utils", "paplay": "pulseaudio-utils", "pw-play": "pipewire-bin",
             "play": "sox", "ffplay": "ffmpeg", "mpv": "mpv", "espeak-ng": "espeak-ng"}
@@ -423,6 +424,29 @@ def announcer_checks(settings: cfg.Settings, read: Read, now: datetime) -> list[
     return found
 
 
+SYNC_WARN_AFTER = timedelta(hours=1)
+SYNC_FAIL_AFTER = timedelta(days=1)
+"""The oldest event the centre lacks: a warning past an hour, a failure past a day."""
+
+
+def sync_check(settings: cfg.Settings, read: Read, now: datetime) -> Check:
+    """The sync's lag: events at the site after its cursor, and since when."""
+    if not isinstance(read, Checkup) or read.unshipped is None:
+        return warn("sync", "not checked: the store could not be read (see store)")
+    centre = cfg.masked(settings.sync.url)
+    if not read.unshipped or read.oldest_unshipped is None:
+        return good("sync", f"caught up with {centre}")
+    age = now - clk.parse(read.oldest_unshipped)
+    detail = (f"{plural(read.unshipped, 'event')} not at {centre} yet, the oldest from"
+              f" {at(clk.parse(read.oldest_unshipped), settings.site.tz)} ({span(age)} ago)")
+    fix = f"see journalctl -u {SYNC_UNIT}, or run kiosk sync --once to see why"
+    if age > SYNC_FAIL_AFTER:
+        return bad("sync", detail, fix)
+    if age > SYNC_WARN_AFTER:
+        return warn("sync", detail, fix)
+    return good("sync", detail)
+
+
 def backup_check(folder: Path, now: datetime) -> Check:
     again = f"make one now: kiosk backup; then see systemctl status {BACKUP_TIMER}"
     found = copies(folder)
@@ -471,6 +495,8 @@ def run(settings: cfg.Settings, *, now: datetime, backups: Path | None = None,
         ("kiosk serve", lambda: [serve_check(settings)]),
         ("announcer", lambda: announcer_checks(settings, store.result(), now)),
         ("backups", lambda: [backup_check(folder, now)]),
+        *([("sync", lambda: [sync_check(settings, store.result(), now)])]
+          if settings.sync.url else []),
     ]
     with ThreadPoolExecutor(max_workers=min(16, len(steps) + 1)) as pool:
         store: Future[Read] = pool.submit(read_store, settings.store.path)

@@ -94,7 +94,7 @@ def test_a_first_release_store_is_migrated_and_keeps_its_data(
     old.conn.close()
 
     with Store(settings, clock=clock) as s:
-        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 8
+        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 9
         # The migration made a copy of the store as it was, first (issue 22).
         [before] = (path.parent / "backups").glob(f"kiosk-*-before-schema-{SCHEMA_VERSION}.db")
         with sqlite3.connect(before) as copy:

@@ -18,7 +18,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kiosk.cli import announcer, doctor, printing, reports, screens, serve, survey, tickets, upkeep
+from kiosk.cli import (
+    announcer,
+    central,
+    doctor,
+    printing,
+    reports,
+    screens,
+    serve,
+    survey,
+    tickets,
+    upkeep,
+)
 from kiosk.cli.common import Parser, settings_of
 from kiosk.exceptions import KioskError
 
@@ -61,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    for group in (tickets, screens, serve, announcer, printing, reports, survey, upkeep, doctor):
+    for group in (tickets, screens, serve, announcer, printing, reports, survey, upkeep, doctor,
+                  central):
         group.register(verb, as_json)
     return parser
 

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import threading
 from collections.abc import Callable
-from types import FrameType
 
-from kiosk.cli.common import clock_of, emit, settings_of
+from kiosk.cli.common import clock_of, emit, settings_of, stop_on_signals
 from kiosk.host import logs, notify
 
 Verb = Callable[..., argparse.ArgumentParser]
@@ -40,17 +37,7 @@ def cmd_announcer(args: argparse.Namespace) -> int:
         emit(args, {"announced": spoken, "name": announcer.name, "output": announcer.output},
              f"announced {spoken} call(s)")
         return 0
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        log.info("stopping after the current call (signal %s)", signum)
-        notifier.stopping()
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = stop_on_signals(log, notifier, "the current call")
     log.info("announcer %s started (output %s, store %s)", announcer.name, announcer.output,
              settings.store.path)
     notifier.ready(f"announcing through {announcer.output}")

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import signal
 import sys
+import threading
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from kiosk import clock as clk
 from kiosk import config as cfg
 from kiosk.exceptions import UsageError
+from kiosk.host.notify import Notifier
 from kiosk.views import JSON_KEYS, ticket_json  # noqa: F401 (the verbs' output)
 
 if TYPE_CHECKING:
@@ -61,6 +66,23 @@ def open_store(args: argparse.Namespace) -> Store:
 
     clock = clock_of()
     return Store(settings_of(args), clock=clock)
+
+
+def stop_on_signals(log: logging.Logger, notifier: Notifier, after: str) -> threading.Event:
+    """SIGTERM or SIGINT sets the returned event (the worker stops `after` what it is
+    doing, and tells systemd it is stopping); a second one stops at once."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        log.info("stopping after %s (signal %s)", after, signum)
+        notifier.stopping()
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return stop
 
 
 def emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:

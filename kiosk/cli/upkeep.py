@@ -64,7 +64,8 @@ def cmd_install_units(args: argparse.Namespace) -> int:
     site = Site(kiosk=(sys.executable, "-m", "kiosk"), config=Path(settings.source).absolute(),
                 store_dir=settings.store.path.parent, user=_account(args.user),
                 url=settings.local_url, patron=args.patron,
-                kiosk_id=kiosk_id, tty=args.tty, rotate=args.rotate, keep=args.keep)
+                kiosk_id=kiosk_id, tty=args.tty, rotate=args.rotate, keep=args.keep,
+                sync=bool(settings.sync.url))
     if args.patron == "browser":
         site = replace(site, cage=_program("cage", "apt install cage"),
                        chromium=_program("chromium", "apt install chromium"))

@@ -7,6 +7,8 @@ and the disk that holds the store (`RequiresMountsFor=`):
 - `kiosk-serve.service`: every screen, the API and the event stream (Type=notify; the
   watchdog is pinged by the event hub's poll);
 - `kiosk-announcer.service`: the voice in the lobby (Type=notify; pinged between calls);
+- `kiosk-sync.service`, when `[sync] url` is set: the log to the head office (Type=notify;
+  pinged between batches and while it waits);
 - `kiosk-backup.service` + `.timer`: `kiosk backup` every night, and at boot when the PC
   was off at that hour (`Persistent=`);
 - `kiosk-patron-ID.service`, the touchscreen: Chromium in kiosk mode on the served patron
@@ -26,10 +28,11 @@ from pathlib import Path
 
 PATRON_MODES = ("browser", "console", "none")
 
-WATCHDOG_S = {"serve": 30, "announcer": 120, "patron": 30}
+WATCHDOG_S = {"serve": 30, "announcer": 120, "patron": 30, "sync": 120}
 """WatchdogSec= per process: what its loop may take between two pings, with room. A call
 with its repeat and both languages can keep the announcer in one synthesis and playback for
-most of a minute; a server or a kiosk that misses 30 s of its own 10 Hz loop is stuck."""
+most of a minute; a server or a kiosk that misses 30 s of its own 10 Hz loop is stuck. The
+sync pings between batches: a batch's connection gives up on a cut network in ~30 s."""
 
 BACKUP_AT = "*-*-* 03:00"
 """The nightly backup (OnCalendar=): when no lobby is open."""
@@ -64,6 +67,8 @@ class Site:
     cage: str = "/usr/bin/cage"
     chromium: str = "/usr/bin/chromium"
     keep: int = 14
+    sync: bool = False
+    """`[sync] url` is set: the site ships its log to a central database."""
 
 
 def _quoted(text: str) -> str:
@@ -146,6 +151,16 @@ def announcer(site: Site) -> str:
         *_unit("Queue kiosk: the voice that announces the calls (kiosk announcer)", site,
                after=" kiosk-serve.service"),
         *_service(site, "announcer", _kiosk(site, "announcer")),
+        *_install("multi-user.target"),
+    ])
+
+
+def sync(site: Site) -> str:
+    # Nice: a lobby PC's screens and voice come first; the sync only catches up later.
+    return "\n".join([
+        *_unit("Queue kiosk: the log shipped to the head office (kiosk sync)", site),
+        *_service(site, "sync", _kiosk(site, "sync")),
+        "Nice=10",
         *_install("multi-user.target"),
     ])
 
@@ -254,6 +269,8 @@ def units(site: Site) -> dict[str, str]:
         "kiosk-backup.service": backup_service(site),
         "kiosk-backup.timer": backup_timer(site),
     }
+    if site.sync:
+        out["kiosk-sync.service"] = sync(site)
     if site.patron != "none":
         out[f"kiosk-patron-{site.kiosk_id}.service"] = patron(site)
     return out

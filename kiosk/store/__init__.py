@@ -16,6 +16,7 @@ ticket and appends its event. Rooms, each a mixin of `Store`, each on `StoreBase
 - `log.py`: events, devices, cursors, the report cache, the retention purge;
 - `keys.py`: the HTTP API's keys (only their hashes) and scopes;
 - `reads.py`: the queries the read side (kiosk/views.py) builds on;
+- `shipping.py`: the site's identity key and what `kiosk sync` ships to the centre;
 - `surveys.py`: the satisfaction survey's responses, the counter's quick rating, their sums.
 
 Verbs return typed rows (kiosk.rows) and raise named errors (kiosk.exceptions) with one
@@ -34,10 +35,11 @@ from kiosk.store.keys import Keys
 from kiosk.store.log import Log
 from kiosk.store.reads import Reads
 from kiosk.store.schema import CALL_KINDS, COUNTER_KINDS, INDEXED_KINDS_SQL, SCHEMA_VERSION
+from kiosk.store.shipping import Shipping
 from kiosk.store.surveys import Surveys
 
 
-class Store(Counters, Surveys, Log, Reads, Keys):
+class Store(Counters, Surveys, Log, Reads, Keys, Shipping):
     """One process's handle on the shared SQLite file, speaking the domain's verbs."""
 
     def __enter__(self) -> Store:

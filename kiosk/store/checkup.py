@@ -17,6 +17,7 @@ from typing import Any
 
 from kiosk.rows import Device
 from kiosk.store.faults import explain
+from kiosk.store.shipping import SYNC_CURSOR
 
 INTEGRITY_PROBLEMS_SHOWN = 3
 """`PRAGMA integrity_check` stops after this many findings: enough to say what is wrong."""
@@ -36,6 +37,11 @@ class Checkup:
     """The latest `at` in the event log (stored time), None when there is none."""
     devices: dict[str, Device]
     """The printers' and announcers' last words about themselves."""
+    unshipped: int | None = None
+    """Events the central database has not confirmed yet (kiosk sync); None: no cursor
+    table (another schema)."""
+    oldest_unshipped: str | None = None
+    """The stored time of the oldest of them, None when there is none."""
 
 
 def _read(conn: sqlite3.Connection, sql: str) -> list[Any] | None:
@@ -60,6 +66,8 @@ def checkup(path: Path) -> Checkup:
             tickets = _read(conn, "SELECT count(*) FROM tickets")
             newest = _read(conn, "SELECT max(at) FROM events")
             devices = _read(conn, f"SELECT {Device.COLUMNS} FROM devices ORDER BY name")
+            lag = _read(conn, "SELECT COUNT(*), MIN(at) FROM events WHERE id > COALESCE("
+                        f"(SELECT event_id FROM cursors WHERE name = '{SYNC_CURSOR}'), 0)")
     except sqlite3.Error as exc:
         fault = explain(exc, path)
         if fault is None:
@@ -71,4 +79,6 @@ def checkup(path: Path) -> Checkup:
         tickets=None if tickets is None else int(tickets[0][0]),
         newest_event=None if newest is None else newest[0][0],
         devices={row[0]: Device(*row) for row in devices or []},
+        unshipped=None if lag is None else int(lag[0][0]),
+        oldest_unshipped=None if lag is None else lag[0][1],
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def version_of(path: Path) -> int | None:
@@ -393,3 +393,20 @@ def _survey_v8(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS[8] = _survey_v8
+
+
+# -- schema 9: the site's identity at the centre (issue 25) -----------------------------------
+
+
+def _site_identity_v9(db: sqlite_utils.Database) -> None:
+    """One row: the site's random 32-byte identity key, made once (kiosk sync). The centre
+    keeps only its SHA-256 and refuses another key under the same [site] id, so two sites
+    given the same id by mistake never mix their queues. A restored copy keeps the key."""
+    db.execute(
+        "CREATE TABLE site_identity ("
+        " id INTEGER PRIMARY KEY CHECK (id = 1),"
+        " key BLOB NOT NULL CHECK (length(key) = 32),"
+        " created_at TEXT NOT NULL)")
+
+
+MIGRATIONS[9] = _site_identity_v9

@@ -1,0 +1,72 @@
+"""What `kiosk sync` ships to the head office, read from the store (issue 25).
+
+The sync reads here through one snapshot per batch (a deferred read transaction: it never
+takes the write lock, so no kiosk or counter waits on it); what it writes is one short
+transaction once a batch is safe at the centre (its cursor), and once per store its
+identity key. Shipping rules live in kiosk/central; this room only reads and keeps.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+
+from kiosk import clock as clk
+from kiosk.rows import Event, Ticket
+from kiosk.store.base import StoreBase
+
+SYNC_CURSOR = "sync:central"
+"""The cursor (in `cursors`) of the last event the centre has committed."""
+FINAL_STATES = ("done", "no_show", "expired", "cancelled")
+"""A ticket in one of these states is settled: its row is shipped (again, should it be
+requeued and settle anew)."""
+
+
+@dataclass(frozen=True)
+class Shipment:
+    """One batch as the store holds it at one moment."""
+
+    events: list[Event]
+    """The events after the cursor, oldest first, at most the batch size."""
+    tickets: list[Ticket]
+    """The settled tickets that an event of the batch concerns, as they are now."""
+    newest: int
+    """The newest event id in the store at that moment: the tickets' version (a later
+    snapshot of a ticket wins at the centre, whichever process ships it)."""
+
+
+class Shipping(StoreBase):
+    """The site's identity key and the batches of the sync."""
+
+    def site_key(self) -> bytes:
+        """The site's 32-byte identity key, made (and kept) on first use."""
+        row = self.conn.execute("SELECT key FROM site_identity WHERE id = 1").fetchone()
+        if row is not None:
+            return bytes(row[0])
+        with self.transaction():
+            self.conn.execute(
+                "INSERT OR IGNORE INTO site_identity (id, key, created_at) VALUES (1, ?, ?)",
+                (secrets.token_bytes(32), clk.iso(self.now())))
+            row = self.conn.execute("SELECT key FROM site_identity WHERE id = 1").fetchone()
+        return bytes(row[0])
+
+    def shipment(self, cursor: int, limit: int) -> Shipment:
+        """The next batch after `cursor`, from one consistent read of the file."""
+        with self.snapshot():
+            events = self.events_after(cursor, None, limit)  # type: ignore[attr-defined]
+            ids = sorted({e.ticket_id for e in events if e.ticket_id is not None})
+            rows = self.conn.execute(
+                f"SELECT {Ticket.COLUMNS} FROM tickets"
+                " WHERE id IN (SELECT value FROM json_each(?)) AND state IN"
+                f" ({', '.join('?' for _ in FINAL_STATES)}) ORDER BY id",
+                (json.dumps(ids), *FINAL_STATES)).fetchall() if ids else []
+            newest = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
+        return Shipment(events, [Ticket(*row) for row in rows], int(newest))
+
+    def unshipped(self, cursor: int) -> tuple[int, str | None]:
+        """(events after `cursor`, the time of the oldest of them): the sync's lag."""
+        with self.snapshot():
+            count, oldest = self.conn.execute(
+                "SELECT COUNT(*), MIN(at) FROM events WHERE id > ?", (cursor,)).fetchone()
+        return int(count), oldest
