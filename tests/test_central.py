@@ -27,6 +27,7 @@ import psycopg
 import pytest
 
 from kiosk import config as cfg
+from kiosk.central.schema import SCHEMA_VERSION
 from kiosk.central.sync import CRASH_POINTS
 
 from .conftest import write_config
@@ -336,7 +337,7 @@ def test_central_init_twice_and_migrate(centre):
     done = kiosk(None, "central", "migrate", centre)
     assert done.returncode == 0 and "already" in done.stdout, done.stderr
     done = kiosk(None, "central", "init", centre, "--json")
-    assert json.loads(done.stdout)["after"] == 1
+    assert json.loads(done.stdout)["after"] == SCHEMA_VERSION
 
 
 # -- config -----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from datetime import date
 
 import psycopg
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LOCK = 0x6B696F736B  # "kiosk": the advisory lock that orders migrations and new partitions
 
 _V1 = (
@@ -47,7 +47,18 @@ _V1 = (
     "CREATE INDEX tickets_site_day_service ON tickets (site, day, service)",
 )
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1}
+_V2 = (
+    # The central report's per-(site, local day) partial sums (kiosk.central.report):
+    # derived data, rebuilt when missing. `filters_key` covers the filters and what a
+    # partial depends on besides the rows (kiosk.reports.cache.fingerprint); `last_event`
+    # is the site's `sites.last_event` when it was built (only settled days are kept).
+    "CREATE TABLE report_partials (site text NOT NULL, day date NOT NULL,"
+    " filters_key text NOT NULL, partial jsonb NOT NULL,"
+    " built_at timestamptz NOT NULL DEFAULT now(), last_event bigint NOT NULL,"
+    " PRIMARY KEY (site, day, filters_key))",
+)
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1, 2: _V2}
 
 
 def version(conn: psycopg.Connection) -> int | None:

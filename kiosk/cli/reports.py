@@ -37,7 +37,8 @@ def table(rep: dict[str, Any]) -> str:
     head = (f"{'group':<14}{'issued':>7}{'served':>7}{'noshow':>7}{'expired':>8}{'transf':>7}"
             f"{'wait mean':>10}{'med':>6}{'p90':>6}{'p95':>6}{'max':>6}{'svc med':>8}"
             f"{'within':>8}{'met':>5}{'overt':>6}{'util':>6}")
-    lines = [f"serve times {rep['from']} .. {rep['to']} ({rep['timezone']})"]
+    where = f"site {rep['site']}, " if "site" in rep else ""
+    lines = [f"serve times {where}{rep['from']} .. {rep['to']} ({rep['timezone']})"]
     active = {k: v for k, v in rep["filters"].items() if v is not None}
     if active:
         lines.append("filters: " + ", ".join(f"{k}={v}" for k, v in active.items()))
@@ -73,9 +74,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     date_to = args.to or _today(args)
     date_from = args.date_from or date_to
     priority = {"priority": True, "regular": False, None: None}[args.cls]
-    with open_store(args) as store:
-        rep = reports.report(store, settings, date_from=date_from, date_to=date_to,
-                             service=args.service, counter=args.counter, priority=priority)
+    if args.central:
+        from kiosk.central.report import central_report
+
+        # The sites' rows at the centre, through the site's own report code; the site
+        # config (zone, hours, targets, counters) is this config's (kiosk.central.report).
+        rep = central_report(args.central, settings, args.site or "all",
+                             date_from=date_from, date_to=date_to, service=args.service,
+                             counter=args.counter, priority=priority)
+    elif args.site:
+        raise UsageError("--site needs --central URL (a site's store reports on itself)")
+    else:
+        with open_store(args) as store:
+            rep = reports.report(store, settings, date_from=date_from, date_to=date_to,
+                                 service=args.service, counter=args.counter,
+                                 priority=priority)
     fmt = "json" if args.json else args.format
     if fmt == "json":
         print(json.dumps(rep, ensure_ascii=False))
@@ -159,6 +172,10 @@ def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
     p.add_argument("--class", dest="cls", choices=["priority", "regular"],
                    help="only one class of patrons")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--central", metavar="URL",
+                   help="report from the central PostgreSQL (what the sites shipped)")
+    p.add_argument("--site", metavar="ID",
+                   help="with --central: one site's id, or all (default: all, merged)")
 
     p = verb("export", cmd_export, "export the event log (CSV or JSON, ISO times)", dates)
     p.add_argument("what", choices=["events"])

@@ -70,3 +70,21 @@ class Shipping(StoreBase):
             count, oldest = self.conn.execute(
                 "SELECT COUNT(*), MIN(at) FROM events WHERE id > ?", (cursor,)).fetchone()
         return int(count), oldest
+
+    def receive(self, events: list[Event], tickets: list[Ticket]) -> None:
+        """Write rows read back from the centre into this (fresh, scratch) store, in one
+        transaction: the centre's report runs the site's own report code on them
+        (kiosk.central.report), so no figure is defined twice. Tickets first (the events'
+        foreign key); the ids are the site's own."""
+        with self.transaction():
+            self.conn.executemany(
+                f"INSERT INTO tickets ({Ticket.COLUMNS}) VALUES"
+                f" ({', '.join('?' for _ in Ticket.COLUMNS.split(','))})",
+                [(t.id, t.day, t.prefix, t.number, t.label, t.service, t.need, t.lang,
+                  t.kiosk, t.state, t.counter, t.issued_at, t.queued_at, t.order_at,
+                  t.called_at, t.started_at, t.finished_at, t.recalls) for t in tickets])
+            self.conn.executemany(
+                f"INSERT INTO events ({Event.COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(e.id, e.ticket_id, e.kind, e.at, e.counter, e.actor,
+                  json.dumps(e.detail, ensure_ascii=False) if e.detail else None)
+                 for e in events])
