@@ -7,7 +7,8 @@ line on stderr (`kiosk: ...`) with no traceback unless --debug. `--json` prints 
 # The command line is a face, like the screens: it imports the features (the store, the
 # read side, the devices, the reports) and registers their verbs here; no feature imports
 # it. One module per group of verbs: tickets.py (the store's verbs), screens.py,
-# serve.py, announcer.py, printing.py, reports.py; common.py holds what they share.
+# serve.py, announcer.py, printing.py, reports.py, survey.py, upkeep.py (backup, restore,
+# install-units), doctor.py, central.py (sync, central); common.py holds what they share.
 
 from __future__ import annotations
 
