@@ -20,17 +20,14 @@ from kiosk.exceptions import IssueRefused
 from kiosk.rows import ApiKey, Issued, Ticket
 from kiosk.store import ANY, Store
 from kiosk.web.guard import ApiError
-from kiosk.web.state import Served
+from kiosk.web.hub import event_stream
+from kiosk.web.state import served
 
 router = APIRouter()
 
 TICKET_VERBS = {"call": Store.call_next, "recall": Store.recall, "start": Store.start,
                 "finish": Store.finish, "no-show": Store.no_show}
 COUNTER_ACTIONS = ("pause", "resume", "open", "close")
-
-
-def served(request: Request) -> Served:
-    return request.app.state.served  # type: ignore[no-any-return]
 
 
 def scope(name: str) -> Any:
@@ -261,5 +258,4 @@ async def events(request: Request, after: int | None = Query(None, ge=0),
         if not last_event_id.strip().isdigit() or not last_event_id.isascii():
             raise ApiError(400, f"Last-Event-ID is an event id, got {last_event_id[:40]!r}")
         start = int(last_event_id)
-    return StreamingResponse(state.hub.stream(start), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return event_stream(state.hub.stream(start))

@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from jinja2 import Environment
 from markupsafe import Markup
 
@@ -36,9 +34,10 @@ from kiosk.exceptions import UsageError
 from kiosk.i18n import board_languages, t, wait_text
 from kiosk.rows import Call, ServiceOutlook
 from kiosk.store import Store
+from kiosk.web.hub import event_stream, message
 from kiosk.web.live import Follower
 from kiosk.web.pages import page
-from kiosk.web.state import Served
+from kiosk.web.state import Served, served
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -205,10 +204,6 @@ def follower(state: Served) -> Follower[Key, Board]:
 # -- the page and its stream ------------------------------------------------------------------
 
 
-def _served(request: Request) -> Served:
-    return request.app.state.served  # type: ignore[no-any-return]
-
-
 def _key(settings: Settings, asked: str) -> Key | str:
     """The services asked for, in config order; or the first unknown one."""
     known = [s.prefix for s in settings.services]
@@ -242,7 +237,7 @@ def fragment(env: Environment, value: Board, languages: tuple[str, ...]) -> str:
 
 @router.get("/board", response_class=HTMLResponse, include_in_schema=False)
 async def board_page(request: Request, services: str = "", sound: str = "") -> Response:
-    state = _served(request)
+    state = served(request)
     state.limit.check(request)
     key = _key(state.settings, services)
     if isinstance(key, str):
@@ -266,18 +261,13 @@ async def board_page(request: Request, services: str = "", sound: str = "") -> R
 
 @router.get("/board/stream", include_in_schema=False)
 async def board_stream(request: Request, services: str = "") -> Response:
-    state = _served(request)
+    state = served(request)
     state.limit.check(request)
     key = _key(state.settings, services)
     if isinstance(key, str):
         return _unknown(request, state.settings, key)
     env = request.app.state.templates.env
-    return StreamingResponse(_stream(state, env, key), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-
-
-def _message(kind: str, body: dict[str, Any]) -> str:
-    return f"event: {kind}\ndata: {json.dumps(body, ensure_ascii=False)}\n\n"
+    return event_stream(_stream(state, env, key))
 
 
 async def _stream(state: Served, env: Environment, key: Key) -> AsyncIterator[str]:
@@ -287,9 +277,9 @@ async def _stream(state: Served, env: Environment, key: Key) -> AsyncIterator[st
     async for value in state.live["board"].follow(key, idle_s=TICK_S):
         wall_ms = _clock(state)[1]
         if value is None:
-            yield _message("tick", {"clock": wall_ms})
+            yield message("tick", {"clock": wall_ms})
         else:
-            yield _message("board", {"html": fragment(env, value, languages),
+            yield message("board", {"html": fragment(env, value, languages),
                                      "clock": wall_ms})
 
 
@@ -307,7 +297,7 @@ def announcement(folder: Path, event_id: int) -> Path | None:
 async def audio(request: Request, name: str) -> Response:
     """A call's announcement for boards with `?sound=1`; 404 until the announcer wrote it
     (the page asks again for a few seconds)."""
-    state = _served(request)
+    state = served(request)
     state.limit.check(request)
     stem = name.removesuffix(".wav")
     path = None

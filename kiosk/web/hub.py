@@ -17,6 +17,8 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from fastapi.responses import StreamingResponse
+
 from kiosk.rows import Event, redacted
 from kiosk.store import Store
 from kiosk.store.thread import StoreThread
@@ -35,6 +37,17 @@ def event_json(event: Event) -> dict[str, Any]:
     return {"id": event.id, "kind": event.kind, "at": event.at, "ticket_id": event.ticket_id,
             "counter": event.counter, "actor": event.actor,
             "detail": redacted(event.kind, event.detail)}
+
+
+def message(kind: str, data: dict[str, Any]) -> str:
+    """One server-sent event of `kind` with `data` as JSON (the live pages' streams)."""
+    return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def event_stream(body: AsyncIterator[str]) -> StreamingResponse:
+    """A text/event-stream response that no cache or proxy holds back."""
+    return StreamingResponse(body, media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 def sse(event: Event) -> str:

@@ -11,7 +11,6 @@ here shows a need or even the word priority.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -25,8 +24,9 @@ from kiosk.rows import Ticket
 from kiosk.store import Store
 from kiosk.views import TicketPage, ticket_pages
 from kiosk.web.guard import ApiError
+from kiosk.web.hub import event_stream, message
 from kiosk.web.live import Follower
-from kiosk.web.state import Served
+from kiosk.web.state import Served, served
 
 router = APIRouter()
 
@@ -41,10 +41,6 @@ CALLED = frozenset({"called"})
 def follower(state: Served) -> Follower[int, TicketPage]:
     assert state.pages is not None
     return Follower("ticket", state.hub, state.pages, ticket_pages)
-
-
-def served_state(request: Request) -> Served:
-    return request.app.state.served  # type: ignore[no-any-return]
 
 
 async def _ticket(state: Served, token: str) -> Ticket:
@@ -149,7 +145,7 @@ async def ticket_of(request: Request, state: Served, token: str) -> Ticket | HTM
 
 async def _page_of(request: Request, token: str) -> tuple[Served, TicketPage] | HTMLResponse:
     """The ticket's page now, or the plain page that says why there is none."""
-    state = served_state(request)
+    state = served(request)
     ticket = await ticket_of(request, state, token)
     if isinstance(ticket, HTMLResponse):
         return ticket
@@ -187,16 +183,16 @@ async def ticket_page_stream(request: Request, token: str, lang: str | None = No
     def render(page: TicketPage) -> str:
         context = _context(state, token, page, chosen)
         view = context["view"]
-        return _sse("view", {"html": _fragment(request, context), "state": page.state,
+        return message("view", {"html": _fragment(request, context), "state": page.state,
                              "alert": view["alert"], "title": view["title"],
                              "updated": context["updated"]})
 
     def alive() -> str:
         now = state.clock.now().astimezone(state.settings.site.tz)
-        return _sse("alive", {"updated": t(chosen, "phone.updated",
+        return message("alive", {"updated": t(chosen, "phone.updated",
                                             time=now.strftime("%H:%M"))})
 
-    return _streaming(_follow(state, first.id, render, alive))
+    return event_stream(_follow(state, first.id, render, alive))
 
 
 @router.get("/t/{token}/leave", response_class=HTMLResponse, include_in_schema=False)
@@ -207,7 +203,7 @@ async def leave_question(request: Request, token: str, lang: str | None = None) 
 @router.post("/t/{token}/leave", include_in_schema=False)
 async def leave(request: Request, token: str, lang: str | None = None) -> Response:
     """The form of the question above: cancels a waiting ticket, then back to its page."""
-    state = served_state(request)
+    state = served(request)
     if not same_site(request):
         return _not_found(request, state, 403, "phone.cannot_leave")
     try:
@@ -247,7 +243,7 @@ def ticket_json(settings: Settings, page: TicketPage) -> dict[str, Any]:
 
 
 async def _api_page(request: Request, token: str) -> tuple[Served, TicketPage]:
-    state = served_state(request)
+    state = served(request)
     state.limit.check(request)
     ticket = await _ticket(state, token)  # UsageError: 404 {"error": ...}
     page = await state.live["ticket"].value(ticket.id)
@@ -269,8 +265,8 @@ async def api_ticket(request: Request, token: str) -> dict[str, Any]:
 async def api_ticket_stream(request: Request, token: str) -> Response:
     """Server-sent events (public): `ticket` with the object above each time it changes."""
     state, first = await _api_page(request, token)
-    return _streaming(_follow(
-        state, first.id, lambda page: _sse("ticket", ticket_json(state.settings, page)),
+    return event_stream(_follow(
+        state, first.id, lambda page: message("ticket", ticket_json(state.settings, page)),
         lambda: ": alive\n\n"))
 
 
@@ -278,7 +274,7 @@ async def api_ticket_stream(request: Request, token: str) -> Response:
 async def api_leave(request: Request, token: str) -> dict[str, Any]:
     """The holder cancels a waiting ticket ("I'm leaving"): a `cancelled` event, actor
     `patron`; 409 once it is called or ended."""
-    state = served_state(request)
+    state = served(request)
     state.limit.check(request)
     assert state.pages is not None
     ticket = await state.pages.run(Store.cancel_by_token, token)
@@ -286,15 +282,6 @@ async def api_leave(request: Request, token: str) -> dict[str, Any]:
 
 
 # -- streams -------------------------------------------------------------------------------------
-
-
-def _sse(kind: str, data: dict[str, Any]) -> str:
-    return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-
-def _streaming(body: AsyncIterator[str]) -> StreamingResponse:
-    return StreamingResponse(body, media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 async def _follow(state: Served, ticket_id: int, render: Callable[[TicketPage], str],

@@ -37,7 +37,7 @@ from kiosk.config import Settings
 from kiosk.i18n import both
 from kiosk.web.guard import same_origin
 from kiosk.web.pages import page
-from kiosk.web.state import Served
+from kiosk.web.state import Served, served
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +50,6 @@ PER_COUNTER = ("staff", "rate")
 """Screens opened for one counter (`?counter=N`)."""
 STOP_S = 5.0
 downloads = DownloadManager()
-
-
-def _served(conn: Request | WebSocket) -> Served:
-    return conn.app.state.served  # type: ignore[no-any-return]
 
 
 def _kind(screen: str, counter: int | None) -> str:
@@ -113,7 +109,7 @@ def command(settings: Settings, screen: str, query: dict[str, str]) -> str:
 
 @router.get("/screen/{screen}", response_class=HTMLResponse, include_in_schema=False)
 async def screen_page(screen: str, request: Request) -> Response:
-    state = _served(request)
+    state = served(request)
     query = dict(request.query_params)
     refusal = _refusal(state, request, screen, query)
     if refusal is not None:
@@ -138,7 +134,7 @@ async def screen_page(screen: str, request: Request) -> Response:
 
 @router.websocket("/screen/{screen}/ws/{target}")
 async def screen_socket(websocket: WebSocket, screen: str, target: str) -> None:
-    state = _served(websocket)
+    state = served(websocket)
     query = dict(websocket.query_params)  # width and height
     if screen in PER_COUNTER:
         query["counter"] = target

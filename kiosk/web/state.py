@@ -4,7 +4,7 @@ event hub, the keys, the rate limit, the staff networks and the served screens."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk import clock as clk
 from kiosk.config import Settings
@@ -12,6 +12,9 @@ from kiosk.store.thread import StoreThread
 from kiosk.web.batch import IssueBatcher
 from kiosk.web.guard import Keys, Networks, RateLimit
 from kiosk.web.hub import EventHub
+
+if TYPE_CHECKING:
+    from starlette.requests import HTTPConnection
 
 
 @dataclass
@@ -35,3 +38,8 @@ class Served:
     """The live pages' Followers by page ("board", "ticket"), started with the server."""
     screens: dict[str, int] = field(default_factory=dict)
     """Served screen processes running now, by kind ("patron", "staff:1", "board", ...)."""
+
+
+def served(conn: HTTPConnection) -> Served:
+    """What this server holds, from a request or a websocket of it."""
+    return conn.app.state.served  # type: ignore[no-any-return]

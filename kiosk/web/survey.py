@@ -23,8 +23,8 @@ from kiosk.i18n import t
 from kiosk.rows import Ticket
 from kiosk.store import Store
 from kiosk.web.guard import ApiError
-from kiosk.web.phone import same_site, served_state, ticket_of
-from kiosk.web.state import Served
+from kiosk.web.phone import same_site, ticket_of
+from kiosk.web.state import Served, served
 
 router = APIRouter()
 
@@ -53,7 +53,7 @@ async def _open(request: Request, token: str) -> tuple[Served, Ticket] | HTMLRes
     """The ticket, when its survey may be answered now; else the plain page saying why."""
     from kiosk.web.pages import page
 
-    state = served_state(request)
+    state = served(request)
     found = await ticket_of(request, state, token)
     if isinstance(found, HTMLResponse):
         return found
@@ -110,7 +110,7 @@ async def survey_step(request: Request, token: str, lang: str | None = None) -> 
     from kiosk.web.pages import page
 
     if not same_site(request):
-        return page(request, served_state(request).settings, "survey.refused", status=403)
+        return page(request, served(request).settings, "survey.refused", status=403)
     found = await _open(request, token)
     if isinstance(found, HTMLResponse):
         return found
@@ -154,7 +154,7 @@ async def api_survey(token: str, body: SurveyIn, request: Request) -> dict[str, 
     """The satisfaction survey of a served ticket (public: the token is the key): 201; a
     second answer, an unserved ticket or one served more than a day ago: 409; an answer
     missing or out of range: 422 naming it."""
-    state = served_state(request)
+    state = served(request)
     state.limit.check(request)
     own = tuple(q.code for q in state.settings.survey.questions)
     try:
