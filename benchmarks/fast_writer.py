@@ -42,8 +42,8 @@ def lobby_config(folder: Path) -> Path:
 
 
 def build_year(settings: Settings, path: Path, days: int, *,
-               start: dtime = dtime(6)) -> float:
-    """`days` simulated days from YEAR_START at load 0.85 (seeds 1000 + day) written into
+               start: dtime = dtime(6), seed: int = 1000) -> float:
+    """`days` simulated days from YEAR_START at load 0.85 (seeds `seed` + day) written into
     the store at `path`, then ANALYZE; the seconds it took."""
     clock = ManualClock(datetime.combine(YEAR_START, start, settings.site.tz))
     started = time.perf_counter()
@@ -51,7 +51,7 @@ def build_year(settings: Settings, path: Path, days: int, *,
         with closing(FastWriter(store.path, settings, clock)) as writer:
             for i in range(days):
                 demo.simulate_day(writer, clock, settings, YEAR_START + timedelta(days=i),
-                                  demo.Plan(load=0.85), seed=1000 + i)
+                                  demo.Plan(load=0.85), seed=seed + i)
                 writer.flush()
                 if (i + 1) % 60 == 0:
                     print(f"  built {i + 1} days", file=sys.stderr, flush=True)

@@ -24,7 +24,7 @@ RUNS = {
     "speech_intelligibility": (["--calls", "2", "--voices", "en-us", "--rates", "140"],
                                "floor: the same calls as text"),
     "cli_bench": (["--runs", "1"], "target every verb"),
-    "sync_bench": (["--sites", "2", "--days", "2"], "all-site report, warm"),
+    "sync_bench": (["--sites", "2", "--distinct", "1", "--days", "2"], "all-site report, warm"),
     "contention_bench": (["--seconds", "2", "--api", "2"], "duplicate labels"),
     "recovery_bench": (["--after", "6", "--rounds", "1"], "offered again after"),
     "serve_bench": (["--n", "20", "--seconds", "1", "--streams", "1", "5", "--idle-s", "1",

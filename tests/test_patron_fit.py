@@ -1,6 +1,6 @@
 """The patron kiosk on every screen it runs on (issue 20, points 1, 2, 6 and 9): at the
 geometry a served kiosk fits on each display (measured in Chromium by
-tests/test_patron_web_fit.py, which checks this table) and on an 80 x 24 terminal, every
+tests/test_serve_screens.py, which checks this table) and on an 80 x 24 terminal, every
 step a patron goes through shows every word it should, whole, in both languages; every
 target is at least 44 px; the ticket number is at least a third of the screen's height.
 Snapshots of each step in both orientations, both themes and both languages."""

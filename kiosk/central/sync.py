@@ -35,9 +35,9 @@ from kiosk.central import schema
 from kiosk.central.connect import SiteRefused, SyncFault, connect, explain, where
 from kiosk.config import Settings, masked
 from kiosk.exceptions import KioskError
-from kiosk.rows import Event, Ticket, redacted
+from kiosk.rows import NEED_KEYS, Ticket, redacted
 from kiosk.store import Store
-from kiosk.store.shipping import SYNC_CURSOR, Shipment
+from kiosk.store.shipping import SYNC_CURSOR, Shipment, ShippedEvent
 
 log = logging.getLogger("kiosk.sync")
 
@@ -170,12 +170,12 @@ class Sync:
         schema.ensure_months(conn, months)
         with conn.transaction():
             # The row lock orders two syncs of one site; the key is checked again under it.
-            row = conn.execute("SELECT key_hash FROM sites WHERE site = %s FOR UPDATE",
-                               (self.site,)).fetchone()
+            row = conn.execute("SELECT key_hash, last_event FROM sites WHERE site = %s"
+                               " FOR UPDATE", (self.site,)).fetchone()
             if row is None or row[0] != key_hash:
                 raise SiteRefused(f'the centre no longer knows site id "{self.site}" with'
                                   " this site's key: stopped")
-            new_events = self._copy_events(conn, shipment.events)
+            new_events = self._copy_events(conn, shipment.events, int(row[1]))
             self._reached("after-events")
             written = self._copy_tickets(conn, shipment)
             conn.execute("UPDATE sites SET last_event = GREATEST(last_event, %s),"
@@ -184,21 +184,38 @@ class Sync:
             self._reached("before-commit")
         return new_events, written
 
-    def _copy_events(self, conn: psycopg.Connection, events: list[Event]) -> int:
-        conn.execute("CREATE TEMP TABLE incoming_events (site text, id bigint,"
-                     " ticket_id bigint, kind text, at timestamptz, counter integer,"
-                     " actor text, detail jsonb) ON COMMIT DROP")
+    def _copy_events(self, conn: psycopg.Connection, events: list[ShippedEvent],
+                     last: int) -> int:
+        """Idempotent on (site, id). The centre holds every event of the site up to `last`
+        (its `last_event` moves in the same transaction as the rows) and none after it, so
+        the events after `last` are COPYed straight into their partitions; only the few at
+        or below it (a batch sent again after a crash between the centre's commit and the
+        site's cursor) go through a temporary table and are inserted where missing."""
+        again = [e for e in events if e.id <= last] if events[0].id <= last else []
+        fresh = events[len(again):] if again else events
         with conn.cursor() as cur:
+            if fresh:
+                with cur.copy(f"COPY events ({EVENT_COLUMNS}) FROM STDIN") as copy:
+                    for e in fresh:
+                        copy.write_row(self._event_row(e))
+            if not again:
+                return len(fresh)
+            cur.execute("CREATE TEMP TABLE incoming_events (site text, id bigint,"
+                        " ticket_id bigint, kind text, at timestamptz, counter integer,"
+                        " actor text, detail jsonb) ON COMMIT DROP")
             with cur.copy(f"COPY incoming_events ({EVENT_COLUMNS}) FROM STDIN") as copy:
-                for e in events:
-                    detail = e.detail if self.send_needs else redacted(e.kind, e.detail)
-                    copy.write_row((self.site, e.id, e.ticket_id, e.kind, e.at, e.counter,
-                                    e.actor, json.dumps(detail) if detail else None))
-            # Idempotent on (site, id): an id the centre has is never inserted again.
+                for e in again:
+                    copy.write_row(self._event_row(e))
             cur.execute(f"INSERT INTO events ({EVENT_COLUMNS}) SELECT {EVENT_COLUMNS}"
                         " FROM incoming_events i WHERE NOT EXISTS (SELECT 1 FROM events e"
                         " WHERE e.site = i.site AND e.id = i.id) ON CONFLICT DO NOTHING")
-            return max(cur.rowcount, 0)
+            return len(fresh) + max(cur.rowcount, 0)
+
+    def _event_row(self, e: ShippedEvent) -> tuple[object, ...]:
+        detail = e.detail
+        if detail and not self.send_needs and e.kind in NEED_KEYS:
+            detail = json.dumps(redacted(e.kind, json.loads(detail)))
+        return (self.site, e.id, e.ticket_id, e.kind, e.at, e.counter, e.actor, detail)
 
     def _copy_tickets(self, conn: psycopg.Connection, shipment: Shipment) -> int:
         if not shipment.tickets:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from kiosk import clock as clk
 from kiosk.rows import Event, Ticket
@@ -23,11 +24,25 @@ FINAL_STATES = ("done", "no_show", "expired", "cancelled")
 requeued and settle anew)."""
 
 
+class ShippedEvent(NamedTuple):
+    """An event as it leaves: its detail still the store's JSON text, so the sync parses
+    only the details it must redact (a JSON round trip per event was a fifth of a batch's
+    time)."""
+
+    id: int
+    ticket_id: int | None
+    kind: str
+    at: str
+    counter: int | None
+    actor: str | None
+    detail: str | None
+
+
 @dataclass(frozen=True)
 class Shipment:
     """One batch as the store holds it at one moment."""
 
-    events: list[Event]
+    events: list[ShippedEvent]
     """The events after the cursor, oldest first, at most the batch size."""
     tickets: list[Ticket]
     """The settled tickets that an event of the batch concerns, as they are now."""
@@ -54,7 +69,9 @@ class Shipping(StoreBase):
     def shipment(self, cursor: int, limit: int) -> Shipment:
         """The next batch after `cursor`, from one consistent read of the file."""
         with self.snapshot():
-            events = self.events_after(cursor, None, limit)  # type: ignore[attr-defined]
+            events = list(map(ShippedEvent._make, self.conn.execute(
+                f"SELECT {Event.COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT ?",
+                (cursor, limit))))
             ids = sorted({e.ticket_id for e in events if e.ticket_id is not None})
             rows = self.conn.execute(
                 f"SELECT {Ticket.COLUMNS} FROM tickets"
