@@ -3,11 +3,11 @@ into one PostgreSQL; then the central report for all sites over that month, cold
 
 Each site is the shipped lobby (5 services, 4 counters) with its own [site] id, its month
 built by the benchmarks' fast writer as backup_bench.py builds a year (`kiosk.demo` at load
-0.85 from 2025-01-01). `--distinct K` months are simulated (each its own seeds); the other
-sites are copies of them under their own ids and identity keys (building 100 months would
-take most of an hour; the centre cannot tell a copy from a site). The centre is a throwaway
-cluster (initdb in a temporary folder, as tests/test_central.py makes one; fsync off: the
-figures are the program's, not a disk's).
+0.85 from 2025-01-01), each with its own seeds (about 0.7 s a month). `--distinct K`
+simulates only K months and makes the other sites copies of them under their own ids and
+identity keys (the centre cannot tell a copy from a site): for a quick run. The centre is
+a throwaway cluster (initdb in a temporary folder, as tests/test_central.py makes one;
+fsync off: the figures are the program's, not a disk's).
 
 Printed:
 - events/s of `kiosk sync` (`kiosk.central.sync.Sync.run`, batch from the config) from
@@ -18,7 +18,7 @@ Printed:
   day partials computed on scratch stores and kept in `report_partials`), then warm (read
   back and merged). Targets: >= 50,000 events/s; warm <= 2 s.
 
-    .venv/bin/python benchmarks/sync_bench.py [--sites 100] [--distinct 4] [--days 31]
+    .venv/bin/python benchmarks/sync_bench.py [--sites 100] [--distinct K] [--days 31]
         [--keep]
 """
 
@@ -97,8 +97,8 @@ def site_settings(folder: Path, site: str) -> cfg.Settings:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", type=int, default=100)
-    parser.add_argument("--distinct", type=int, default=4,
-                        help="months simulated; the other sites are copies of them")
+    parser.add_argument("--distinct", type=int, default=0,
+                        help="months simulated (0: one per site); the other sites are copies")
     parser.add_argument("--days", type=int, default=31)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
@@ -107,7 +107,8 @@ def main() -> None:
     pg_root = Path(tempfile.mkdtemp(prefix="kiosk-pg-", dir=enterable()))
     url, stop = start_cluster(pg_root)
     try:
-        run(root, url, args.sites, args.days, max(1, min(args.distinct, args.sites)))
+        distinct = max(1, min(args.distinct or args.sites, args.sites))
+        run(root, url, args.sites, args.days, distinct)
     finally:
         subprocess.run(stop, check=False, capture_output=True)
         if not args.keep:

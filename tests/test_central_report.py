@@ -121,3 +121,117 @@ def test_cold_then_warm_reads_the_kept_partials(two_sites):
     with CentralReports(url, settings) as spoiled:
         c = spoiled.report(site="north", date_from=kept[0][1], date_to=kept[0][1])
     assert c["overall"]["issued"] == 0 and spoiled.built == 0
+
+
+# -- the satisfaction survey at the centre -----------------------------------------------------
+
+
+def test_each_sites_survey_at_the_centre_equals_its_own(two_sites):
+    north, south, url = two_sites
+    first, last = _settled_days(north)
+    args = ("--from", first, "--to", last, "--format", "json")
+    for config, name in ((north, "north"), (south, "south")):
+        responses = at_site(config, "SELECT COUNT(*) FROM survey_responses")[0][0]
+        ratings = at_site(config, "SELECT COUNT(*) FROM quick_ratings")[0][0]
+        assert responses > 0 and ratings > 0  # the demo answers: something to compare
+        assert at_centre(url, "SELECT (SELECT COUNT(*) FROM survey_responses WHERE site = %s),"
+                              " (SELECT COUNT(*) FROM quick_ratings WHERE site = %s)",
+                         name, name) == [(responses, ratings)]
+        own = _as_json(kiosk(config, "survey", "report", *args))
+        central = _as_json(kiosk(north, "survey", "report", "--central", url, "--site", name,
+                                 *args))
+        assert central.pop("site") == name
+        assert own["respondents"] > 0 and own["ikm"] is not None
+        for key in own:
+            assert central[key] == own[key], (name, key)
+        # one service and one class: the same filters, the same sums
+        own = _as_json(kiosk(config, "survey", "report", "--service", "B",
+                             "--class", "regular", *args))
+        central = _as_json(kiosk(north, "survey", "report", "--central", url, "--site", name,
+                                 "--service", "B", "--class", "regular", *args))
+        assert {**central, "site": None} == {**own, "site": None}
+    # sent again: nothing new, nothing twice
+    done = sync(north, url, "--json")
+    assert done.returncode == 0 and json.loads(done.stdout)["responses"] == 0
+    assert at_centre(url, "SELECT COUNT(*) FROM survey_responses WHERE site = 'north'")[0][0] \
+        == at_site(north, "SELECT COUNT(*) FROM survey_responses")[0][0]
+
+
+def test_all_sites_survey_pools_every_answer(two_sites):
+    north, south, url = two_sites
+    first, last = _settled_days(north)
+    args = ("--from", first, "--to", last, "--format", "json")
+    both = _as_json(kiosk(north, "survey", "report", "--central", url, *args))
+    one = _as_json(kiosk(north, "survey", "report", *args))
+    two = _as_json(kiosk(south, "survey", "report", *args))
+    assert both["site"] == "all"
+    for field in ("respondents", "population"):
+        assert both[field] == one[field] + two[field], field
+    for mine, a, b in zip(both["elements"], one["elements"], two["elements"], strict=True):
+        assert mine["answers"] == a["answers"] + b["answers"]
+        # the pooled NRR: every answer counted once, not the mean of the two sites' NRRs
+        pooled = (a["nrr"] * a["answers"] + b["nrr"] * b["answers"]) / mine["answers"]
+        assert mine["nrr"] == pytest.approx(pooled, abs=0.011)  # each NRR rounded to 2
+    for score in "1234":
+        assert both["quick_rating"]["counts"][score] == (
+            one["quick_rating"]["counts"][score] + two["quick_rating"]["counts"][score])
+
+
+def test_what_stays_at_the_site(two_sites):
+    """The respondent's profile and the free-text suggestion never travel."""
+    _north, _south, url = two_sites
+    columns = {c for (c,) in at_centre(
+        url, "SELECT column_name FROM information_schema.columns"
+             " WHERE table_name IN ('survey_responses', 'survey_answers', 'quick_ratings')")}
+    assert not columns & {"suggestion", "age", "sex", "education", "occupation", "need"}
+
+
+# -- the admin screen on the centre -----------------------------------------------------------
+
+
+def test_the_admin_screen_reads_the_centre(two_sites):
+    """`kiosk admin --central URL`: Statistics, Charts and Survey show what the sites
+    shipped, all sites merged (or one), the same objects as the central reports."""
+    import asyncio
+
+    from kiosk.central.survey import central_survey_report
+    from kiosk.store import Store
+    from kiosk.ui.admin import AdminApp, AdminScreen
+    from kiosk.ui.admin.base import Range
+
+    from .admin_support import ADMIN, ADMIN_PIN, SIZE, settle, show_range, sign_in, until
+
+    north, _south, url = two_sites
+    first, last = _settled_days(north)
+    settings = cfg.load(north)
+    with Store(settings) as store:
+        store.staff_add(ADMIN, "admin", ADMIN_PIN)
+    rng = Range(first, last, None, None, None)
+    with CentralReports(url, settings) as centre:
+        want = centre.overview("all", **rng.kwargs())
+    want_survey = central_survey_report(url, settings, "all", **rng.kwargs())
+    assert want["report"]["overall"]["issued"] == sum(
+        _as_json(kiosk(config, "report", "--from", first, "--to", last, "--format", "json"))
+        ["overall"]["issued"] for config in two_sites[:2])
+
+    async def main() -> None:
+        app = AdminApp(settings, central=url, poll_s=0.05)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await sign_in(pilot)
+            screen = app.screen
+            assert isinstance(screen, AdminScreen)
+            assert "Data pusat" in screen._title() and "all" in screen._title()
+            await until(pilot, lambda: screen.range is not None)
+            screen.show_view("stats")
+            await settle(pilot)
+            await show_range(pilot, rng)
+            assert screen.data == want
+            screen.show_view("survey")
+            await until(pilot, lambda: screen.survey_range == rng)
+            await settle(pilot)
+            assert screen.survey_data["report"] == want_survey
+            text = str(screen.query_one("#survey-suggestion-text").render())
+            assert text.startswith("Saran tetap di setiap lokasi")
+
+    asyncio.run(main())

@@ -32,7 +32,7 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ from kiosk.config import Settings
 from kiosk.exceptions import UsageError
 from kiosk.reports.cache import days, fingerprint
 from kiosk.reports.engine import Engine, Filters, Partial, merge, partial_from_json, partial_json
-from kiosk.reports.report import Question, head, question
+from kiosk.reports.report import Progress, Question, head, overview_merged, question
 from kiosk.reports.summary import finish
 from kiosk.rows import Event, Ticket
 from kiosk.store import Store
@@ -138,10 +138,7 @@ class CentralReports:
         first, last, filters = question(q)
         try:
             known = self.sites()
-            if site != ALL and site not in known:
-                names = ", ".join(known) or "none yet"
-                raise UsageError(f'the centre knows no site "{site}" (it knows: {names})')
-            chosen = list(known) if site == ALL else [site]
+            chosen = self._chosen(site, known)
             total: Partial = {}
             for one in chosen:
                 for partial in self._partials(one, known[one], first, last, filters):
@@ -173,7 +170,40 @@ class CentralReports:
 
     def _build(self, site: str, wanted: list[date], filters: Filters) -> dict[date, Partial]:
         """The engine's partials of `wanted` days, on the site's rows in a scratch store."""
-        first, last = wanted[0], wanted[-1]
+        with scratch(self.settings) as store:
+            self._load(store, site, wanted[0], wanted[-1])
+            engine = Engine(store, self.settings)
+            return {day: engine.day(day, filters) for day in wanted}
+
+    def overview(self, site: str = ALL, *, progress: Progress | None = None,
+                 **q: Unpack[Question]) -> dict[str, Any]:
+        """The admin's Statistics and Charts (`kiosk.reports.overview`'s object) for `site`
+        or all: each site's rows of the range in a scratch store of its own, the days
+        merged across them (`overview_merged`). Nothing kept: a reading for a screen."""
+        first, last, _filters = question(q)
+        try:
+            known = self.sites()
+            chosen = self._chosen(site, known)
+            with ExitStack() as stack:
+                stores = []
+                for one in chosen:
+                    store = stack.enter_context(scratch(self.settings))
+                    self._load(store, one, first, last)
+                    stores.append(store)
+                rep = overview_merged(stores, self.settings, progress=progress, **q)
+        except psycopg.Error as exc:
+            raise explain(exc, self.url) from None
+        rep["report"] = {"site": site, **rep["report"]}
+        return rep
+
+    def _chosen(self, site: str, known: dict[str, tuple[int, date | None]]) -> list[str]:
+        if site != ALL and site not in known:
+            names = ", ".join(known) or "none yet"
+            raise UsageError(f'the centre knows no site "{site}" (it knows: {names})')
+        return list(known) if site == ALL else [site]
+
+    def _load(self, store: Store, site: str, first: date, last: date) -> None:
+        """The site's rows of local days `first`..`last` into a fresh scratch store."""
         tz = self.settings.site.tz
         start_at, end_at = clk.day_bounds_utc(first, tz)[0], clk.day_bounds_utc(last, tz)[1]
         tickets = [_ticket(r) for r in self.pg.execute(_TICKETS_SQL, (site, first, last))]
@@ -183,10 +213,7 @@ class CentralReports:
         events += [_event(r) for r in self.pg.execute(
             _COUNTER_EVENTS_SQL, (site, kinds, start_at, end_at, site, kinds, start_at))]
         events.sort(key=lambda e: e.id)
-        with _scratch(self.settings) as store:
-            store.receive(events, tickets)
-            engine = Engine(store, self.settings)
-            return {day: engine.day(day, filters) for day in wanted}
+        store.receive(events, tickets)
 
     def _keep(self, site: str, key: str, last_event: int,
               items: list[tuple[date, Partial]]) -> None:
@@ -206,7 +233,7 @@ class CentralReports:
 
 
 @contextmanager
-def _scratch(settings: Settings) -> Iterator[Store]:
+def scratch(settings: Settings) -> Iterator[Store]:
     """A fresh store in a temporary folder, gone afterwards."""
     with tempfile.TemporaryDirectory(prefix="kiosk-central-") as folder:
         store = Store(settings, path=Path(folder) / "site.db")
@@ -223,4 +250,4 @@ def central_report(url: str, settings: Settings, site: str = ALL,
         return reports.report(site, **q)
 
 
-__all__ = ["ALL", "CentralReports", "central_report", "filters_key"]
+__all__ = ["ALL", "CentralReports", "central_report", "filters_key", "scratch"]

@@ -17,7 +17,7 @@ from datetime import date
 
 import psycopg
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LOCK = 0x6B696F736B  # "kiosk": the advisory lock that orders migrations and new partitions
 
 _V1 = (
@@ -58,7 +58,28 @@ _V2 = (
     " PRIMARY KEY (site, day, filters_key))",
 )
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1, 2: _V2}
+_V3 = (
+    # The satisfaction survey (issue 24): each response's day, service, counter, class and
+    # its answers; the counter's quick ratings apart. Immutable at the site, so shipped
+    # once each (a cursor per table) and inserted where missing. The respondent's
+    # optional profile and the free-text suggestion stay at the site.
+    "CREATE TABLE survey_responses (site text NOT NULL, id bigint NOT NULL,"
+    " ticket_id bigint, day date NOT NULL, service text NOT NULL, counter integer,"
+    " priority boolean NOT NULL, at timestamptz NOT NULL, via text NOT NULL,"
+    " received_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (site, id))",
+    "CREATE INDEX survey_responses_site_day ON survey_responses (site, day)",
+    "CREATE TABLE survey_answers (site text NOT NULL, response_id bigint NOT NULL,"
+    " code text NOT NULL, value smallint NOT NULL CHECK (value BETWEEN 1 AND 4),"
+    " PRIMARY KEY (site, response_id, code))",
+    "CREATE TABLE quick_ratings (site text NOT NULL, id bigint NOT NULL, ticket_id bigint,"
+    " day date NOT NULL, service text NOT NULL, counter integer NOT NULL,"
+    " priority boolean NOT NULL, at timestamptz NOT NULL,"
+    " score smallint NOT NULL CHECK (score BETWEEN 1 AND 4),"
+    " received_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (site, id))",
+    "CREATE INDEX quick_ratings_site_day ON quick_ratings (site, day)",
+)
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1, 2: _V2, 3: _V3}
 
 
 def version(conn: psycopg.Connection) -> int | None:

@@ -37,7 +37,13 @@ from kiosk.config import Settings, masked
 from kiosk.exceptions import KioskError
 from kiosk.rows import NEED_KEYS, Ticket, redacted
 from kiosk.store import Store
-from kiosk.store.shipping import SYNC_CURSOR, Shipment, ShippedEvent
+from kiosk.store.shipping import (
+    RATING_CURSOR,
+    SURVEY_CURSOR,
+    SYNC_CURSOR,
+    Shipment,
+    ShippedEvent,
+)
 
 log = logging.getLogger("kiosk.sync")
 
@@ -70,6 +76,8 @@ class Report:
     """Events new to the centre (a batch sent again counts 0)."""
     tickets: int
     """Ticket rows written (new, or a later reading of one)."""
+    responses: int
+    """Survey responses and quick ratings new to the centre."""
     batches: int
     cursor: int
     behind: int
@@ -128,9 +136,60 @@ class Sync:
             alive()
             if len(shipment.events) < self.batch:
                 break
+        responses = self._ship_survey(conn, key_hash, alive)
         behind, _ = self.store.unshipped(cursor)
-        return Report(self.site, where(self.url), events, tickets, batches, cursor, behind,
-                      skew)
+        return Report(self.site, where(self.url), events, tickets, responses, batches, cursor,
+                      behind, skew)
+
+    def _ship_survey(self, conn: psycopg.Connection, key_hash: str,
+                     alive: Callable[[], None]) -> int:
+        """The survey's responses and the quick ratings, after their own cursors, as the
+        events are: committed at the centre, then the cursors move; inserted where missing
+        (a batch sent again counts nothing)."""
+        shipped = 0
+        # A centre restored from an older copy may lack what the cursors say it has.
+        had = conn.execute("SELECT (SELECT COALESCE(max(id), 0) FROM survey_responses WHERE"
+                           " site = %(s)s), (SELECT COALESCE(max(id), 0) FROM quick_ratings"
+                           " WHERE site = %(s)s)", {"s": self.site}).fetchone()
+        assert had is not None
+        after_response = min(self.store.get_cursor(SURVEY_CURSOR), int(had[0]))
+        after_rating = min(self.store.get_cursor(RATING_CURSOR), int(had[1]))
+        while True:
+            responses, answers, ratings = self.store.survey_shipment(
+                after_response, after_rating, self.batch)
+            if not responses and not ratings:
+                return shipped
+            with conn.transaction(), conn.cursor() as cur:
+                row = cur.execute("SELECT key_hash FROM sites WHERE site = %s FOR UPDATE",
+                                  (self.site,)).fetchone()
+                if row is None or row[0] != key_hash:
+                    raise SiteRefused(f'the centre no longer knows site id "{self.site}"'
+                                      " with this site's key: stopped")
+                for sql, rows in (
+                        ("INSERT INTO survey_responses (site, id, ticket_id, day, service,"
+                         " counter, priority, at, via) VALUES (%s, %s, %s, %s, %s, %s, %s,"
+                         " %s, %s) ON CONFLICT DO NOTHING",
+                         [(self.site, i, tid, day, service, counter, bool(prio), at, via)
+                          for i, tid, day, service, counter, prio, at, via in responses]),
+                        ("INSERT INTO survey_answers (site, response_id, code, value) VALUES"
+                         " (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                         [(self.site, *a) for a in answers]),
+                        ("INSERT INTO quick_ratings (site, id, ticket_id, day, service,"
+                         " counter, priority, at, score) VALUES (%s, %s, %s, %s, %s, %s, %s,"
+                         " %s, %s) ON CONFLICT DO NOTHING",
+                         [(self.site, i, tid, day, service, counter, bool(prio), at, score)
+                          for i, tid, day, service, counter, prio, at, score in ratings])):
+                    if rows:
+                        cur.executemany(sql, rows)
+                        if "survey_answers" not in sql:
+                            shipped += max(cur.rowcount, 0)
+            if responses:
+                after_response = responses[-1][0]
+                self.store.set_cursor(SURVEY_CURSOR, after_response)
+            if ratings:
+                after_rating = ratings[-1][0]
+                self.store.set_cursor(RATING_CURSOR, after_rating)
+            alive()
 
     def _register(self, conn: psycopg.Connection, key_hash: str) -> tuple[int, float]:
         """The identity check: (the centre's last event of this site, the clock skew)."""

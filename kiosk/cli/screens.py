@@ -75,8 +75,10 @@ def cmd_admin(args: argparse.Namespace) -> int:
     clock = clock_of()
     from kiosk.ui.admin import run
 
+    if args.site and not args.central:
+        raise UsageError("--site needs --central URL (a site's store reports on itself)")
     logs.setup(settings, "admin")
-    run(settings, clock=clock)
+    run(settings, clock=clock, central=args.central, central_site=args.site or "all")
     return 0
 
 
@@ -140,8 +142,13 @@ def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
     p.add_argument("--speak", action="store_true",
                    help="also announce the calls from this process (the announcer in a thread)")
 
-    verb("admin", cmd_admin,
-         "the admin screen: today live, statistics, charts, the serve-time log, exports")
+    p = verb("admin", cmd_admin,
+             "the admin screen: today live, statistics, charts, the serve-time log, exports")
+    p.add_argument("--central", metavar="URL",
+                   help="Statistics, Charts and Survey from the head office's PostgreSQL"
+                        " (what the sites shipped)")
+    p.add_argument("--site", metavar="ID",
+                   help="with --central: one site's id, or all (default: all, merged)")
 
     p = verb("rate", cmd_rate, "the counter's four-face rating, on a small tablet facing the"
              " patron: one tap rates the ticket just finished there")

@@ -12,6 +12,7 @@ from typing import Any
 from kiosk import clock as clk
 from kiosk.cli.common import clock_of, number, open_store, settings_of
 from kiosk.config import KNOWN_LANGUAGES
+from kiosk.exceptions import UsageError
 from kiosk.i18n import t
 
 Verb = Callable[..., argparse.ArgumentParser]
@@ -59,9 +60,20 @@ def cmd_survey(args: argparse.Namespace) -> int:
     date_from = args.date_from or date_to
     priority = {"priority": True, "regular": False, None: None}[args.cls]
     lang = args.lang or settings.default_language
-    with open_store(args) as store:
-        rep = survey.survey_report(store, settings, date_from, date_to, service=args.service,
-                                   counter=args.counter, priority=priority)
+    if args.central:
+        from kiosk.central.survey import central_survey_report
+
+        rep = central_survey_report(args.central, settings, args.site or "all",
+                                    date_from=date_from, date_to=date_to,
+                                    service=args.service, counter=args.counter,
+                                    priority=priority)
+    elif args.site:
+        raise UsageError("--site needs --central URL (a site's store reports on itself)")
+    else:
+        with open_store(args) as store:
+            rep = survey.survey_report(store, settings, date_from, date_to,
+                                       service=args.service, counter=args.counter,
+                                       priority=priority)
     fmt = "json" if args.json else args.format
     if fmt == "json":
         print(json.dumps(rep, ensure_ascii=False))
@@ -87,6 +99,10 @@ def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
                    help="only one class of patrons")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table",
                    help="table and csv: the regulation's publication table")
+    p.add_argument("--central", metavar="URL",
+                   help="the index from the central PostgreSQL (what the sites shipped)")
+    p.add_argument("--site", metavar="ID",
+                   help="with --central: one site's id, or all (default: all, pooled)")
     p.add_argument("--lang", choices=sorted(KNOWN_LANGUAGES),
                    help="the words of the table and the CSV (default: the site's first"
                         " language)")

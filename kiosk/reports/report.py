@@ -212,18 +212,8 @@ def overview(store: Store, settings: Settings, *, progress: Progress | None = No
             cached = cache.get_series(day.isoformat())
             partial = (cached if cached is not None
                        else _day_partial(engine, cache, day, pending))
-        overall = partial.get(("overall", ""), Acc())
-        judged, within = list(overall.judged), list(overall.within)
-        series.append({"day": day.isoformat(), "issued": overall.counts["issued"],
-                       "served": overall.counts["served"], "judged": judged,
-                       "within": within,
-                       "within_target": [within_share(w, j) for w, j in zip(within, judged,
-                                                                              strict=True)],
-                       "target_met": standard_met(within, judged, settings)})
-        for cls in CLASSES:
-            acc = partial.get(("class", cls))
-            if acc is not None:
-                hist[cls].update(acc.wait_hist)
+        series.append(_day_row(day, partial, settings))
+        _add_hist(hist, partial)
         if progress is not None:
             progress(i + 1, total_days)
     if cache is not None:
@@ -233,11 +223,63 @@ def overview(store: Store, settings: Settings, *, progress: Progress | None = No
         rep = finish(total, settings, head(first, last, settings, filters))
     else:
         rep = report(store, settings, date_from=first.isoformat(), date_to=last.isoformat())
+    return {"report": rep, "days": series, "calls_by_hour": dict(sorted(calls.items())),
+            "wait_hist": _per_minute(hist)}
+
+
+def overview_merged(stores: list[Store], settings: Settings, *,
+                    progress: Progress | None = None,
+                    **q: Unpack[Question]) -> dict[str, Any]:
+    """`overview`'s object over several stores together (the centre's sites, each read back
+    into a scratch store: kiosk.central.report): each day's partials are merged across the
+    stores before anything is finished, as `kiosk report --central --site all` merges; no
+    cache (scratch stores live for one reading)."""
+    first, last, filters = question(q)
+    total_days = (last - first).days + 1
+    engines = [Engine(store, settings) for store in stores]
+    series: list[dict[str, Any]] = []
+    hist: dict[str, Counter[int]] = {cls: Counter() for cls in CLASSES}
+    total: Partial = {}
+    for i, day in enumerate(days(first, last)):
+        partial: Partial = {}
+        for engine in engines:
+            merge(partial, engine.day(day, filters))
+        merge(total, partial)
+        series.append(_day_row(day, partial, settings))
+        _add_hist(hist, partial)
+        if progress is not None:
+            progress(i + 1, total_days)
+    calls: Counter[int] = Counter()
+    for store in stores:
+        calls.update(_calls_by_hour(store, settings, first, last, filters))
+    return {"report": finish(total, settings, head(first, last, settings, filters)),
+            "days": series, "calls_by_hour": dict(sorted(calls.items())),
+            "wait_hist": _per_minute(hist)}
+
+
+def _day_row(day: date, partial: Partial, settings: Settings) -> dict[str, Any]:
+    """One day of `overview`'s "days"."""
+    overall = partial.get(("overall", ""), Acc())
+    judged, within = list(overall.judged), list(overall.within)
+    return {"day": day.isoformat(), "issued": overall.counts["issued"],
+            "served": overall.counts["served"], "judged": judged, "within": within,
+            "within_target": [within_share(w, j) for w, j in zip(within, judged, strict=True)],
+            "target_met": standard_met(within, judged, settings)}
+
+
+def _add_hist(hist: dict[str, Counter[int]], partial: Partial) -> None:
+    for cls in CLASSES:
+        acc = partial.get(("class", cls))
+        if acc is not None:
+            hist[cls].update(acc.wait_hist)
+
+
+def _per_minute(hist: dict[str, Counter[int]]) -> dict[str, dict[int, int]]:
+    """The wait histogram's bins as whole minutes waited."""
     per_minute: dict[str, dict[int, int]] = {}
     for cls, bins in hist.items():
         minutes: Counter[int] = Counter()
         for key, n in bins.items():
             minutes[int(key * BIN_S // 60)] += n
         per_minute[cls] = dict(sorted(minutes.items()))
-    return {"report": rep, "days": series, "calls_by_hour": dict(sorted(calls.items())),
-            "wait_hist": per_minute}
+    return per_minute

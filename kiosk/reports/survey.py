@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +75,55 @@ def _index(sums: dict[str, tuple[int, int]], respondents: int) -> skm.Index:
     return skm.index({code: sums[code] for code in skm.ELEMENTS if code in sums}, respondents)
 
 
+@dataclass
+class Parts:
+    """What a survey report is computed from, as sums: parts of several sites (or
+    periods) add up to the parts of all of them (`add`), so the central report pools
+    every site's answers before the index is computed, never averaging indexes."""
+
+    respondents: int = 0
+    sums: dict[str, tuple[int, int]] = field(default_factory=dict)
+    months: dict[str, tuple[int, dict[str, tuple[int, int]]]] = field(default_factory=dict)
+    population: int = 0
+    quick: dict[int, int] = field(default_factory=lambda: dict.fromkeys(range(1, 5), 0))
+
+    def add(self, other: Parts) -> None:
+        self.respondents += other.respondents
+        self.population += other.population
+        _add_sums(self.sums, other.sums)
+        for month, (people, sums) in other.months.items():
+            seen, mine = self.months.setdefault(month, (0, {}))
+            _add_sums(mine, sums)
+            self.months[month] = (seen + people, mine)
+        for score, n in other.quick.items():
+            self.quick[score] = self.quick.get(score, 0) + n
+
+
+def _add_sums(into: dict[str, tuple[int, int]], sums: dict[str, tuple[int, int]]) -> None:
+    for code, (total, n) in sums.items():
+        had = into.get(code, (0, 0))
+        into[code] = (had[0] + total, had[1] + n)
+
+
+def survey_filters(settings: Settings, date_from: str, date_to: str,
+                   service: str | None = None, counter: int | None = None,
+                   priority: bool | None = None) -> Filters:
+    """The report's question, checked: one plain line for a wrong date, service or
+    counter."""
+    return _filters(settings, date_from, date_to, service, counter, priority)
+
+
+def survey_parts(store: Store, filters: Filters) -> Parts:
+    """The sums of one store, from one read."""
+    with store.snapshot():
+        respondents, sums = store.survey_sums(filters)
+        months = store.survey_months(filters)
+        population = store.served_count(filters)
+        quick = store.quick_counts(filters)
+    return Parts(respondents, sums, {m: (people, s) for m, people, s in months}, population,
+                 quick)
+
+
 def survey_report(store: Store, settings: Settings, date_from: str, date_to: str,
                   service: str | None = None, counter: int | None = None,
                   priority: bool | None = None) -> dict[str, Any]:
@@ -85,11 +134,13 @@ def survey_report(store: Store, settings: Settings, date_from: str, date_to: str
     `by_month`, `own_questions`, `quick_rating` {counts, ratings, mean} (never in the
     index)."""
     filters = _filters(settings, date_from, date_to, service, counter, priority)
-    with store.snapshot():
-        respondents, sums = store.survey_sums(filters)
-        months = store.survey_months(filters)
-        population = store.served_count(filters)
-        quick = store.quick_counts(filters)
+    return survey_finish(survey_parts(store, filters), settings, filters)
+
+
+def survey_finish(parts: Parts, settings: Settings, filters: Filters) -> dict[str, Any]:
+    """The report's JSON from its sums (one store's, or several sites' added up)."""
+    respondents, sums, quick, population = (parts.respondents, parts.sums, parts.quick,
+                                            parts.population)
     index = _index(sums, respondents)
     needed = skm.min_sample(population)
     ratings = sum(quick.values())
@@ -116,7 +167,7 @@ def survey_report(store: Store, settings: Settings, date_from: str, date_to: str
         "category": index.category,
         "category_words": CATEGORY_WORDS.get(index.category or ""),
         "by_month": [_month(month, people, month_sums)
-                     for month, people, month_sums in months],
+                     for month, (people, month_sums) in sorted(parts.months.items())],
         "own_questions": [{"code": code, "text": texts.get(code, {}).get(lang),
                            "answers": sums[code][1],
                            "mean": half_up(sums[code][0] / sums[code][1], 2)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from kiosk import clock as clk
 from kiosk.rows import Event, Ticket
@@ -19,6 +19,9 @@ from kiosk.store.base import StoreBase
 
 SYNC_CURSOR = "sync:central"
 """The cursor (in `cursors`) of the last event the centre has committed."""
+SURVEY_CURSOR = "sync:survey"
+RATING_CURSOR = "sync:ratings"
+"""The last survey response and quick rating the centre has committed."""
 FINAL_STATES = ("done", "no_show", "expired", "cancelled")
 """A ticket in one of these states is settled: its row is shipped (again, should it be
 requeued and settle anew)."""
@@ -80,6 +83,50 @@ class Shipping(StoreBase):
                 (json.dumps(ids), *FINAL_STATES)).fetchall() if ids else []
             newest = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
         return Shipment(events, [Ticket(*row) for row in rows], int(newest))
+
+    def survey_shipment(self, after_response: int, after_rating: int, limit: int
+                        ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]],
+                                   list[tuple[Any, ...]]]:
+        """(responses, their answers, quick ratings) after the two cursors, oldest first,
+        at most `limit` of each, from one read. What leaves: the day, service, counter,
+        class and the answers; never the profile or the suggestion."""
+        with self.snapshot():
+            responses = self.conn.execute(
+                "SELECT id, ticket_id, day, service, counter, priority, at, via"
+                " FROM survey_responses WHERE id > ? ORDER BY id LIMIT ?",
+                (after_response, limit)).fetchall()
+            answers = self.conn.execute(
+                "SELECT response_id, code, value FROM survey_answers"
+                " WHERE response_id > ? AND response_id <= ? ORDER BY response_id",
+                (after_response, responses[-1][0])).fetchall() if responses else []
+            ratings = self.conn.execute(
+                "SELECT id, ticket_id, day, service, counter, priority, at, score"
+                " FROM quick_ratings WHERE id > ? ORDER BY id LIMIT ?",
+                (after_rating, limit)).fetchall()
+        return responses, answers, ratings
+
+    def receive_survey(self, responses: list[tuple[Any, ...]], answers: list[tuple[Any, ...]],
+                       ratings: list[tuple[Any, ...]], served: list[tuple[Any, ...]]) -> None:
+        """Write survey rows read back from the centre into this scratch store (the
+        survey report's own reads then count them), and `served`: (id, day, prefix,
+        number, service, counter, priority) of the tickets served, the population. Links
+        to tickets are dropped: the report does not follow them."""
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT INTO tickets (id, day, prefix, number, label, service, need, state,"
+                " counter, issued_at, queued_at, order_at, recalls) VALUES"
+                " (?, ?, ?, ?, '', ?, ?, 'done', ?, '', '', 0, 0)",
+                [(tid, day, prefix, number, service, "priority" if priority else None,
+                  counter) for tid, day, prefix, number, service, counter, priority in served])
+            self.conn.executemany(
+                "INSERT INTO survey_responses (id, day, service, counter, priority, at, via)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)", responses)
+            self.conn.executemany(
+                "INSERT INTO survey_answers (response_id, code, value) VALUES (?, ?, ?)",
+                answers)
+            self.conn.executemany(
+                "INSERT INTO quick_ratings (id, day, service, counter, priority, at, score)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)", ratings)
 
     def unshipped(self, cursor: int) -> tuple[int, str | None]:
         """(events after `cursor`, the time of the oldest of them): the sync's lag."""

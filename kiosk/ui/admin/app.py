@@ -79,8 +79,15 @@ class AdminApp(IdleLock, App[None]):
         warm_months: int = 12,
         monotonic: Callable[[], float] = time.monotonic,
         lang: str | None = None,
+        central: str | None = None,
+        central_site: str = "all",
     ) -> None:
         super().__init__()
+        self.central = central
+        """A head office's PostgreSQL URL (`kiosk admin --central URL`): Statistics,
+        Charts and Survey then read what the sites shipped there (kiosk.central), for
+        `central_site` or all sites merged; Today and Log stay this PC's own store."""
+        self.central_site = central_site
         self.lang = lang or settings.default_language
         """The admin's language: the site's first, until `l` switches (words.py)."""
         set_language(self.lang)
@@ -219,6 +226,7 @@ def _log_admin(store: Store, kind: str, name: str) -> None:
     store.log(kind, actor=name, detail={"screen": "admin"})
 
 
-def run(settings: Settings, *, clock: clk.Clock | None = None) -> None:
+def run(settings: Settings, *, clock: clk.Clock | None = None, central: str | None = None,
+        central_site: str = "all") -> None:
     """`kiosk admin`: the admin screen in this terminal (or, served, in a browser)."""
-    AdminApp(settings, clock=clock).run()
+    AdminApp(settings, clock=clock, central=central, central_site=central_site).run()

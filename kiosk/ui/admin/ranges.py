@@ -74,9 +74,13 @@ class RangeViews(AdminViews):
         bar.display = True
         started = time.perf_counter()
         token = self._wanted = object()
+        progress = app.progress_callback(bar, lambda: self._wanted is token)
         try:
-            data = await app.store.run(_overview, rng, app.progress_callback(
-                bar, lambda: self._wanted is token))
+            if app.central:
+                data = await app.store.run(_central_overview, app.central, app.central_site,
+                                           rng, progress)
+            else:
+                data = await app.store.run(_overview, rng, progress)
         except Stopped:
             return
         except KioskError as exc:
@@ -93,7 +97,7 @@ class RangeViews(AdminViews):
             self.load_log(page=0)
         elif self.view == "survey":
             self.load_survey(force=True)
-        if not self._warming:
+        if not self._warming and not app.central:
             self._warming = True
             self.run_worker(self._warm(), group="warm")
 
@@ -149,6 +153,14 @@ def _row_name(key: object, names: dict[str, str], reported: str) -> str:
 
 def _overview(store: Store, rng: Range, progress: reports.Progress) -> dict[str, Any]:
     return reports.overview(store, store.settings, progress=progress, **rng.kwargs())
+
+
+def _central_overview(store: Store, url: str, site: str, rng: Range,
+                      progress: reports.Progress) -> dict[str, Any]:
+    from kiosk.central.report import CentralReports
+
+    with CentralReports(url, store.settings) as centre:
+        return centre.overview(site, progress=progress, **rng.kwargs())
 
 
 def _warm_month(store: Store, first: str, last: str) -> None:

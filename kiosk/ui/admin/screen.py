@@ -138,7 +138,13 @@ class AdminScreen(TodayView, RangeViews, LogView, SurveyView):
         yield Footer()
 
     def _title(self) -> str:
-        return w("title", site=self.kiosk_app.settings.site.name, name=self.admin)
+        app = self.kiosk_app
+        if app.central:
+            from kiosk.central.connect import where
+
+            return w("title_central", where=where(app.central), site=app.central_site,
+                     name=self.admin)
+        return w("title", site=app.settings.site.name, name=self.admin)
 
     def _tools(self) -> ComposeResult:
         languages = set(self.kiosk_app.settings.site.languages)

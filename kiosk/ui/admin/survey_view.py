@@ -117,7 +117,9 @@ class SurveyView(AdminViews):
         head = self.query_one("#survey-head", Static)
         head.update(sw("loading"))
         try:
-            data = await self.kiosk_app.store.run(_survey, rng)
+            app = self.kiosk_app
+            data = await (app.store.run(_central_survey, app.central, app.central_site, rng)
+                          if app.central else app.store.run(_survey, rng))
         except KioskError as exc:
             head.update(w("error", error=str(exc).replace("--", "")))
             return
@@ -154,7 +156,8 @@ class SurveyView(AdminViews):
         self.query_one("#survey-suggestions-title", Static).update(
             sw("suggestions_title", n=len(said)))
         self.query_one("#survey-suggestion-text", Static).update(
-            "\n".join(_suggestion(s) for s in said) or sw("suggestions_none"))
+            "\n".join(_suggestion(s) for s in said)
+            or sw("suggestions_central" if self.kiosk_app.central else "suggestions_none"))
 
     def _show_table(self, pub: survey.Publication) -> None:
         table = self.query_one("#survey-elements", DataTable)
@@ -198,3 +201,12 @@ def _survey(store: Store, rng: Range) -> dict[str, Any]:
     kwargs = rng.kwargs()
     return {"report": survey.survey_report(store, store.settings, **kwargs),
             "suggestions": survey.survey_suggestions(store, store.settings, **kwargs)}
+
+
+def _central_survey(store: Store, url: str, site: str, rng: Range) -> dict[str, Any]:
+    """The survey of the centre's sites; the suggestions stay at each site (free text is
+    never shipped)."""
+    from kiosk.central.survey import central_survey_report
+
+    return {"report": central_survey_report(url, store.settings, site, **rng.kwargs()),
+            "suggestions": []}
