@@ -13,11 +13,14 @@ import glob
 import json
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -338,6 +341,115 @@ def test_central_init_twice_and_migrate(centre):
     assert done.returncode == 0 and "already" in done.stdout, done.stderr
     done = kiosk(None, "central", "init", centre, "--json")
     assert json.loads(done.stdout)["after"] == SCHEMA_VERSION
+
+
+class CuttingProxy:
+    """A TCP relay to the cluster that cuts its first connection once the client has sent
+    `cut_after` bytes (mid-COPY: a network cut in the middle of a batch); later
+    connections pass whole."""
+
+    def __init__(self, port: int, cut_after: int) -> None:
+        self.target = port
+        self.cut_after = cut_after
+        self.cuts = 0
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self._first = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, db: str) -> str:
+        return f"postgresql://kiosk:{PASSWORD}@127.0.0.1:{self.port}/{db}"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            limit, self._first = (self.cut_after if self._first else None), False
+            pair = (client, upstream)
+            threading.Thread(target=self._pump, args=(client, upstream, limit, pair),
+                             daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, None, pair),
+                             daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, limit: int | None,
+              pair: tuple[socket.socket, socket.socket]) -> None:
+        sent = 0
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+                sent += len(data)
+                if limit is not None and sent >= limit:
+                    self.cuts += 1
+                    break
+        except OSError:
+            pass
+        for sock in pair:  # both ways at once, as a pulled cable looks to each end
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def test_a_network_cut_mid_batch_is_one_line_and_the_next_run_completes(tmp_path, cluster,
+                                                                         centre):
+    config = site(tmp_path, "north")
+    db = centre.rsplit("/", 1)[1]
+    proxy = CuttingProxy(cluster.port, cut_after=120_000)  # a few batches of 500 in
+    try:
+        done = sync(config, proxy.url(db))
+        assert proxy.cuts == 1
+        line = one_line(done)
+        assert "central database" in line and PASSWORD not in line, line
+        shipped = at_site(config, "SELECT event_id FROM cursors WHERE name = 'sync:central'")
+        assert shipped and 0 < shipped[0][0] < site_counts(config)[0]  # cut mid-way
+        # What the centre has is whole batches: exactly the events up to the cursor or
+        # one batch more (committed just before the cut reached the site), never a part.
+        have = centre_counts(centre, "north")[0]
+        assert have in (shipped[0][0], shipped[0][0] + 500)
+        done = sync(config, proxy.url(db))  # the network is back
+        assert done.returncode == 0, done.stderr
+        assert centre_counts(centre, "north") == site_counts(config)
+        assert at_centre(centre, "SELECT COUNT(*) - COUNT(DISTINCT id) FROM events"
+                                 " WHERE site = 'north'") == [(0,)]
+    finally:
+        proxy.close()
+
+
+def test_the_loop_retries_with_backoff_and_stops_on_sigterm(tmp_path, cluster, centre):
+    """`kiosk sync` (the service): a cut batch is one line and a retry 1 s later that
+    ships the rest; SIGTERM ends it at once, exit 0."""
+    config = site(tmp_path, "north")
+    db = centre.rsplit("/", 1)[1]
+    proxy = CuttingProxy(cluster.port, cut_after=120_000)
+    head = ["--config", str(config)]
+    process = subprocess.Popen([sys.executable, "-m", "kiosk", *head, "sync", "--to",
+                                proxy.url(db)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while centre_counts(centre, "north") != site_counts(config):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the loop did not ship everything"
+            time.sleep(0.5)
+        assert proxy.cuts == 1
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=30)
+        assert process.returncode == 0, err
+        assert time.monotonic() - started < 10
+        retried = [line for line in err.splitlines() if "trying again in 1 s" in line]
+        assert len(retried) == 1 and PASSWORD not in err, err
+    finally:
+        if process.poll() is None:
+            process.kill()
+        proxy.close()
 
 
 # -- config -----------------------------------------------------------------------------------
