@@ -107,7 +107,11 @@ def test_cold_then_warm_reads_the_kept_partials(two_sites):
     with CentralReports(url, settings) as cold:
         a = cold.report(date_from=first, date_to=last)
     assert cold.built == 2 * len(days)
-    kept = at_centre(url, "SELECT site, day::text FROM report_partials ORDER BY 1, 2")
+    kept = at_centre(url, "SELECT site, day::text FROM report_partials WHERE site <> '*'"
+                          " ORDER BY 1, 2")
+    merged = at_centre(url, "SELECT day::text FROM report_partials WHERE site = '*'")
+    # all sites' days merged, kept once both sites' day is settled
+    assert 0 < len(merged) <= len(days) - 1
     # every day but the last one shipped is settled at the centre (a later day began)
     assert {s for s, _ in kept} == {"north", "south"}
     assert len(kept) >= 2 * (len(days) - 1)
@@ -120,6 +124,12 @@ def test_cold_then_warm_reads_the_kept_partials(two_sites):
                    " AND day = %s RETURNING 1", kept[0][1])
     with CentralReports(url, settings) as spoiled:
         c = spoiled.report(site="north", date_from=kept[0][1], date_to=kept[0][1])
+    assert c["overall"]["issued"] == 0 and spoiled.built == 0
+    # and the merged day is what an all-site report reads
+    at_centre(url, "UPDATE report_partials SET partial = '[]'::jsonb WHERE site = '*'"
+                   " AND day = %s RETURNING 1", merged[0][0])
+    with CentralReports(url, settings) as spoiled:
+        c = spoiled.report(date_from=merged[0][0], date_to=merged[0][0])
     assert c["overall"]["issued"] == 0 and spoiled.built == 0
 
 

@@ -71,9 +71,7 @@ def _site_parts(pg: psycopg.Connection, store: Store, site: str, filters: Filter
     try:
         return survey_parts(store, filters)
     finally:
-        with store.transaction():
-            for table in ("survey_answers", "survey_responses", "quick_ratings", "tickets"):
-                store.conn.execute(f"DELETE FROM {table}")
+        store.clear_received()
 
 
 def _iso(moment: datetime) -> str:

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
+from typing import Any
 
 import psycopg
 
@@ -144,16 +145,18 @@ class Sync:
     def _ship_survey(self, conn: psycopg.Connection, key_hash: str,
                      alive: Callable[[], None]) -> int:
         """The survey's responses and the quick ratings, after their own cursors, as the
-        events are: committed at the centre, then the cursors move; inserted where missing
-        (a batch sent again counts nothing)."""
+        events are: committed at the centre, then the cursors move. Ids above what the
+        centre has are COPYed; the few at or below it (sent again after a crash between
+        the centre's commit and the cursors) are inserted where missing."""
         shipped = 0
         # A centre restored from an older copy may lack what the cursors say it has.
         had = conn.execute("SELECT (SELECT COALESCE(max(id), 0) FROM survey_responses WHERE"
                            " site = %(s)s), (SELECT COALESCE(max(id), 0) FROM quick_ratings"
                            " WHERE site = %(s)s)", {"s": self.site}).fetchone()
         assert had is not None
-        after_response = min(self.store.get_cursor(SURVEY_CURSOR), int(had[0]))
-        after_rating = min(self.store.get_cursor(RATING_CURSOR), int(had[1]))
+        had_response, had_rating = int(had[0]), int(had[1])
+        after_response = min(self.store.get_cursor(SURVEY_CURSOR), had_response)
+        after_rating = min(self.store.get_cursor(RATING_CURSOR), had_rating)
         while True:
             responses, answers, ratings = self.store.survey_shipment(
                 after_response, after_rating, self.batch)
@@ -165,24 +168,19 @@ class Sync:
                 if row is None or row[0] != key_hash:
                     raise SiteRefused(f'the centre no longer knows site id "{self.site}"'
                                       " with this site's key: stopped")
-                for sql, rows in (
-                        ("INSERT INTO survey_responses (site, id, ticket_id, day, service,"
-                         " counter, priority, at, via) VALUES (%s, %s, %s, %s, %s, %s, %s,"
-                         " %s, %s) ON CONFLICT DO NOTHING",
-                         [(self.site, i, tid, day, service, counter, bool(prio), at, via)
-                          for i, tid, day, service, counter, prio, at, via in responses]),
-                        ("INSERT INTO survey_answers (site, response_id, code, value) VALUES"
-                         " (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                         [(self.site, *a) for a in answers]),
-                        ("INSERT INTO quick_ratings (site, id, ticket_id, day, service,"
-                         " counter, priority, at, score) VALUES (%s, %s, %s, %s, %s, %s, %s,"
-                         " %s, %s) ON CONFLICT DO NOTHING",
-                         [(self.site, i, tid, day, service, counter, bool(prio), at, score)
-                          for i, tid, day, service, counter, prio, at, score in ratings])):
-                    if rows:
-                        cur.executemany(sql, rows)
-                        if "survey_answers" not in sql:
-                            shipped += max(cur.rowcount, 0)
+                site = self.site
+                shipped += _copy_new(
+                    cur, "survey_responses", "id, ticket_id, day, service, counter,"
+                    " priority, at, via", had_response,
+                    [(site, i, tid, day, service, counter, bool(prio), at, via)
+                     for i, tid, day, service, counter, prio, at, via in responses])
+                _copy_new(cur, "survey_answers", "response_id, code, value", had_response,
+                          [(site, *a) for a in answers])
+                shipped += _copy_new(
+                    cur, "quick_ratings", "id, ticket_id, day, service, counter, priority,"
+                    " at, score", had_rating,
+                    [(site, i, tid, day, service, counter, bool(prio), at, score)
+                     for i, tid, day, service, counter, prio, at, score in ratings])
             if responses:
                 after_response = responses[-1][0]
                 self.store.set_cursor(SURVEY_CURSOR, after_response)
@@ -224,8 +222,8 @@ class Sync:
     def _ship(self, conn: psycopg.Connection, key_hash: str,
               shipment: Shipment) -> tuple[int, int]:
         """Steps 2 and 3 of the module's docstring: (events new, tickets written)."""
-        months = {_month(e.at[:7]) for e in shipment.events}
-        months |= {_month(t.day[:7]) for t in shipment.tickets}
+        months = {_month(m) for m in {e.at[:7] for e in shipment.events}
+                  | {t.day[:7] for t in shipment.tickets}}
         schema.ensure_months(conn, months)
         with conn.transaction():
             # The row lock orders two syncs of one site; the key is checked again under it.
@@ -328,6 +326,24 @@ class Sync:
             self._crash_at -= 1
             if self._crash_at <= 0:
                 os._exit(137)
+
+
+def _copy_new(cur: psycopg.Cursor[Any], table: str, columns: str, had: int,
+              rows: list[tuple[Any, ...]]) -> int:
+    """Rows (site first, then the id the centre keys on) into `table`: those with an id
+    above `had`, the centre's highest, by COPY; the rest where missing. The rows written."""
+    again = [r for r in rows if r[1] <= had]
+    fresh = [r for r in rows if r[1] > had]
+    if fresh:
+        with cur.copy(f"COPY {table} (site, {columns}) FROM STDIN") as copy:  # type: ignore[arg-type]
+            for r in fresh:
+                copy.write_row(r)
+    if not again:
+        return len(fresh)
+    marks = ", ".join(["%s"] * len(again[0]))
+    cur.executemany(f"INSERT INTO {table} (site, {columns}) VALUES ({marks})"  # type: ignore[arg-type]
+                    " ON CONFLICT DO NOTHING", again)
+    return len(fresh) + max(cur.rowcount, 0)
 
 
 def _wait(stop: threading.Event, seconds: float, alive: Callable[[], None]) -> None:

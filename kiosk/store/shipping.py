@@ -128,6 +128,12 @@ class Shipping(StoreBase):
                 "INSERT INTO quick_ratings (id, day, service, counter, priority, at, score)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)", ratings)
 
+    def clear_received(self) -> None:
+        """Empty this scratch store of what `receive_survey` wrote (the next site's turn)."""
+        with self.transaction():
+            for table in ("survey_answers", "survey_responses", "quick_ratings", "tickets"):
+                self.conn.execute(f"DELETE FROM {table}")
+
     def unshipped(self, cursor: int) -> tuple[int, str | None]:
         """(events after `cursor`, the time of the oldest of them): the sync's lag."""
         with self.snapshot():
