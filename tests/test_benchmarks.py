@@ -14,7 +14,8 @@ from .conftest import REPO, require_tool
 RUNS = {
     "store_bench": (["--n", "20", "--seconds", "0.1", "--rounds", "1"], "lifecycles/s"),
     "board_bench": (["--calls", "3"], "board: call visible"),
-    "estimate_bench": (["--days", "1", "--loads", "0.5"], "printed med"),
+    "estimate_bench": (["--days", "1", "--loads", "0.5", "--booked-days", "1"],
+                       "walk-ins wait med"),
     "print_bench": (["--tickets", "3"], "PrintWorker"),
     "patron_bench": (["--starts", "1", "--touches", "2", "--terminal", "1"], "final touch"),
     "report_bench": (["--days", "3"], "year, warm"),
