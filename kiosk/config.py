@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from dataclasses import dataclass
+from datetime import date as Date
 from datetime import time
 from importlib import resources
 from pathlib import Path
@@ -455,6 +457,101 @@ class Patron(_Model):
     heard yet (0: off). Any other key or place acts after `input_guard_s`."""
 
 
+
+def _date(value: Any) -> Date:
+    """A date as TOML writes it (2026-12-25) or as text ("2026-12-25")."""
+    if isinstance(value, Date) and not hasattr(value, "hour"):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return Date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f'must be a date "YYYY-MM-DD", got {value!r}')
+
+
+class ClosedDay(_Model):
+    """A day the site is closed (a holiday, a cuti bersama): no ticket is issued and no
+    booking is taken for it."""
+
+    date: Date
+    """The local date, "YYYY-MM-DD"."""
+    reason: Localized | None = None
+    """Why, in each site language (shown on the kiosk and the booking page), e.g.
+    { id = "Hari Raya Natal", en = "Christmas Day" }."""
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Date:
+        return _date(value)
+
+
+class BookingHours(_Model):
+    """One service's own booking settings: each key left out is [booking]'s."""
+
+    slot_min: int | None = Field(None, ge=5, le=240)
+    """Minutes a slot of this service lasts."""
+    per_slot: int | None = Field(None, ge=1, le=100)
+    """Bookings one slot of this service takes."""
+    open: time | None = None
+    """The first slot of this service starts then ("HH:MM")."""
+    close: time | None = None
+    """Every slot of this service ends by then ("HH:MM")."""
+
+    @field_validator("open", "close", mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> time | None:
+        return None if value is None else _hhmm(value)
+
+
+class BookingSettings(_Model):
+    """Appointments (design §14): a patron books a slot on the /book page or through the
+    API, and checks in at the kiosk with a six-digit code."""
+
+    services: list[Annotated[str, Field(pattern=r"^[A-Z]$")]] = Field(default_factory=list)
+    """Prefixes of the services that take bookings; empty: no bookings at all."""
+    slot_min: int = Field(15, ge=5, le=240)
+    """Minutes a slot lasts."""
+    per_slot: int = Field(2, ge=1, le=100)
+    """Bookings one slot takes (what the counters can serve in it besides walk-ins)."""
+    days_ahead: int = Field(14, ge=0, le=365)
+    """How many days ahead a slot can be booked (0: today only)."""
+    early_min: int = Field(10, ge=0, le=240)
+    """A booked patron may check in this many minutes before the slot starts; earlier,
+    the kiosk says when to come back (or gives a walk-in ticket)."""
+    late_min: int = Field(15, ge=0, le=240)
+    """...and up to this many minutes after it starts: the ticket then still goes by the
+    slot's start. Later, it becomes a walk-in ticket, said plainly."""
+    open: time | None = None
+    """The first slot starts then ("HH:MM"); default: [hours] open."""
+    close: time | None = None
+    """Every slot ends by then ("HH:MM"); default: [hours] last_ticket."""
+    overrides: dict[str, BookingHours] = Field(default_factory=dict)
+    """A service's own slot length, places or hours, by prefix ([booking.overrides.A])."""
+
+    @field_validator("open", "close", mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> time | None:
+        return None if value is None else _hhmm(value)
+
+    @field_validator("services")
+    @classmethod
+    def _once(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a service is listed twice")
+        return value
+
+
+@dataclass(frozen=True)
+class Slots:
+    """One service's booking rules with every default filled in (Settings.slots_of)."""
+
+    slot_min: int
+    per_slot: int
+    open: time
+    close: time
+
+
 def _network(value: str) -> str:
     import ipaddress
 
@@ -604,6 +701,10 @@ class Settings(_Model):
     """The satisfaction survey (SKM) and the counter's quick rating."""
     sync: SyncSettings = SyncSettings()
     """Shipping this site's log to the head office's PostgreSQL (kiosk sync)."""
+    booking: BookingSettings = BookingSettings()
+    """Appointments: which services take bookings, their slots and the check-in grace."""
+    closed: list[ClosedDay] = Field(default_factory=list)
+    """Days the site is closed ([[closed]]): no tickets, no bookings."""
 
     # Filled in by load(); not part of the file.
     source: str = Field(EMBEDDED, exclude=True)
@@ -676,10 +777,47 @@ class Settings(_Model):
             for lang in langs:
                 if lang not in question.labels:
                     problems.append((f"{where}.labels", f"missing the {lang!r} answers"))
+        problems += self._booking_problems(prefixes)
+        seen: set[Date] = set()
+        for i, closed in enumerate(self.closed):
+            if closed.date in seen:
+                problems.append((f"closed[{i}].date", f"{closed.date} is listed twice"))
+            seen.add(closed.date)
+            need_langs(f"closed[{i}].reason", closed.reason)
         if problems:
             where, what = problems[0]
             raise _KeyedError(where, what)
         return self
+
+    def _booking_problems(self, prefixes: list[str]) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        booking = self.booking
+        for i, prefix in enumerate(booking.services):
+            if prefix not in prefixes:
+                problems.append((f"booking.services[{i}]", f'unknown service "{prefix}"'))
+        for prefix in booking.overrides:
+            if prefix not in booking.services:
+                problems.append((f"booking.overrides.{prefix}",
+                                 f'"{prefix}" is not one of booking.services'))
+                continue
+            problems += self._slot_problems(f"booking.overrides.{prefix}", prefix)
+        if not problems and booking.services:
+            problems += self._slot_problems("booking", None)
+        return problems
+
+    def _slot_problems(self, where: str, prefix: str | None) -> list[tuple[str, str]]:
+        hours = self.hours
+        rules = self.slots_of(prefix)
+        if not hours.open <= rules.open < rules.close <= hours.close:
+            return [(where, f"slots from {rules.open:%H:%M} to {rules.close:%H:%M} must lie"
+                            f" within [hours] ({hours.open:%H:%M}–{hours.close:%H:%M}),"
+                            " opening before they close")]
+        start = rules.open.hour * 60 + rules.open.minute
+        end = rules.close.hour * 60 + rules.close.minute
+        if end - start < rules.slot_min:
+            return [(where, f"not one slot of {rules.slot_min} minutes fits between"
+                            f" {rules.open:%H:%M} and {rules.close:%H:%M}")]
+        return []
 
     # -- look-ups the rest of the program uses ---------------------------------------------
 
@@ -703,6 +841,27 @@ class Settings(_Model):
         at `base`; None without a token, or without either address."""
         root = self.web.public_url or (base or "").rstrip("/")
         return f"{root}/t/{token}" if token and root else None
+
+    def booking_url(self, token: str | None, base: str | None = None) -> str | None:
+        """A booking's page (/book/TOKEN), as `ticket_url` gives a ticket's."""
+        root = self.web.public_url or (base or "").rstrip("/")
+        return f"{root}/book/{token}" if token and root else None
+
+    def slots_of(self, prefix: str | None) -> Slots:
+        """The booking rules of a service (its overrides over [booking]'s, the site's hours
+        where [booking] names none)."""
+        booking = self.booking
+        own = booking.overrides.get(prefix or "", BookingHours())
+        return Slots(
+            slot_min=own.slot_min or booking.slot_min,
+            per_slot=own.per_slot or booking.per_slot,
+            open=own.open or booking.open or self.hours.open,
+            close=own.close or booking.close or self.hours.last_ticket)
+
+    def closed_on(self, day: str | Date) -> ClosedDay | None:
+        """The [[closed]] entry of a local day (YYYY-MM-DD), if the site is closed then."""
+        wanted = Date.fromisoformat(day) if isinstance(day, str) else day
+        return next((c for c in self.closed if c.date == wanted), None)
 
     def service(self, prefix: str) -> Service:
         for service in self.services:

@@ -22,6 +22,15 @@ class UsageError(KioskError):
     exit_code = 2
 
 
+class WrongField(UsageError):
+    """A value given for a field is malformed or not one of its choices (a date, a time
+    that is no slot, an unknown need); `field` names it (the API answers 422)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class NotAllowed(KioskError):
     """The action is impossible in the current state (nothing called, recall limit...)."""
 
@@ -62,6 +71,46 @@ class IssueRefused(KioskError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class BookingRefused(NotAllowed):
+    """A booking cannot be made or changed: `reason` is a catalogue key under
+    `booking.refused` (full, past, closed_day, too_far, cancelled, checked_in, ended) that the
+    booking page says; the message says it for staff and the API."""
+
+    def __init__(self, reason: str, message: str, **values: object) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.values = values
+
+
+class CheckInRefused(NotAllowed):
+    """A check-in code was not taken: `reason` is a catalogue key under `checkin.refused`
+    (unknown, other_day, cancelled, checked_in, early, slowed) and `values` fill it in."""
+
+    def __init__(self, reason: str, message: str, **values: object) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.values = values
+
+
+class CheckInEarly(CheckInRefused):
+    """Too early for the slot: `come_back` is the local "HH:MM" from which the code is
+    taken (`come_back_at` in UTC ISO); the patron may take a walk-in ticket instead."""
+
+    def __init__(self, message: str, *, come_back: str, come_back_at: str, slot: str) -> None:
+        super().__init__("early", message, time=come_back, slot=slot)
+        self.come_back = come_back
+        self.come_back_at = come_back_at
+
+
+class CheckInSlowed(CheckInRefused):
+    """Too many wrong codes at this kiosk within a minute: no code is tried for `wait_s`
+    seconds (guessing a code takes too long to be worth it)."""
+
+    def __init__(self, message: str, *, wait_s: int) -> None:
+        super().__init__("slowed", message, seconds=wait_s)
+        self.wait_s = wait_s
 
 
 class StoreBusy(KioskError):

@@ -16,6 +16,7 @@ from typing import Any
 
 from kiosk import clock as clk
 from kiosk.config import KNOWN_LANGUAGES, Settings
+from kiosk.exceptions import BookingRefused, CheckInRefused
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -80,6 +81,30 @@ def date_text(lang: str, day: date | str, *, year: bool = True) -> str:
         day = date.fromisoformat(day)
     month = month_text(lang, day.month)
     return f"{day.day} {month} {day.year}" if year else f"{day.day} {month}"
+
+
+def day_words(lang: str, day: date | str) -> str:
+    """A day in full words, as a patron reads it: "Jumat, 27 November 2026" (id),
+    "Friday 27 November 2026" (en)."""
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    return t(lang, "booking.day_words", weekday=t(lang, "booking.weekdays").split()[day.weekday()],
+             day=day.day, month=t(lang, "booking.months").split()[day.month - 1], year=day.year)
+
+
+def slot_words(lang: str, day: date | str, start: str, end: str) -> str:
+    """A booked slot in words: "Jumat, 27 November 2026, pukul 09:30–09:45"."""
+    return t(lang, "booking.slot_words", day=day_words(lang, day), start=start, end=end)
+
+
+def refusal_text(lang: str, exc: BookingRefused | CheckInRefused) -> str:
+    """A refused booking or check-in as the page and the kiosk say it, in `lang` (a day
+    in words)."""
+    group = "checkin.refused" if isinstance(exc, CheckInRefused) else "booking.refused"
+    values = dict(exc.values)
+    if isinstance(values.get("day"), str):
+        values["day"] = day_words(lang, str(values["day"]))
+    return t(lang, f"{group}.{exc.reason}", **values)
 
 
 def month_text(lang: str, month: int) -> str:

@@ -85,6 +85,79 @@ class Issued:
     token: str | None = None
     """The ticket's token, known only to the process that issued it (the store keeps its
     digest): the slip's QR code opens the phone page with it."""
+    appointment: bool = False
+    """Issued at a booking's check-in within its grace: it is called by its slot's start
+    (the slip and the kiosk say "appointment" and the booked time)."""
+    slot: str | None = None
+    """The booked slot in local time, "09:30–09:45" (a check-in's ticket; None for a
+    walk-in)."""
+    late: bool = False
+    """Checked in after the grace (Booking.late_min): an ordinary walk-in ticket now,
+    which the kiosk says plainly ("your slot has passed; this is a walk-in ticket")."""
+
+
+BOOKING_STATES = ("booked", "cancelled", "checked_in")
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """An appointment (design §14): a service, a day and a slot, a six-digit check-in
+    code; no name, phone or ID number. Its token (kept as a digest, as a ticket's) opens
+    its page, and after check-in the ticket's page: the ticket shares it."""
+
+    id: int
+    code: str
+    """Six digits, unique among the day's bookings that are not cancelled."""
+    service: str
+    day: str
+    """The local day of the slot (YYYY-MM-DD)."""
+    slot_start: str
+    """Local "HH:MM"."""
+    slot_end: str
+    slot_at: str
+    """The slot's start, UTC ISO as every stored time."""
+    need: str | None
+    """A declared priority need (health data: never shown, only "priority")."""
+    lang: str | None
+    state: str
+    """booked, cancelled or checked_in."""
+    created_at: str
+    checked_in_at: str | None
+    cancelled_at: str | None
+    ticket_id: int | None
+    """The ticket its check-in issued."""
+
+    COLUMNS: ClassVar[str]
+
+    @property
+    def priority(self) -> bool:
+        return self.need is not None
+
+    @property
+    def slot(self) -> str:
+        """"09:30–09:45"."""
+        return f"{self.slot_start}–{self.slot_end}"
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One bookable slot of a service on a day, with how many places are left."""
+
+    service: str
+    day: str
+    start: str
+    """Local "HH:MM"."""
+    end: str
+    at: str
+    """Its start, UTC ISO."""
+    places: int
+    """Bookings it takes ([booking] per_slot)."""
+    taken: int
+    """Bookings made for it and not cancelled."""
+
+    @property
+    def free(self) -> int:
+        return max(0, self.places - self.taken)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +291,7 @@ class Waiting:
     oldest_queued_at: str
 
 
-for _cls in (Ticket, Event, CounterState, Device):
+for _cls in (Ticket, Event, CounterState, Device, Booking):
     _cls.COLUMNS = _columns(_cls)
 del _cls
 

@@ -402,11 +402,15 @@ class Trouble:
     """paper_out | offline: tickets are issued, shown and spoken, not printed."""
     sold_out: frozenset[str] = field(default_factory=frozenset)
     """Service prefixes whose daily quota is reached."""
+    day: str | None = None
+    """The local day it was seen on (a closed day's reason is that day's [[closed]])."""
 
     def messages(self, settings: Settings, lang: str) -> list[str]:
         hours = settings.hours
         out = []
-        if self.issuing is not None:
+        if self.issuing == "closed_day":
+            out.append(closed_day_text(settings, self.day, lang))
+        elif self.issuing is not None:
             out.append(t(lang, f"trouble.{self.issuing}", open=f"{hours.open:%H:%M}",
                          close=f"{hours.close:%H:%M}", last=f"{hours.last_ticket:%H:%M}")
                        if self.issuing not in ("clock", "store")
@@ -427,7 +431,15 @@ def trouble(store: Store, printer_state: str | None) -> Trouble:
         sold_out = store.sold_out()
     issuing = refusal.reason if refusal is not None else None
     printer = printer_state if printer_state in ("paper_out", "offline") else None
-    return Trouble(issuing, printer, sold_out)
+    return Trouble(issuing, printer, sold_out, store.today())
+
+
+def closed_day_text(settings: Settings, day: str | None, lang: str) -> str:
+    """"Closed today" with the [[closed]] entry's reason, as the kiosk says it."""
+    closed = settings.closed_on(day) if day else None
+    reason = (closed.reason or {}).get(lang) if closed is not None else None
+    return (t(lang, "trouble.closed_day_reason", reason=reason) if reason
+            else t(lang, "trouble.closed_day"))
 
 
 # -- a ticket as the command line's --json and the HTTP API show it -------------------------

@@ -159,6 +159,11 @@ def build_slip(settings: Settings, printer: Printer, issued: Issued, *,
                           invert=True)
     if copy:
         items += _wrapped(t(lang, "slip.copy"), cols, bold=True)
+    if issued.appointment and issued.slot:  # a booking's check-in: the booked time
+        items += _wrapped(t(lang, "slip.appointment", slot=issued.slot), cols, height=2,
+                          bold=True)
+    elif issued.late:
+        items += _wrapped(t(lang, "slip.late"), cols)
     items += [
         Gap(),
         *_wrapped(t(lang, "ticket.service", service=service), cols, height=2, bold=True),

@@ -94,7 +94,7 @@ def test_a_first_release_store_is_migrated_and_keeps_its_data(
     old.conn.close()
 
     with Store(settings, clock=clock) as s:
-        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 9
+        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
         # The migration made a copy of the store as it was, first (issue 22).
         [before] = (path.parent / "backups").glob(f"kiosk-*-before-schema-{SCHEMA_VERSION}.db")
         with sqlite3.connect(before) as copy:
@@ -136,6 +136,8 @@ def test_hot_queries_use_their_index(store: Store):
          " AND counter = ?", (1,)),
         ("COVERING INDEX " + waiting, "SELECT id, service, need, order_at FROM tickets"
          " WHERE state = 'waiting' AND day = ?", (day,)),
+        ("COVERING INDEX " + waiting, "SELECT id, service, need, order_at, slot_at FROM"
+         " tickets WHERE state = 'waiting' AND day = ?", (day,)),  # schema 10: the slot too
         (open_, "SELECT counter, service, called_at FROM tickets"
          " WHERE state IN ('called', 'serving') AND counter IS NOT NULL ORDER BY called_at", ()),
         (unique, "SELECT service, finished_at, called_at FROM tickets WHERE day = ?"

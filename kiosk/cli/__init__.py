@@ -8,7 +8,8 @@ line on stderr (`kiosk: ...`) with no traceback unless --debug. `--json` prints 
 # read side, the devices, the reports) and registers their verbs here; no feature imports
 # it. One module per group of verbs: tickets.py (the store's verbs), screens.py,
 # serve.py, announcer.py, printing.py, reports.py, survey.py, upkeep.py (backup, restore,
-# install-units), doctor.py, central.py (sync, central); common.py holds what they share.
+# install-units), doctor.py, central.py (sync, central), bookings.py (bookings, check-in);
+# common.py holds what they share.
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from typing import Any
 
 from kiosk.cli import (
     announcer,
+    bookings,
     central,
     doctor,
     printing,
@@ -73,8 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    for group in (tickets, screens, serve, announcer, printing, reports, survey, upkeep, doctor,
-                  central):
+    for group in (tickets, bookings, screens, serve, announcer, printing, reports, survey, upkeep,
+                  doctor, central):
         group.register(verb, as_json)
     return parser
 

@@ -61,6 +61,10 @@ def cmd_reprint(args: argparse.Namespace) -> int:
             raise _no_printer(store.settings, kiosk_id)
         name, printer = target
         outlook = store.outlook(ticket)  # the outlook now, not at issue time
+        booked = store.appointment_of(ticket)  # a check-in's slip: the booked time again
+        if booked is not None:
+            outlook = replace(outlook, appointment=booked[0], slot=booked[1],
+                              late=not booked[0])
         if store.settings.web.public_url:  # the copy's QR code: a new link, the old stops
             ticket, token = store.renew_token(ticket.label)
             outlook = replace(outlook, token=token)

@@ -60,6 +60,19 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         lines.append(f"kiosk {kiosk.id}: printer {kiosk.printer or '-'} ({where})")
     lines.append(f"speech: {settings.speech.output}, rate {settings.speech.rate}, "
                  f"repeat {settings.speech.repeat}, numbers as {settings.speech.numbers}")
+    booking = settings.booking
+    if booking.services:
+        for prefix in booking.services:
+            rules = settings.slots_of(prefix)
+            lines.append(f"booking {prefix}: {rules.slot_min}-minute slots {rules.open:%H:%M}–"
+                         f"{rules.close:%H:%M}, {rules.per_slot} a slot")
+        lines.append(f"booking: {booking.days_ahead} days ahead, check-in from"
+                     f" {booking.early_min} min before to {booking.late_min} min after the"
+                     " slot's start")
+    else:
+        lines.append("booking: none")
+    if settings.closed:
+        lines.append("closed: " + ", ".join(c.date.isoformat() for c in settings.closed))
     lines.append("ok" if not settings.warnings else f"ok, {len(settings.warnings)} warning(s)")
     print("\n".join(lines))
     return 0

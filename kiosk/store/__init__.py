@@ -10,6 +10,8 @@ ticket and appends its event. Rooms, each a mixin of `Store`, each on `StoreBase
 - `tickets.py`: issue, find, transfer, reclassify, cancel, the day's roll-over;
 - `tickets.py` also holds requeue (a no-show or cancelled ticket back in its queue) and the
   guard every console verb runs (the console holds the counter; the ticket is the one shown);
+- `bookings.py`: appointments: the slots, booking, cancelling, the check-in that issues the
+  ticket (issue 26);
 - `counters.py`: call next, recall, start, finish, no-show, counter states, sign-in/out,
   the consoles' heartbeats and closing the counters whose console has gone;
 - `accounts.py`: staff accounts, PIN hashes and the lockout;
@@ -29,6 +31,7 @@ from kiosk.consoles import ANY, CONSOLE_BEAT_S, UNATTENDED_S, new_session
 from kiosk.rows import Issued
 from kiosk.store.accounts import PIN_LOCK_S, PIN_MAX_FAILURES
 from kiosk.store.base import BUSY_TIMEOUT_MS
+from kiosk.store.bookings import Bookings
 from kiosk.store.counters import Counters
 from kiosk.store.estimate import MEDIAN_DAYS
 from kiosk.store.keys import Keys
@@ -39,7 +42,7 @@ from kiosk.store.shipping import Shipping
 from kiosk.store.surveys import Surveys
 
 
-class Store(Counters, Surveys, Log, Reads, Keys, Shipping):
+class Store(Counters, Bookings, Surveys, Log, Reads, Keys, Shipping):
     """One process's handle on the shared SQLite file, speaking the domain's verbs."""
 
     def __enter__(self) -> Store:

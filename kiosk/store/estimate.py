@@ -17,6 +17,7 @@ kiosk, the slip, the board and (next) the phone page and the API all read these.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -27,6 +28,9 @@ from kiosk.consoles import unattended
 from kiosk.rows import Issued, Outlook, ServiceOutlook, Ticket
 from kiosk.store.base import StoreBase
 
+WAITING_HAS_SLOT = "slot_at" in {f.name for f in dataclasses.fields(queue.Waiting)}
+"""queue.Waiting takes a booked slot's start (`slot_at`, Unix seconds); the store fills it
+from the ticket's `slot_at` when it does."""
 MEDIAN_WINDOW = 100
 """Service-time medians use this many of a service's most recent finished tickets."""
 MEDIAN_TTL_S = 60.0
@@ -103,14 +107,19 @@ class Estimate(StoreBase):
 
     def _waiting(self, day: str) -> list[queue.Waiting]:
         # Plain tuples, not _rows' dicts: this runs under the write lock in call_next.
-        return [
-            queue.Waiting(*row)
-            for row in self.conn.execute(
-                "SELECT id, service, need, order_at FROM tickets"
-                " WHERE state = 'waiting' AND day = ?",
-                (day,),
-            )
-        ]
+        # `order_at` is a booked ticket's slot start already, so the policy orders it by
+        # its slot with or without `slot_at`; that is handed on where queue.Waiting has it.
+        rows = self.conn.execute(
+            "SELECT id, service, need, order_at, slot_at FROM tickets"
+            " WHERE state = 'waiting' AND day = ?",
+            (day,),
+        )
+        if not WAITING_HAS_SLOT:
+            return [queue.Waiting(tid, service, need, order_at)
+                    for tid, service, need, order_at, _slot in rows]
+        return [queue.Waiting(tid, service, need, order_at,  # type: ignore[call-arg]
+                              slot_at=None if slot is None else clk.epoch(slot))
+                for tid, service, need, order_at, slot in rows]
 
     def service_times(self) -> dict[str, float]:
         """Each service's median service time (seconds) over its recent finished tickets."""

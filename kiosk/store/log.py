@@ -156,8 +156,9 @@ class Log(StoreBase):
                 "first_day": first_day}
 
     def purge(self, before: str, *, actor: str | None = None) -> dict[str, Any]:
-        """Delete tickets of local days before `before` (YYYY-MM-DD), their events, and the
-        other events (counters, devices, ...) older than local midnight of that day.
+        """Delete tickets and bookings of local days before `before` (YYYY-MM-DD), the
+        tickets' events, and the other events (counters, devices, bookings...) older than
+        local midnight of that day.
 
         Logged as a `purged` event that survives: it is written first, so it also keeps the
         newest event id (event ids are never reused, so announcer cursors stay valid).
@@ -175,6 +176,8 @@ class Log(StoreBase):
             # Logged first (and never itself purged: its time is today, after the cutoff).
             self._event("purged", at, actor=actor, detail=detail)
             self.conn.execute("DELETE" + self._PURGED_EVENTS, (before, cutoff_at))
+            # Bookings of those days too: a declared need is health data as a ticket's is.
+            self.conn.execute("DELETE FROM bookings WHERE day < ?", (before,))
             self.conn.execute("DELETE FROM tickets WHERE day < ?", (before,))
             # Derived report data of purged days (periods are YYYY-MM-DD or YYYY-MM).
             self.conn.execute("DELETE FROM report_cache WHERE period < ?", (before,))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 def version_of(path: Path) -> int | None:
@@ -410,3 +410,45 @@ def _site_identity_v9(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS[9] = _site_identity_v9
+
+
+# -- schema 10: appointments (issue 26) ------------------------------------------------------
+
+
+def _bookings_v10(db: sqlite_utils.Database) -> None:
+    """A booking holds a service, a day and a slot (local "HH:MM", and its start in UTC as
+    every stored time), a declared need if any, and its check-in code: no name, phone or ID
+    number. Its token is kept as a ticket's is, a digest; the ticket its check-in issues
+    takes the same digest (the booking's page becomes the ticket's), `slot_at` (the slot's
+    start: the queue orders it by that) and `booking_id`. A code is unique among the day's
+    bookings that are not cancelled (the file itself refuses a second; the same index finds
+    a code on any day); a slot's places and a day's list go through `bookings_slot`. A purge
+    deletes a day's bookings with its tickets (a ticket gone first leaves its booking's
+    `ticket_id` NULL). The waiting queue's covering index also carries `slot_at`, so the
+    policy's read stays on the index."""
+    db.execute(
+        "CREATE TABLE bookings ("
+        " id INTEGER PRIMARY KEY,"
+        " token_hash BLOB NOT NULL UNIQUE,"
+        " code TEXT NOT NULL CHECK (length(code) = 6 AND code NOT GLOB '*[^0-9]*'),"
+        " service TEXT NOT NULL, day TEXT NOT NULL,"
+        " slot_start TEXT NOT NULL, slot_end TEXT NOT NULL, slot_at TEXT NOT NULL,"
+        " need TEXT, lang TEXT,"
+        " state TEXT NOT NULL DEFAULT 'booked'"
+        "   CHECK (state IN ('booked', 'cancelled', 'checked_in')),"
+        " created_at TEXT NOT NULL, checked_in_at TEXT, cancelled_at TEXT,"
+        " ticket_id INTEGER REFERENCES tickets(id) ON DELETE SET NULL)")
+    db.execute("CREATE UNIQUE INDEX bookings_code ON bookings (code, day)"
+               " WHERE state != 'cancelled'")
+    db.execute("CREATE INDEX bookings_slot ON bookings (day, service, slot_start)")
+    db.execute("ALTER TABLE tickets ADD COLUMN slot_at TEXT")
+    db.execute("ALTER TABLE tickets ADD COLUMN booking_id INTEGER")
+    db.execute("DROP INDEX IF EXISTS idx_tickets_waiting")
+    db.execute(f"CREATE INDEX idx_tickets_waiting ON {WAITING_INDEX_V10}")
+
+
+WAITING_INDEX_V10 = (
+    "tickets (day, service, need, order_at, state, slot_at) WHERE state = 'waiting'")
+"""Schema 4's queue index with the booked slot's start (NULL for a walk-in) at its end."""
+
+MIGRATIONS[10] = _bookings_v10

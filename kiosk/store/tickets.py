@@ -22,7 +22,7 @@ from kiosk.exceptions import (
     TicketMoved,
     UsageError,
 )
-from kiosk.rows import ACTIVE_STATES, Issued, Ticket
+from kiosk.rows import ACTIVE_STATES, Booking, Issued, Ticket
 from kiosk.store import tokens
 from kiosk.store.estimate import Estimate
 
@@ -144,17 +144,27 @@ class Tickets(Estimate):
 
     # -- issuing ---------------------------------------------------------------------------
 
-    def _refuse_outside_hours(self, now: datetime) -> None:
+    def _refuse_outside_hours(self, now: datetime, *, appointment: bool = False) -> None:
+        """A closed day ([[closed]]), outside the hours, or after the last ticket: refused.
+        A booked patron checking in within the grace (`appointment`) is still served after
+        the last ticket, until closing time."""
         hours = self.settings.hours
-        local = now.astimezone(self.tz).time()
+        local = now.astimezone(self.tz)
         fmt = "%H:%M"
-        if local < hours.open or local >= hours.close:
+        closed = self.settings.closed_on(local.date())
+        if closed is not None:
+            said = closed.reason or {}
+            reason = said.get("en") or next(iter(said.values()), "")  # the log's language
+            raise IssueRefused(
+                "closed_day", f"closed today{f' ({reason})' if reason else ''}: no tickets"
+                              " are issued")
+        if local.time() < hours.open or local.time() >= hours.close:
             raise IssueRefused(
                 "closed",
                 f"closed: tickets are issued {hours.open.strftime(fmt)}–"
                 f"{hours.last_ticket.strftime(fmt)}",
             )
-        if local >= hours.last_ticket:
+        if local.time() >= hours.last_ticket and not appointment:
             raise IssueRefused(
                 "after_last_ticket",
                 f"no more tickets today: the last ticket is at {hours.last_ticket.strftime(fmt)}",
@@ -222,8 +232,9 @@ class Tickets(Estimate):
         finally:
             self._keep_tails = keep
 
-    def _write_ticket(self, service: str, need: str | None, *, lang: str | None,
-                      kiosk: str | None, actor: str | None) -> tuple[Ticket, str]:
+    def _ticket_args(self, service: str, need: str | None, lang: str | None,
+                     kiosk: str | None) -> str:
+        """Refuse an unknown service, need, language or kiosk; the language to use."""
         self._check_service(service)
         self._check_need(need)
         lang = lang or self.settings.default_language
@@ -234,46 +245,67 @@ class Tickets(Estimate):
                 self.settings.kiosk(kiosk)
             except KeyError:
                 raise UsageError(f'unknown kiosk "{kiosk}"') from None
+        return lang
+
+    def _write_ticket(self, service: str, need: str | None, *, lang: str | None,
+                      kiosk: str | None, actor: str | None) -> tuple[Ticket, str]:
+        lang = self._ticket_args(service, need, lang, kiosk)
         clock_trouble: str | None = None
         with self.transaction():
             now = self.now()
-            at = clk.iso(now)
             clock_trouble = self.clock_problem()
             if clock_trouble is None:
-                self._refuse_outside_hours(now)
-                day = clk.local_day(now, self.tz)
-                self._roll_day(day, at)
-                quota = self.settings.service(service).quota
-                # Numbers run 1, 2, 3... without gaps and nothing of today is ever deleted,
-                # so the highest number is also the count. MAX() is one step down the
-                # unique index; COUNT(*) would walk the whole day under the write lock.
-                top = self.conn.execute(
-                    "SELECT MAX(number) FROM tickets WHERE day = ? AND prefix = ?",
-                    (day, service),
-                ).fetchone()[0] or 0
-                if quota and top >= quota:
-                    raise IssueRefused("quota", f'today\'s quota for "{service}" is reached')
-                number = int(top) + 1
-                label = f"{service}{number:03d}"
-                token, token_hash = tokens.new_token()
-                ticket = self._returning(
-                    "INSERT INTO tickets (day, prefix, number, label, service, need, lang,"
-                    " kiosk, state, issued_at, queued_at, order_at, recalls, token_hash)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, 0, ?)",
-                    (day, service, number, label, service, need, lang, kiosk, at, at,
-                     now.timestamp(), token_hash),
-                )
-                self._event(
-                    "issued",
-                    at,
-                    ticket_id=ticket.id,
-                    actor=actor or (f"kiosk:{kiosk}" if kiosk else None),
-                    detail={"label": label, "service": service, "need": need, "lang": lang},
-                )
+                ticket, token = self._new_ticket(service, need, lang, kiosk, actor, now)
             else:
-                self._clock_jump_once(at, clock_trouble, actor)
+                self._clock_jump_once(clk.iso(now), clock_trouble, actor)
         if clock_trouble is not None:
             raise IssueRefused("clock", clock_trouble)
+        assert token is not None
+        return ticket, token
+
+    def _new_ticket(self, service: str, need: str | None, lang: str, kiosk: str | None,
+                    actor: str | None, now: datetime, *, booking: Booking | None = None,
+                    appointment: bool = False, token_hash: bytes | None = None,
+                    ) -> tuple[Ticket, str | None]:
+        """Write a ticket inside the caller's transaction: the hours, the day's roll-over,
+        the quota, the next number, the row and its `issued` event. A booking's check-in
+        (`booking`) gives the booking's token digest; within its grace (`appointment`) it
+        goes by the slot's start (`order_at`, `slot_at`), past the last ticket and the
+        quota. Returns the ticket and its new token (None when `token_hash` was given)."""
+        self._refuse_outside_hours(now, appointment=appointment)
+        at = clk.iso(now)
+        day = clk.local_day(now, self.tz)
+        self._roll_day(day, at)
+        quota = self.settings.service(service).quota
+        # Numbers run 1, 2, 3... without gaps and nothing of today is ever deleted, so the
+        # highest number is also the count. MAX() is one step down the unique index;
+        # COUNT(*) would walk the whole day under the write lock.
+        top = self.conn.execute(
+            "SELECT MAX(number) FROM tickets WHERE day = ? AND prefix = ?",
+            (day, service),
+        ).fetchone()[0] or 0
+        if quota and top >= quota and not appointment:
+            raise IssueRefused("quota", f'today\'s quota for "{service}" is reached')
+        number = int(top) + 1
+        label = f"{service}{number:03d}"
+        token: str | None = None
+        if token_hash is None:
+            token, token_hash = tokens.new_token()
+        slot_at = booking.slot_at if booking is not None and appointment else None
+        order_at = clk.epoch(slot_at) if slot_at is not None else now.timestamp()
+        ticket = self._returning(
+            "INSERT INTO tickets (day, prefix, number, label, service, need, lang,"
+            " kiosk, state, issued_at, queued_at, order_at, recalls, token_hash, slot_at,"
+            " booking_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, 0, ?, ?, ?)",
+            (day, service, number, label, service, need, lang, kiosk, at, at, order_at,
+             token_hash, slot_at, booking.id if booking is not None else None),
+        )
+        detail: dict[str, Any] = {"label": label, "service": service, "need": need,
+                                  "lang": lang}
+        if booking is not None:
+            detail.update(booking=booking.id, appointment=appointment)
+        self._event("issued", at, ticket_id=ticket.id,
+                    actor=actor or (f"kiosk:{kiosk}" if kiosk else None), detail=detail)
         return ticket, token
 
     def issue_many(self, requests: list[dict[str, Any]]) -> list[Issued | KioskError]:

@@ -23,6 +23,7 @@ from kiosk.exceptions import (
     StoreBusy,
     StoreFault,
     UsageError,
+    WrongField,
 )
 from kiosk.rows import ApiKey
 from kiosk.store import Store
@@ -41,6 +42,8 @@ def status_of(exc: KioskError) -> int:
     """The HTTP status of a store's named error."""
     if isinstance(exc, (StoreBusy, StoreFault)):
         return 503
+    if isinstance(exc, WrongField):
+        return 422  # a field's value is malformed, or none of its choices
     if isinstance(exc, UsageError):
         return 404  # names something that does not exist: a counter, a service, a label
     if isinstance(exc, (NotAllowed, IssueRefused)):

@@ -168,7 +168,22 @@ async def _show(request: Request, token: str, lang: str | None, template: str) -
 
 @router.get("/t/{token}", response_class=HTMLResponse, include_in_schema=False)
 async def ticket_page(request: Request, token: str, lang: str | None = None) -> Response:
-    return await _show(request, token, lang, "phone.html")
+    shown = await _show(request, token, lang, "phone.html")
+    if shown.status_code == 404:  # a booking's link before its check-in: its page
+        booked = await _booking_before_check_in(served(request), token)
+        if booked:
+            query = f"?lang={lang}" if lang in served(request).settings.site.languages else ""
+            return RedirectResponse(f"/book/{token}{query}", status_code=303)
+    return shown
+
+
+async def _booking_before_check_in(state: Served, token: str) -> bool:
+    """Does this token open a booking that has no ticket yet (kiosk.web.booking)?"""
+    try:
+        booking = await state.store.run(Store.booking_by_token, token)
+    except UsageError:
+        return False
+    return booking.state != "checked_in"
 
 
 @router.get("/t/{token}/stream", include_in_schema=False)

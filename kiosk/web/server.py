@@ -37,7 +37,7 @@ from kiosk.host import notify
 from kiosk.host.notify import Notifier
 from kiosk.store import Store
 from kiosk.store.thread import StoreThread
-from kiosk.web import api, board, phone, screens, survey
+from kiosk.web import api, board, booking, phone, screens, survey
 from kiosk.web.batch import IssueBatcher
 from kiosk.web.guard import ApiError, Keys, Networks, RateLimit, status_of
 from kiosk.web.hub import EventHub
@@ -134,6 +134,7 @@ def create_app(settings: Settings, *, clock: clk.Clock | None = None,
     app.include_router(screens.router)
     app.include_router(phone.router)
     app.include_router(survey.router)
+    app.include_router(booking.router)
     app.include_router(board.router)
     _add_pages(app, settings, home)
     _add_errors(app)
@@ -187,7 +188,8 @@ def _add_pages(app: FastAPI, settings: Settings,
         return app.state.templates.TemplateResponse(request, "index.html", {
             "title": settings.site.name, "lang": settings.site.languages[0],
             "counters": [c.id for c in settings.counters],
-            "kiosks": [k.id for k in settings.kiosks]})
+            "kiosks": [k.id for k in settings.kiosks],
+            "booking": bool(settings.booking.services)})
 
 
 def _add_errors(app: FastAPI) -> None:

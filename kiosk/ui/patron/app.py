@@ -384,7 +384,7 @@ class PatronApp(App[None], inherit_bindings=False):
         each in its own voice: nothing else tells a blind patron that this kiosk speaks."""
         every = self.settings.patron.voice_hint_s
         if (not every or not isinstance(screen, WelcomeScreen) or self.voice.speaking
-                or self.trouble.issuing == "closed"
+                or self.trouble.issuing in ("closed", "closed_day")
                 or now - max(self._last_input, self._heard_at, self._hint_at) < every):
             return
         langs = dict.fromkeys([self.lang, *self.settings.site.languages])
