@@ -585,7 +585,7 @@ class SyncSettings(_Model):
     url: Annotated[str, AfterValidator(_central_url)] = ""
     """The central PostgreSQL database (postgresql://user:password@host/db); empty: this
     site keeps its queue to itself. Never shown with its password."""
-    batch: int = Field(5000, ge=1, le=100_000)
+    batch: int = Field(20_000, ge=1, le=100_000)
     """Events shipped per batch (one transaction at the centre)."""
     interval_s: int = Field(30, ge=1, le=86400)
     """Seconds between two syncs when the site is caught up."""

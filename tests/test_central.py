@@ -132,7 +132,7 @@ def site(tmp_path: Path, site_id: str, *, send_needs: bool = False, days: str = 
     folder = tmp_path / site_id
     folder.mkdir()
     config = write_config(folder, replace={'id = "lobby"': f'id = "{site_id}"',
-                                           "batch = 5000": "batch = 500",
+                                           "batch = 20000": "batch = 500",
                                            "send_needs = false":
                                            f"send_needs = {str(send_needs).lower()}"})
     done = kiosk(config, "demo-data", "--days", days, "--seed", seed)
