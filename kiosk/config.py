@@ -522,6 +522,15 @@ class BookingSettings(_Model):
     late_min: int = Field(15, ge=0, le=240)
     """...and up to this many minutes after it starts: the ticket then still goes by the
     slot's start. Later, it becomes a walk-in ticket, said plainly."""
+    lead_min: int = Field(60, ge=0, le=240)
+    """An appointment checked in within its grace is ordered as if it had come this many
+    minutes before its slot's start (less its need's head start, if any), on the one key
+    walk-ins have (kiosk.queue). 0 is the plain "slot start" rule, under which a booked
+    patron waits like a walk-in who came at the slot's start (p90 of call - slot 44-48 min
+    at load 0.85 in benchmarks/estimate_bench.py). 60, the priority head start, ranks an
+    on-time appointment like a priority patron who came at its slot's start: never ahead
+    of a priority walk-in who was there before the slot began; a regular walk-in is passed
+    only by an appointment that checked in less than late_min + lead_min after them."""
     open: time | None = None
     """The first slot starts then ("HH:MM"); default: [hours] open."""
     close: time | None = None

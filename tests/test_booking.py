@@ -31,7 +31,6 @@ from kiosk.exceptions import (
 )
 from kiosk.i18n import refusal_text, t
 from kiosk.store import Store
-from kiosk.store.estimate import WAITING_HAS_SLOT
 from kiosk.store.tokens import digest
 
 from .conftest import JAKARTA, local, write_config
@@ -323,10 +322,9 @@ def test_at_the_end_of_the_grace_and_after_it(store: Store, clock: ManualClock):
     assert store.events_after(0)[-1].detail["appointment"] is False
 
 
-def test_an_appointment_takes_its_place_by_its_slot(store: Store, clock: ManualClock):
-    """A walk-in who came before the slot's start goes first; one who came after it
-    (even before the appointment checked in, within the grace) goes after; a need's head
-    start counts from the slot too."""
+def _appointment_day(store: Store, clock: ManualClock) -> dict[str, str]:
+    """Two bookings (09:30, and 09:45 with a need) among walk-ins at 09:21, 09:29 and
+    09:35; the first checks in at 09:25, the second at 09:50. Labels by role."""
     _, _, first = store.book("A", TODAY, "09:30")
     _, _, second = store.book("A", TODAY, "09:45", "lansia")
     clock.set(local(9, 21))
@@ -338,15 +336,56 @@ def test_an_appointment_takes_its_place_by_its_slot(store: Store, clock: ManualC
     clock.set(local(9, 35))
     after_slot = store.issue("A").ticket
     clock.set(local(9, 50))
-    priority = store.check_in(second).ticket  # head start 60 min from 09:45
-    if WAITING_HAS_SLOT:  # the policy gets the booked slot where it takes one
-        slots = {w.id: w.slot_at for w in store._waiting(TODAY)}  # type: ignore[attr-defined]
-        assert slots[appointment.id] == clk.epoch("2026-11-27T02:30:00.000Z")
-        assert slots[early_walk_in.id] is None
+    priority = store.check_in(second).ticket
+    slots = {w.id: w.slot_at for w in store._waiting(TODAY)}  # type: ignore[attr-defined]
+    assert slots[appointment.id] == clk.epoch("2026-11-27T02:30:00.000Z")
+    assert slots[early_walk_in.id] is None
+    return {"early_walk_in": early_walk_in.label, "appointment": appointment.label,
+            "before_slot": before_slot.label, "after_slot": after_slot.label,
+            "priority": priority.label}
+
+
+def test_an_appointment_takes_its_place_by_its_slot(tmp_path: Path, clock: ManualClock):
+    """The plain slot-start rule (lead_min = 0): a walk-in who came before the slot's
+    start goes first; one who came after it (even before the appointment checked in,
+    within the grace) goes after; a need's head start counts from the slot too."""
+    with store_with(tmp_path, clock, replace={"lead_min = 60": "lead_min = 0"}) as store:
+        who = _appointment_day(store, clock)
+        store.counter(1, "open")
+        calls = [store.call_next(1).label for _ in range(5)]  # type: ignore[union-attr]
+    assert calls == [who["priority"], who["early_walk_in"], who["before_slot"],
+                     who["appointment"], who["after_slot"]]
+    assert store.settings.booking.lead_min == 0
+
+
+def test_the_lead_puts_an_appointment_ahead_of_the_last_hour(store: Store,
+                                                             clock: ManualClock):
+    """The shipped lead (60 min): an on-time appointment ranks as if it came an hour
+    before its slot, so ahead of the walk-ins of the last hour."""
+    who = _appointment_day(store, clock)
     store.counter(1, "open")
     calls = [store.call_next(1).label for _ in range(5)]  # type: ignore[union-attr]
-    assert calls == [priority.label, early_walk_in.label, before_slot.label,
-                     appointment.label, after_slot.label]
+    assert calls == [who["priority"], who["appointment"], who["early_walk_in"],
+                     who["before_slot"], who["after_slot"]]
+
+
+def test_the_estimate_counts_a_booking_still_to_come(store: Store, clock: ManualClock):
+    """A walk-in at 09:40 behind two others at one counter (5 minutes each, no history
+    yet): 10 minutes; with a booking at 09:45 not checked in yet, whose key (09:45 less
+    the hour's lead) is before the walk-in's, it is counted from 09:45 and the walk-in
+    waits 15 minutes; cancelled, 10 again."""
+    _, token, _code = store.book("A", TODAY, "09:45")
+    store.counter(1, "open")
+    clock.set(local(9, 31))
+    store.issue("A")
+    clock.set(local(9, 32))
+    store.issue("A")
+    clock.set(local(9, 40))
+    wait = {o.service: o.estimated_wait_min for o in store.waiting_outlook()}
+    assert wait["A"] == 15
+    store.cancel_booking(token)
+    wait = {o.service: o.estimated_wait_min for o in store.waiting_outlook()}
+    assert wait["A"] == 10
 
 
 def test_another_days_code_a_cancelled_one_and_a_wrong_one(store: Store):
@@ -482,8 +521,8 @@ def test_a_schema_9_store_is_migrated_and_keeps_its_queue(settings, clock):
     old.conn.execute("PRAGMA user_version=9")
     old["tickets"].insert({
         "day": TODAY, "prefix": "A", "number": 1, "label": "A001", "service": "A",
-        "state": "waiting", "issued_at": "2026-11-27T01:50:00.000Z",
-        "queued_at": "2026-11-27T01:50:00.000Z", "order_at": local(8, 50).timestamp(),
+        "state": "waiting", "issued_at": "2026-11-27T01:00:00.000Z",
+        "queued_at": "2026-11-27T01:00:00.000Z", "order_at": local(8, 0).timestamp(),
         "recalls": 0})
     old.conn.commit()
     old.conn.close()
@@ -502,7 +541,8 @@ def test_a_schema_9_store_is_migrated_and_keeps_its_queue(settings, clock):
         clock.set(local(9, 10))
         assert store.check_in(code).ticket.label == "A002"
         store.counter(1, "open")
-        assert store.call_next(1).label == "A001"  # the old ticket came first
+        # the old ticket came at 08:00, before the appointment's 09:15 less the hour's lead
+        assert store.call_next(1).label == "A001"
     assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
@@ -532,3 +572,20 @@ def test_the_booking_queries_use_their_index(store: Store):
     for index, sql, params in queries:
         steps = [r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
         assert steps[0].startswith("SEARCH") and index in steps[0], (sql, steps)
+
+
+def test_a_transferred_appointment_goes_by_its_new_queue_time(store: Store,
+                                                              clock: ManualClock):
+    """Its slot's place holds only in the queue it checked into: moved to another service
+    (or a no-show brought back), it joins as anyone rejoining does; the file keeps its
+    slot for the reports."""
+    _, _, code = store.book("A", TODAY, "09:30")
+    clock.set(local(9, 25))
+    ticket = store.check_in(code).ticket
+    assert {w.id: w.slot_at for w in store._waiting(TODAY)}[ticket.id] is not None  # type: ignore[attr-defined]
+    clock.set(local(9, 40))
+    moved = store.transfer(ticket.label, "B", position="back")
+    assert moved.order_at == local(9, 40).timestamp()
+    assert {w.id: w.slot_at for w in store._waiting(TODAY)}[ticket.id] is None  # type: ignore[attr-defined]
+    assert store.conn.execute("SELECT slot_at FROM tickets WHERE id = ?",
+                              (ticket.id,)).fetchone()[0] == "2026-11-27T02:30:00.000Z"

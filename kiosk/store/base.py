@@ -88,6 +88,8 @@ class StoreBase:
         self.path = Path(path or settings.store.path)
         self.tz = settings.site.tz
         self._head_start = settings.head_start()
+        self._lead_s = settings.booking.lead_min * 60.0
+        """An appointment's lead on the call key (kiosk.queue; [booking] lead_min)."""
         self._counter_services = {c.id: frozenset(c.services) for c in settings.counters}
         """Counter id -> the services it serves, in config order (the estimate's counters)."""
         self.conn: sqlite3.Connection | None = None  # type: ignore[assignment]

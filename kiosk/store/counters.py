@@ -67,7 +67,8 @@ class Counters(Tickets, Accounts):
             self._finish_open(counter, at, actor)
             today = clk.local_day(now, self.tz)
             self._roll_day(today, at)
-            chosen = queue.choose_next(self._waiting(today), services, self._head_start)
+            chosen = queue.choose_next(self._waiting(today), services, self._head_start,
+                                       lead_s=self._lead_s)
             if chosen is None:
                 return None
             ticket = self._returning(

@@ -17,7 +17,6 @@ kiosk, the slip, the board and (next) the phone page and the API all read these.
 from __future__ import annotations
 
 import collections
-import dataclasses
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -28,9 +27,6 @@ from kiosk.consoles import unattended
 from kiosk.rows import Issued, Outlook, ServiceOutlook, Ticket
 from kiosk.store.base import StoreBase
 
-WAITING_HAS_SLOT = "slot_at" in {f.name for f in dataclasses.fields(queue.Waiting)}
-"""queue.Waiting takes a booked slot's start (`slot_at`, Unix seconds); the store fills it
-from the ticket's `slot_at` when it does."""
 MEDIAN_WINDOW = 100
 """Service-time medians use this many of a service's most recent finished tickets."""
 MEDIAN_TTL_S = 60.0
@@ -107,19 +103,36 @@ class Estimate(StoreBase):
 
     def _waiting(self, day: str) -> list[queue.Waiting]:
         # Plain tuples, not _rows' dicts: this runs under the write lock in call_next.
-        # `order_at` is a booked ticket's slot start already, so the policy orders it by
-        # its slot with or without `slot_at`; that is handed on where queue.Waiting has it.
+        return [queue.Waiting(tid, service, need, order_at, _slot(order_at, slot))
+                for tid, service, need, order_at, slot in self.conn.execute(
+                    "SELECT id, service, need, order_at, slot_at FROM tickets"
+                    " WHERE state = 'waiting' AND day = ?", (day,))]
+
+    def _upcoming(self, day: str, now: float) -> list[queue.Waiting]:
+        """Today's bookings not checked in yet whose grace has not run out, as the policy
+        counts bookings still to come (queue.estimate_wait_s's `upcoming`): from their
+        slot's start, by their slot (ids negative: never a ticket's)."""
+        if not self.settings.booking.services:
+            return []
+        late = self.settings.booking.late_min * 60.0
+        return [queue.Waiting(-bid, service, need, at, at)
+                for bid, service, need, at in (
+                    (bid, service, need, clk.epoch(slot_at))
+                    for bid, service, need, slot_at in self.conn.execute(
+                        "SELECT id, service, need, slot_at FROM bookings"
+                        " WHERE day = ? AND state = 'booked'", (day,)))
+                if at + late > now]
+
+    def _slots_of(self, tickets: list[Ticket]) -> dict[int, float | None]:
+        """The booked slot (Unix seconds) of each of these new tickets that is an
+        appointment holding its slot's place; the file has it, the Ticket row not."""
+        if not self.settings.booking.services:
+            return {}
+        ids = [t.id for t in tickets]
         rows = self.conn.execute(
-            "SELECT id, service, need, order_at, slot_at FROM tickets"
-            " WHERE state = 'waiting' AND day = ?",
-            (day,),
-        )
-        if not WAITING_HAS_SLOT:
-            return [queue.Waiting(tid, service, need, order_at)
-                    for tid, service, need, order_at, _slot in rows]
-        return [queue.Waiting(tid, service, need, order_at,  # type: ignore[call-arg]
-                              slot_at=None if slot is None else clk.epoch(slot))
-                for tid, service, need, order_at, slot in rows]
+            "SELECT id, order_at, slot_at FROM tickets WHERE slot_at IS NOT NULL AND id IN"
+            f" ({', '.join('?' for _ in ids)})", ids).fetchall()
+        return {tid: _slot(order_at, slot) for tid, order_at, slot in rows}
 
     def service_times(self) -> dict[str, float]:
         """Each service's median service time (seconds) over its recent finished tickets."""
@@ -246,6 +259,8 @@ class Estimate(StoreBase):
         out: list[Issued] = []
         version = self.data_version()
         now = self.now().timestamp()
+        slots = self._slots_of(tickets)
+        lead_s = self._lead_s
         for day in dict.fromkeys(t.day for t in tickets):
             medians = self.service_times()
             read: tuple[list[queue.Waiting], Availability] | None = None
@@ -253,8 +268,9 @@ class Estimate(StoreBase):
             batch = {t.id for t in mine}
             for ticket in mine:
                 linked = queue.linked_services(ticket.service, self._counter_services.values())
-                me = queue.Waiting(ticket.id, ticket.service, ticket.need, ticket.order_at)
-                key = queue.call_key(me, self._head_start)
+                me = queue.Waiting(ticket.id, ticket.service, ticket.need, ticket.order_at,
+                                   slots.get(ticket.id))
+                key = queue.call_key(me, self._head_start, lead_s=lead_s)
                 tail = self._tails.get((day, linked))
                 if (tail is not None and tail.version == version and tail.medians is medians
                         and abs(now - tail.now) <= TAIL_S and key > tail.last):
@@ -263,13 +279,17 @@ class Estimate(StoreBase):
                 self._tails.pop((day, linked), None)  # this ticket is not in it
                 if read is None:
                     with self.snapshot():
-                        read = self._waiting(day), self.availability(medians)
-                waiting, available = read
+                        read = (self._waiting(day), self.availability(medians),
+                                self._upcoming(day, now))
+                waiting, available, upcoming = read
                 others = [w for w in waiting if w.service in linked and w.id != me.id
                           and not (w.id > me.id and w.id in batch)]
-                ahead = queue.people_ahead(others, me, [me.service], self._head_start)
+                coming = [u for u in upcoming if u.service in linked]
+                ahead = queue.people_ahead(others, me, [me.service], self._head_start,
+                                           lead_s=lead_s)
                 seconds = queue.estimate_wait_s(others, me, available.counters, medians,
-                                                self._head_start)
+                                                self._head_start, upcoming=coming, now=now,
+                                                lead_s=lead_s)
                 opens = {s: _iso(available.opens_at(s)) for s in linked}
                 out.append(Issued(ticket, ahead, queue.rounded_wait_minutes(seconds),
                                   opens[ticket.service]))
@@ -278,10 +298,13 @@ class Estimate(StoreBase):
                 # would only pay for a replay nobody uses.
                 hint = (day, linked)
                 quiet, self._tail_hints[hint] = self._tail_hints.get(hint) == version, version
-                if quiet and all(queue.call_key(w, self._head_start) < key for w in others):
+                # The kept replay is exact only while no booking still to come is keyed
+                # before the tickets it will be asked about (queue.free_after).
+                if quiet and all(queue.call_key(w, self._head_start, lead_s=lead_s) < key
+                                 for w in others) and not coming:
                     tail = _Tail(version, now, medians, available.counters,
                                  queue.free_after(others, available.counters, medians,
-                                                  self._head_start),
+                                                  self._head_start, lead_s=lead_s),
                                  collections.Counter(w.service for w in others), key, opens)
                     tail.behind(ticket, key)  # this ticket joins the replay's end
                     self._tails[(day, linked)] = tail
@@ -298,11 +321,14 @@ class Estimate(StoreBase):
     def outlook_of_everyone(self) -> dict[int, Outlook]:
         """Every ticket waiting today: its `outlook()`, by ticket id, from one read and one
         replay (queue.everyone): what the phone pages show, for all of them at once."""
+        now = self.now().timestamp()
         with self.snapshot():
             waiting = self._waiting(self.today())
+            upcoming = self._upcoming(self.today(), now)
             medians = self.service_times()
             available = self.availability(medians)
-        places = queue.everyone(waiting, available.counters, medians, self._head_start)
+        places = queue.everyone(waiting, available.counters, medians, self._head_start,
+                                upcoming=upcoming, now=now, lead_s=self._lead_s)
         opens = {s.prefix: _iso(available.opens_at(s.prefix)) for s in self.settings.services}
         out = {}
         for ticket in waiting:
@@ -318,6 +344,7 @@ class Estimate(StoreBase):
         now = self.now().timestamp()
         with self.snapshot():
             waiting = self._waiting(self.today())
+            upcoming = self._upcoming(self.today(), now)
             medians = self.service_times()
             available = self.availability(medians)
         out = []
@@ -325,7 +352,8 @@ class Estimate(StoreBase):
             # Last among equals: a probe id above every real id loses each tie.
             probe = queue.Waiting(2**62, service.prefix, None, now)
             seconds = queue.estimate_wait_s(waiting, probe, available.counters, medians,
-                                            self._head_start)
+                                            self._head_start, upcoming=upcoming, now=now,
+                                            lead_s=self._lead_s)
             out.append(ServiceOutlook(
                 service.prefix,
                 sum(1 for w in waiting if w.service == service.prefix),
@@ -333,6 +361,17 @@ class Estimate(StoreBase):
                 _iso(available.opens_at(service.prefix)),
             ))
         return out
+
+
+def _slot(order_at: float, slot_at: str | None) -> float | None:
+    """A ticket's booked slot for the policy: only while its `order_at` is that slot's
+    start (an appointment that checked in within its grace). A ticket that rejoined a
+    queue (transferred, or a no-show brought back) has a new `order_at` and goes by it,
+    as anyone rejoining does; the file keeps `slot_at` for the reports."""
+    if slot_at is None:
+        return None
+    at = clk.epoch(slot_at)
+    return at if at == order_at else None
 
 
 def _iso(epoch: float | None) -> str | None:

@@ -349,7 +349,7 @@ class Tickets(Estimate):
         order_at = now.timestamp()
         if position == "front":
             finite = [
-                queue.virtual_arrival(w, self._head_start)
+                queue.virtual_arrival(w, self._head_start, lead_s=self._lead_s)
                 for w in self._waiting(ticket.day)
                 if w.service == service and w.id != ticket.id
             ]
