@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -141,7 +142,9 @@ def site(tmp_path: Path, site_id: str, *, send_needs: bool = False, days: str = 
 
 
 def at_site(config: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(config.parent / "data" / "kiosk.db") as db:
+    # closing(): sqlite3's own `with` commits but leaves the file open (kiosk restore
+    # refuses a store some process holds)
+    with closing(sqlite3.connect(config.parent / "data" / "kiosk.db")) as db:
         return db.execute(sql).fetchall()
 
 
@@ -341,6 +344,40 @@ def test_central_init_twice_and_migrate(centre):
     assert done.returncode == 0 and "already" in done.stdout, done.stderr
     done = kiosk(None, "central", "init", centre, "--json")
     assert json.loads(done.stdout)["after"] == SCHEMA_VERSION
+
+
+def test_a_store_restored_from_an_older_copy_is_refused(tmp_path, centre):
+    """Its next events would take ids the centre holds for other events (and be dropped as
+    sent already): one line, nothing shipped; under a new site id it syncs, and the
+    centre keeps both."""
+    config = site(tmp_path, "north")
+    assert sync(config, centre).returncode == 0  # the copy has the site's identity key
+    made = kiosk(config, "backup", "--json")
+    assert made.returncode == 0, made.stderr
+    copy = json.loads(made.stdout)["path"]
+    last_day = at_site(config, "SELECT MAX(day) FROM tickets")[0][0]
+    now = {"KIOSK_NOW": f"{date.fromisoformat(last_day) + timedelta(days=1)}T03:00:00Z"}
+    for _ in range(3):
+        assert kiosk(config, "issue", "A", "--no-print", env=now).returncode == 0
+    assert sync(config, centre).returncode == 0
+    before = centre_counts(centre, "north")
+    assert before == site_counts(config)
+    restored = kiosk(config, "restore", copy)
+    assert restored.returncode == 0, restored.stderr
+    assert site_counts(config)[0] < before[0], (site_counts(config), before, restored.stdout)
+    line = one_line(sync(config, centre))
+    assert 'not the one the centre holds for site "north"' in line and '"north-2"' in line
+    for _ in range(3):  # new events with ids the centre holds for others
+        assert kiosk(config, "issue", "B", "--no-print", env=now).returncode == 0
+    line = one_line(sync(config, centre))
+    assert "differs" in line, line
+    assert centre_counts(centre, "north") == before  # nothing mixed in
+    config.write_text(config.read_text("utf-8").replace('id = "north"', 'id = "north-2"'),
+                      "utf-8")
+    done = sync(config, centre)
+    assert done.returncode == 0, done.stderr
+    assert centre_counts(centre, "north-2") == site_counts(config)
+    assert centre_counts(centre, "north") == before
 
 
 class CuttingProxy:

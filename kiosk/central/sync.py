@@ -32,6 +32,7 @@ from typing import Any
 
 import psycopg
 
+from kiosk import clock as clk
 from kiosk.central import schema
 from kiosk.central.connect import SiteRefused, SyncFault, connect, explain, where
 from kiosk.config import Settings, masked
@@ -118,6 +119,7 @@ class Sync:
     def _run(self, conn: psycopg.Connection, key_hash: str,
              alive: Callable[[], None]) -> Report:
         last, skew = self._register(conn, key_hash)
+        self._check_continuity(conn, last)
         # The centre may know less than the cursor says (a new or restored centre): send
         # from what it has. It may know more (a crash after its commit): the rest is
         # sent again and ignored.
@@ -189,6 +191,37 @@ class Sync:
                 self.store.set_cursor(RATING_CURSOR, after_rating)
             alive()
 
+    def _check_continuity(self, conn: psycopg.Connection, last: int) -> None:
+        """Refuse a store that is behind what the centre holds for this site: one restored
+        from an older copy (or replaced) would number its next events with ids the centre
+        already has for other events, and those would be dropped as sent already. Events
+        are never taken off the top of the log (a purge takes the oldest), so a store whose
+        newest event is older than the centre's last, or whose event of that id differs
+        (time, kind, ticket, counter, actor or detail), is not the store the centre has
+        been receiving."""
+        if last <= 0:
+            return
+        newest, mine = self.store.event_at(last)
+        if mine is None and newest >= last:
+            return  # purged at the site since: nothing to compare, nothing reused
+        row = conn.execute("SELECT at, kind, ticket_id, counter, actor, detail FROM events"
+                           " WHERE site = %s AND id = %s", (self.site, last)).fetchone()
+        theirs = None if row is None else (clk.iso(row[0]), *row[1:5], row[5] or {})
+        if mine is not None:
+            at, kind, ticket_id, counter, actor, detail = mine
+            detail = json.loads(detail) if detail else {}
+            if not self.send_needs:
+                detail = redacted(kind, detail)
+            if theirs is None or theirs == (at, kind, ticket_id, counter, actor, detail):
+                return
+        raise SiteRefused(
+            f'this store is not the one the centre holds for site "{self.site}" (the centre'
+            f" has its events up to {last}, this store's newest is {newest}"
+            + ("" if mine is None else f" and event {last} differs") + "): it was restored"
+            " from an older copy or replaced, and its next events would reuse ids the centre"
+            " holds; nothing was shipped. Give it a new [site] id (for example"
+            f' "{self.site}-2") and sync again: the centre keeps both')
+
     def _register(self, conn: psycopg.Connection, key_hash: str) -> tuple[int, float]:
         """The identity check: (the centre's last event of this site, the clock skew)."""
         found = schema.version(conn)
@@ -211,7 +244,9 @@ class Sync:
             if row[0] != key_hash:
                 raise SiteRefused(
                     f'the centre refuses site id "{self.site}": another site already syncs'
-                    " under it (its identity key differs); give this site its own [site] id")
+                    " under it (its identity key differs: another site given the same id, or"
+                    " this store restored from a copy made before its first sync); give this"
+                    " store its own [site] id")
             skew = (self.store.now() - row[2]).total_seconds()
             conn.execute("UPDATE sites SET skew_s = %s WHERE site = %s", (skew, self.site))
         if abs(skew) > SKEW_WARN_S:

@@ -134,6 +134,16 @@ class Shipping(StoreBase):
             for table in ("survey_answers", "survey_responses", "quick_ratings", "tickets"):
                 self.conn.execute(f"DELETE FROM {table}")
 
+    def event_at(self, event_id: int) -> tuple[int, tuple[Any, ...] | None]:
+        """(the newest event id, event `event_id` as (at, kind, ticket_id, counter, actor,
+        detail text) or None when the store has none of that id): what the sync compares
+        with the centre."""
+        with self.snapshot():
+            newest = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()
+            row = self.conn.execute("SELECT at, kind, ticket_id, counter, actor, detail"
+                                    " FROM events WHERE id = ?", (event_id,)).fetchone()
+        return int(newest[0]), None if row is None else tuple(row)
+
     def unshipped(self, cursor: int) -> tuple[int, str | None]:
         """(events after `cursor`, the time of the oldest of them): the sync's lag."""
         with self.snapshot():
