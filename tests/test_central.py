@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -547,3 +547,24 @@ def test_the_doctor_shows_the_sync_lag(tmp_path, hours, status):
     caught_up = Checkup(version=9, problems=(), tickets=1, newest_event=None, devices={},
                         unshipped=0)
     assert doctor.sync_check(settings, caught_up, now).level == "ok"
+
+
+def test_a_site_clock_off_the_centres_is_said_and_the_rows_keep_their_times(tmp_path,
+                                                                            centre):
+    """Clock skew between sites: the skew is measured against the centre's clock at each
+    run (kept in `sites.skew_s`, in the --json report), said in one line past 5 minutes;
+    nothing at the centre depends on two sites' clocks agreeing, so it still ships."""
+    config = site(tmp_path, "north")
+    ahead = datetime.now(UTC) + timedelta(hours=2)
+    done = sync(config, centre, "--json",
+                env={"KIOSK_NOW": ahead.isoformat(timespec="seconds")})
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert 7100 < report["skew_s"] < 7300
+    assert centre_counts(centre, "north") == site_counts(config)
+    assert at_centre(centre, "SELECT round(skew_s) FROM sites WHERE site = 'north'")[0][0] \
+        == round(report["skew_s"])
+    said = [line for line in done.stderr.splitlines() if "clock" in line]
+    assert len(said) == 1, done.stderr
+    assert said[0].startswith("kiosk sync: this site's clock is 120 min ahead of the centre's")
+    assert "timedatectl" in said[0]

@@ -250,8 +250,9 @@ class Sync:
             skew = (self.store.now() - row[2]).total_seconds()
             conn.execute("UPDATE sites SET skew_s = %s WHERE site = %s", (skew, self.site))
         if abs(skew) > SKEW_WARN_S:
-            log.warning("this site's clock is %+.0f s off the centre's: rows keep the site's"
-                        " own times; set the clock (timedatectl) to compare sites", skew)
+            log.warning("this site's clock is %.0f min %s the centre's (%+.0f s): rows keep"
+                        " the site's own times; set the clock (timedatectl) to compare sites",
+                        abs(skew) / 60, "ahead of" if skew > 0 else "behind", skew)
         return int(row[1]), skew
 
     def _ship(self, conn: psycopg.Connection, key_hash: str,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from collections.abc import Callable
 
 from kiosk.cli.common import clock_of, emit, settings_of, stop_on_signals
@@ -38,6 +39,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
     with Store(settings, clock=clock_of()) as store:
         sync = Sync(store, settings, url)
         if args.once:
+            logs.setup(settings, "sync", debug=args.debug)
+            said = logging.StreamHandler(sys.stderr)  # a warning (the clock) in plain words
+            said.setLevel(logging.WARNING)
+            said.setFormatter(logging.Formatter("kiosk sync: %(message)s"))
+            log.addHandler(said)
             report = sync.run()
             emit(args, report.as_json(),
                  f"shipped {report.events} event(s) and {report.tickets} ticket(s) of site"
