@@ -568,3 +568,41 @@ def test_a_site_clock_off_the_centres_is_said_and_the_rows_keep_their_times(tmp_
     assert len(said) == 1, done.stderr
     assert said[0].startswith("kiosk sync: this site's clock is 120 min ahead of the centre's")
     assert "timedatectl" in said[0]
+
+
+def test_bookings_and_appointments_arrive_without_code_token_or_need(tmp_path, centre):
+    """Appointments at the centre (schema 4): each booking as it stands (checked in,
+    cancelled, still booked), the appointment ticket's slot and booking; never the check-in
+    code or the token, and the need only as its class."""
+    from kiosk.clock import ManualClock
+    from kiosk.store import Store
+
+    config = site(tmp_path, "north")
+    settings = cfg.load(config)
+    last_day = date.fromisoformat(at_site(config, "SELECT MAX(day) FROM tickets")[0][0])
+    day = (last_day + timedelta(days=1)).isoformat()
+    clock = ManualClock(datetime.fromisoformat(f"{day}T08:30:00+07:00"))
+    with Store(settings, clock=clock) as store:
+        _b, _token, kept = store.book("A", day, "09:30", "lansia")
+        _b, cancelled, _code = store.book("A", day, "09:45")
+        store.book("A", day, "10:00")  # never comes
+        store.cancel_booking(cancelled)
+        clock.set(datetime.fromisoformat(f"{day}T09:25:00+07:00"))
+        appointment = store.check_in(kept).ticket
+        store.counter(1, "open")
+        assert store.call_next(1).id == appointment.id  # type: ignore[union-attr]
+        store.finish(1)
+    done = sync(config, centre)
+    assert done.returncode == 0, done.stderr
+    rows = at_centre(centre, "SELECT slot_start, state, priority, need, ticket_id FROM bookings"
+                             " WHERE site = 'north' ORDER BY slot_start")
+    assert rows == [("09:30", "checked_in", True, None, appointment.id),
+                    ("09:45", "cancelled", False, None, None),
+                    ("10:00", "booked", False, None, None)]
+    columns = {c for (c,) in at_centre(centre, "SELECT column_name FROM"
+                                               " information_schema.columns WHERE"
+                                               " table_name = 'bookings'")}
+    assert not columns & {"code", "token_hash", "token"}
+    slot = at_centre(centre, "SELECT slot_at, booking_id IS NOT NULL FROM tickets"
+                             " WHERE site = 'north' AND id = %s", appointment.id)
+    assert slot[0][0].isoformat().startswith(f"{day}T02:30:00") and slot[0][1]

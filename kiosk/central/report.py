@@ -59,8 +59,12 @@ MERGED = "*"
 
 _TICKETS_SQL = (
     "SELECT id, day, prefix, number, label, service, priority, need, lang, kiosk, state,"
-    " counter, issued_at, queued_at, called_at, started_at, finished_at, recalls"
-    " FROM tickets WHERE site = %s AND day BETWEEN %s AND %s ORDER BY id")
+    " counter, issued_at, queued_at, called_at, started_at, finished_at, recalls, slot_at,"
+    " booking_id FROM tickets WHERE site = %s AND day BETWEEN %s AND %s ORDER BY id")
+_BOOKINGS_SQL = (
+    "SELECT id, service, day::text, slot_start, slot_end, slot_at, need, priority, lang,"
+    " state, created_at, checked_in_at, cancelled_at, ticket_id FROM bookings"
+    " WHERE site = %s AND day BETWEEN %s AND %s ORDER BY id")
 # A ticket's events all come at or after its issue, so `at >= start` prunes the months
 # before; the join keeps the events of the tickets read (the scratch store's foreign key).
 _TICKET_EVENTS_SQL = (
@@ -86,7 +90,7 @@ def filters_key(settings: Settings, filters: Filters) -> str:
 
 def _ticket(row: tuple[Any, ...]) -> Ticket:
     (tid, day, prefix, number, label, service, priority, need, lang, kiosk, state, counter,
-     issued, queued, called, started, finished, recalls) = row
+     issued, queued, called, started, finished, recalls) = row[:18]
     # Without `send_needs` the centre has the class only: "priority" stands for the need,
     # as in the site's redacted exports (a report reads `need IS NOT NULL`, nothing more).
     need = need if need is not None else ("priority" if priority else None)
@@ -251,14 +255,22 @@ class CentralReports:
         """The site's rows of local days `first`..`last` into a fresh scratch store."""
         tz = self.settings.site.tz
         start_at, end_at = clk.day_bounds_utc(first, tz)[0], clk.day_bounds_utc(last, tz)[1]
-        tickets = [_ticket(r) for r in self.pg.execute(_TICKETS_SQL, (site, first, last))]
+        rows = self.pg.execute(_TICKETS_SQL, (site, first, last)).fetchall()
+        tickets = [_ticket(r) for r in rows]
+        slots = {r[0]: (_iso(r[18]), r[19]) for r in rows if r[19] is not None}
+        bookings = [(bid, service, day, start, end, clk.iso(slot_at),
+                     need if need is not None else ("priority" if priority else None), lang,
+                     state, clk.iso(created), _iso(checked_in), _iso(cancelled), ticket_id)
+                    for (bid, service, day, start, end, slot_at, need, priority, lang, state,
+                         created, checked_in, cancelled, ticket_id)
+                    in self.pg.execute(_BOOKINGS_SQL, (site, first, last))]
         events = [_event(r) for r in self.pg.execute(
             _TICKET_EVENTS_SQL, (site, start_at, site, first, last))]
         kinds = list(COUNTER_KINDS)
         events += [_event(r) for r in self.pg.execute(
             _COUNTER_EVENTS_SQL, (site, kinds, start_at, end_at, site, kinds, start_at))]
         events.sort(key=lambda e: e.id)
-        store.receive(events, tickets)
+        store.receive(events, tickets, slots, bookings)
 
     def _keep(self, site: str, key: str, last_event: int,
               items: list[tuple[date, Partial]]) -> None:

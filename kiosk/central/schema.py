@@ -17,7 +17,7 @@ from datetime import date
 
 import psycopg
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 LOCK = 0x6B696F736B  # "kiosk": the advisory lock that orders migrations and new partitions
 
 _V1 = (
@@ -79,7 +79,23 @@ _V3 = (
     "CREATE INDEX quick_ratings_site_day ON quick_ratings (site, day)",
 )
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1, 2: _V2, 3: _V3}
+_V4 = (
+    # Appointments (issue 26): a ticket's booked slot and booking, and the bookings
+    # themselves as they stand (a later reading wins, by `version` as for tickets): what
+    # became of them (booked, cancelled, checked in; a booked one whose day is over was a
+    # no-show), never their check-in code or token, and the need only as its class.
+    "ALTER TABLE tickets ADD COLUMN slot_at timestamptz",
+    "ALTER TABLE tickets ADD COLUMN booking_id bigint",
+    "CREATE TABLE bookings (site text NOT NULL, id bigint NOT NULL, service text NOT NULL,"
+    " day date NOT NULL, slot_start text NOT NULL, slot_end text NOT NULL,"
+    " slot_at timestamptz NOT NULL, priority boolean NOT NULL, need text, lang text,"
+    " state text NOT NULL, created_at timestamptz NOT NULL, checked_in_at timestamptz,"
+    " cancelled_at timestamptz, ticket_id bigint, version bigint NOT NULL,"
+    " received_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (site, id))",
+    "CREATE INDEX bookings_site_day ON bookings (site, day)",
+)
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 
 
 def version(conn: psycopg.Connection) -> int | None:

@@ -63,8 +63,11 @@ CRASH_POINTS = ("after-read", "after-events", "before-commit", "after-commit", "
 EVENT_COLUMNS = "site, id, ticket_id, kind, at, counter, actor, detail"
 TICKET_COLUMNS = ("site, id, day, prefix, number, label, service, priority, need, lang, kiosk,"
                   " state, counter, issued_at, queued_at, called_at, started_at, finished_at,"
-                  " recalls, version")
+                  " recalls, version, slot_at, booking_id")
 _UPDATED = [c.strip() for c in TICKET_COLUMNS.split(",")][3:]
+BOOKING_COLUMNS = ("site, id, service, day, slot_start, slot_end, slot_at, priority, need,"
+                   " lang, state, created_at, checked_in_at, cancelled_at, ticket_id, version")
+_BOOKING_UPDATED = [c.strip() for c in BOOKING_COLUMNS.split(",")][2:]
 
 
 @dataclass(frozen=True)
@@ -271,6 +274,7 @@ class Sync:
             new_events = self._copy_events(conn, shipment.events, int(row[1]))
             self._reached("after-events")
             written = self._copy_tickets(conn, shipment)
+            self._copy_bookings(conn, shipment)
             conn.execute("UPDATE sites SET last_event = GREATEST(last_event, %s),"
                          " last_sync = now() WHERE site = %s",
                          (shipment.events[-1].id, self.site))
@@ -318,7 +322,7 @@ class Sync:
         with conn.cursor() as cur:
             with cur.copy(f"COPY incoming_tickets ({TICKET_COLUMNS}) FROM STDIN") as copy:
                 for t in shipment.tickets:
-                    copy.write_row(self._ticket_row(t, shipment.newest))
+                    copy.write_row(self._ticket_row(t, shipment))
             updates = ", ".join(f"{c} = excluded.{c}" for c in _UPDATED)
             cur.execute(f"INSERT INTO tickets ({TICKET_COLUMNS}) SELECT {TICKET_COLUMNS}"
                         " FROM incoming_tickets ON CONFLICT (site, id, day) DO UPDATE SET"
@@ -326,11 +330,32 @@ class Sync:
                         " WHERE tickets.version < excluded.version")
             return max(cur.rowcount, 0)
 
-    def _ticket_row(self, t: Ticket, version: int) -> tuple[object, ...]:
+    def _ticket_row(self, t: Ticket, shipment: Shipment) -> tuple[object, ...]:
+        slot_at, booking_id = shipment.slots.get(t.id, (None, None))
         return (self.site, t.id, t.day, t.prefix, t.number, t.label, t.service, t.priority,
                 t.need if self.send_needs else None, t.lang, t.kiosk, t.state, t.counter,
                 t.issued_at, t.queued_at, t.called_at, t.started_at, t.finished_at,
-                t.recalls, version)
+                t.recalls, shipment.newest, slot_at, booking_id)
+
+    def _copy_bookings(self, conn: psycopg.Connection, shipment: Shipment) -> None:
+        """The batch's bookings as they stand; a later reading wins (`version`)."""
+        if not shipment.bookings:
+            return
+        conn.execute("CREATE TEMP TABLE incoming_bookings (LIKE bookings INCLUDING DEFAULTS)"
+                     " ON COMMIT DROP")
+        with conn.cursor() as cur:
+            with cur.copy(f"COPY incoming_bookings ({BOOKING_COLUMNS}) FROM STDIN") as copy:
+                for (bid, service, day, start, end, slot_at, need, lang, state, created,
+                     checked_in, cancelled, ticket_id) in shipment.bookings:
+                    copy.write_row((self.site, bid, service, day, start, end, slot_at,
+                                    need is not None, need if self.send_needs else None,
+                                    lang, state, created, checked_in, cancelled, ticket_id,
+                                    shipment.newest))
+            updates = ", ".join(f"{c} = excluded.{c}" for c in _BOOKING_UPDATED)
+            cur.execute(f"INSERT INTO bookings ({BOOKING_COLUMNS}) SELECT {BOOKING_COLUMNS}"
+                        " FROM incoming_bookings ON CONFLICT (site, id) DO UPDATE SET"
+                        f" {updates}, received_at = now()"
+                        " WHERE bookings.version < excluded.version")
 
     # -- the loop ----------------------------------------------------------------------------
 

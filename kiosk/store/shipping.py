@@ -8,9 +8,10 @@ identity key. Shipping rules live in kiosk/central; this room only reads and kee
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from kiosk import clock as clk
@@ -19,6 +20,11 @@ from kiosk.store.base import StoreBase
 
 SYNC_CURSOR = "sync:central"
 """The cursor (in `cursors`) of the last event the centre has committed."""
+BOOKING_KINDS = ("booked", "booking_cancelled", "checked_in")
+"""Events after which a booking is shipped (again) as it stands."""
+BOOKING_COLUMNS = ("id, service, day, slot_start, slot_end, slot_at, need, lang, state,"
+                   " created_at, checked_in_at, cancelled_at, ticket_id")
+"""What of a booking travels (never its code or its token)."""
 SURVEY_CURSOR = "sync:survey"
 RATING_CURSOR = "sync:ratings"
 """The last survey response and quick rating the centre has committed."""
@@ -52,6 +58,12 @@ class Shipment:
     newest: int
     """The newest event id in the store at that moment: the tickets' version (a later
     snapshot of a ticket wins at the centre, whichever process ships it)."""
+    slots: dict[int, tuple[str | None, int | None]] = field(default_factory=dict)
+    """(slot_at, booking_id) of the tickets above that are appointments (not in Ticket)."""
+    bookings: list[tuple[Any, ...]] = field(default_factory=list)
+    """The bookings an event of the batch concerns, as they are now: (id, service, day,
+    slot_start, slot_end, slot_at, need, lang, state, created_at, checked_in_at,
+    cancelled_at, ticket_id); never the code or the token."""
 
 
 class Shipping(StoreBase):
@@ -82,7 +94,19 @@ class Shipping(StoreBase):
                 f" ({', '.join('?' for _ in FINAL_STATES)}) ORDER BY id",
                 (json.dumps(ids), *FINAL_STATES)).fetchall() if ids else []
             newest = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
-        return Shipment(events, [Ticket(*row) for row in rows], int(newest))
+            slots = {tid: (slot_at, booking_id) for tid, slot_at, booking_id in
+                     self.conn.execute(
+                         "SELECT id, slot_at, booking_id FROM tickets WHERE id IN"
+                         " (SELECT value FROM json_each(?)) AND booking_id IS NOT NULL",
+                         (json.dumps([row[0] for row in rows]),))} if rows else {}
+            booked = sorted({json.loads(e.detail)["booking"] for e in events
+                             if e.kind in BOOKING_KINDS and e.detail
+                             and '"booking"' in e.detail})
+            bookings = self.conn.execute(
+                f"SELECT {BOOKING_COLUMNS} FROM bookings"
+                " WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                (json.dumps(booked),)).fetchall() if booked else []
+        return Shipment(events, [Ticket(*row) for row in rows], int(newest), slots, bookings)
 
     def survey_shipment(self, after_response: int, after_rating: int, limit: int
                         ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]],
@@ -151,11 +175,15 @@ class Shipping(StoreBase):
                 "SELECT COUNT(*), MIN(at) FROM events WHERE id > ?", (cursor,)).fetchone()
         return int(count), oldest
 
-    def receive(self, events: list[Event], tickets: list[Ticket]) -> None:
+    def receive(self, events: list[Event], tickets: list[Ticket],
+                slots: dict[int, tuple[str | None, int | None]] | None = None,
+                bookings: list[tuple[Any, ...]] | None = None) -> None:
         """Write rows read back from the centre into this (fresh, scratch) store, in one
         transaction: the centre's report runs the site's own report code on them
         (kiosk.central.report), so no figure is defined twice. Tickets first (the events'
-        foreign key); the ids are the site's own."""
+        foreign key); the ids are the site's own. `slots`: the appointments' (slot_at,
+        booking_id); `bookings`: rows of BOOKING_COLUMNS, given a code and a token of their
+        own here (the centre has neither)."""
         with self.transaction():
             self.conn.executemany(
                 f"INSERT INTO tickets ({Ticket.COLUMNS}) VALUES"
@@ -163,6 +191,15 @@ class Shipping(StoreBase):
                 [(t.id, t.day, t.prefix, t.number, t.label, t.service, t.need, t.lang,
                   t.kiosk, t.state, t.counter, t.issued_at, t.queued_at, t.order_at,
                   t.called_at, t.started_at, t.finished_at, t.recalls) for t in tickets])
+            received = {t.id for t in tickets}
+            self.conn.executemany("UPDATE tickets SET slot_at = ?, booking_id = ? WHERE id = ?",
+                                  [(slot, bid, tid) for tid, (slot, bid) in (slots or {}).items()])
+            self.conn.executemany(
+                f"INSERT INTO bookings ({BOOKING_COLUMNS}, code, token_hash) VALUES"
+                f" ({', '.join('?' for _ in BOOKING_COLUMNS.split(','))}, ?, ?)",
+                [(*row[:-1], row[-1] if row[-1] in received else None,
+                  f"{row[0] % 10**6:06d}", hashlib.sha256(str(row[0]).encode()).digest())
+                 for row in bookings or []])
             self.conn.executemany(
                 f"INSERT INTO events ({Event.COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(e.id, e.ticket_id, e.kind, e.at, e.counter, e.actor,
