@@ -516,6 +516,9 @@ class BookingSettings(_Model):
     """Bookings one slot takes (what the counters can serve in it besides walk-ins)."""
     days_ahead: int = Field(14, ge=0, le=365)
     """How many days ahead a slot can be booked (0: today only)."""
+    punctual_min: int = Field(10, ge=0, le=240)
+    """Reports: an appointment called at most this many minutes after its slot's start
+    (or before it) was served on time (`kiosk report`'s appointments.punctual_share)."""
     early_min: int = Field(10, ge=0, le=240)
     """A booked patron may check in this many minutes before the slot starts; earlier,
     the kiosk says when to come back (or gives a walk-in ticket)."""

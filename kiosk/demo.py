@@ -13,6 +13,13 @@ the queue plays out exactly as it would without them.
 (`kiosk demo-data`; `Store.bulk()` commits one day per transaction) or the benchmarks'
 `FastWriter` (benchmarks/fast_writer.py), which writes the same rows and events straight
 into the tables for a year-long history (tests check that both produce identical rows).
+
+Appointments (`Plan.booked`, a Store only: `kiosk demo-data` books 10%): that share of the
+patrons of the services that take bookings book the slot their arrival falls in instead,
+before the day opens (the slot's places permitting; a full slot: they walk in). Of those,
+some cancel, some never come, a few come after the grace (a walk-in ticket); the rest
+check in at the kiosk between early_min before their slot and a little after its start.
+Those draws come from a stream of their own; with `booked = 0` a day is what it was.
 """
 
 from __future__ import annotations
@@ -27,8 +34,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from kiosk import survey
 from kiosk.clock import ManualClock
 from kiosk.config import Settings
-from kiosk.exceptions import NotAllowed
-from kiosk.rows import Issued, Ticket
+from kiosk.exceptions import BookingRefused, IssueRefused, NotAllowed
+from kiosk.rows import Booking, Issued, Ticket
+from kiosk.store.bookings import slot_bounds
 
 if TYPE_CHECKING:
     from kiosk.store import Store
@@ -99,6 +107,13 @@ class Plan:
     site runs it: [survey] enabled)."""
     rating: float = 0.4
     """Share of served patrons who tap one of the four faces at the counter."""
+    booked: float = 0.0
+    """Share of the patrons of the services that take bookings ([booking] services) who
+    book their slot instead of walking in (a Store only: the fast writer books nothing)."""
+    booking_cancelled: float = 0.05
+    booking_no_show: float = 0.08
+    booking_late: float = 0.07
+    """Of the bookings: cancelled that morning, nobody comes, come after the grace."""
 
 
 class Verbs(Protocol):
@@ -121,6 +136,14 @@ class Verbs(Protocol):
                       profile: dict[str, object] | None = None, suggestion: object = None,
                       via: str = "phone") -> Ticket: ...
     def rate(self, counter: int, score: int, *, actor: str | None = None) -> Ticket: ...
+    # Appointments (Plan.booked > 0): a Store's verbs.
+    def book(self, service: str, day: str, start: str, need: str | None = None,
+             lang: str | None = None, *, actor: str | None = None,
+             ) -> tuple[Booking, str, str]: ...
+    def cancel_booking(self, token_or_code: str, *, day: str | None = None,
+                       actor: str | None = None) -> Booking: ...
+    def check_in(self, code: str, *, kiosk: str | None = None, lang: str | None = None,
+                 now: datetime | None = None, actor: str | None = None) -> Issued: ...
 
 
 class Sim:
@@ -129,7 +152,8 @@ class Sim:
     def __init__(self, target: Verbs, clock: ManualClock, settings: Settings, plan: Plan,
                  rng: random.Random,
                  on_issue: Callable[[Any], None] | None = None,
-                 feedback_rng: random.Random | None = None) -> None:
+                 feedback_rng: random.Random | None = None,
+                 booking_rng: random.Random | None = None) -> None:
         self.t = target
         self.clock = clock
         self.settings = settings
@@ -144,6 +168,11 @@ class Sim:
         self.heap: list[tuple[float, int, str, Any]] = []
         self.seq = 0
         self.tz = settings.site.tz
+        self.booking_rng = booking_rng or random.Random(0)
+        """Who books and what becomes of it: a stream apart, drawn from only when
+        `plan.booked` (the queue's own stream is then what it was without bookings)."""
+        self.wants_slot: list[tuple[float, str, str | None]] = []
+        """(when they would have come, service, need) of the patrons who book."""
 
     def at(self, when: float, kind: str, payload: Any = None) -> None:
         self.seq += 1
@@ -189,7 +218,14 @@ class Sim:
                 need = None
                 if s.needs and rng.random() < plan.priority_share:
                     need = rng.choice(list(s.needs))
-                self.at(rng.uniform(start, end), "arrive", (service, need))
+                when = rng.uniform(start, end)
+                if (plan.booked and service in s.booking.services
+                        and self.booking_rng.random() < plan.booked):
+                    self.wants_slot.append((when, service, need))
+                else:
+                    self.at(when, "arrive", (service, need))
+        if self.wants_slot:
+            self._book(day, t_open)
         self.clock.set(datetime.fromtimestamp(t_open - 300, self.tz))
         self.t.day_open(actor="demo")
         self.idle: set[int] = set()
@@ -216,13 +252,61 @@ class Sim:
                                               + 300, self.tz))
         self.t.day_close(actor="demo")
 
+    def _book(self, day: date, t_open: float) -> None:
+        """Before the day opens, the patrons who book take the slot their arrival falls in
+        (a full slot, or none then: they walk in); what becomes of each booking is drawn
+        here, and its check-in is put on the day's agenda."""
+        plan, brng = self.plan, self.booking_rng
+        rules = self.settings.booking
+        self.clock.set(datetime.fromtimestamp(t_open - 600, self.tz))
+        for when, service, need in sorted(self.wants_slot):
+            local = datetime.fromtimestamp(when, self.tz)
+            minute = local.hour * 60 + local.minute
+            slot = next((b for b, e in slot_bounds(self.settings.slots_of(service))
+                         if b <= minute < e), None)
+            if slot is None:
+                self.at(when, "arrive", (service, need))
+                continue
+            lang = brng.choice(self.settings.site.languages)
+            try:
+                _, token, code = self.t.book(service, day.isoformat(),
+                                             f"{slot // 60:02d}:{slot % 60:02d}", need, lang,
+                                             actor="demo")
+            except BookingRefused:  # the slot is full: they come anyway
+                self.at(when, "arrive", (service, need))
+                continue
+            starts = self._local(day, slot // 60, slot % 60)
+            fate = brng.random()
+            if fate < plan.booking_cancelled:
+                self.t.cancel_booking(token, actor="demo")
+            elif fate < plan.booking_cancelled + plan.booking_no_show:
+                pass  # nobody comes: a no-show of the booking once the day is over
+            elif fate < plan.booking_cancelled + plan.booking_no_show + plan.booking_late:
+                self.at(starts + (rules.late_min + brng.uniform(1.0, 20.0)) * 60.0,
+                        "check_in", (code, token))
+            else:
+                early = brng.uniform(-rules.early_min + 0.5, min(rules.late_min, 10)) * 60.0
+                self.at(max(t_open + 30.0, starts + early), "check_in", (code, token))
+
     # events ------------------------------------------------------------------------------
+
+    def _check_in(self, now: float, payload: tuple[str, str]) -> None:
+        code, token = payload
+        try:
+            issued = self.t.check_in(code, actor="demo")
+        except IssueRefused:  # too late even for a walk-in ticket: they go home
+            return
+        self._came(now, issued, token)  # the booking's link is the ticket's page
 
     def _arrive(self, now: float, payload: tuple[str, str | None]) -> None:
         service, need = payload
         lang = self.rng.choice(self.settings.site.languages)
         issued = self.t.issue(service, need, lang=lang, actor="demo")
-        self.arrived[issued.ticket.id] = (now, issued.token)
+        self._came(now, issued, issued.token)
+
+    def _came(self, now: float, issued: Issued, token: str | None) -> None:
+        """A patron holds a ticket now: when they may leave, and a free counter calls."""
+        self.arrived[issued.ticket.id] = (now, token)
         if self.on_issue is not None:
             self.on_issue(issued)
         leaves = self.rng.random() < self.plan.walk_away
@@ -368,7 +452,8 @@ def simulate_day(target: Verbs, clock: ManualClock, settings: Settings, day: dat
     """Play one local day through `target`'s verbs (a Store or a FastWriter)."""
     seed = seed if seed is not None else day.toordinal()
     Sim(target, clock, settings, plan or Plan(), random.Random(seed), on_issue,
-        feedback_rng=random.Random(f"feedback-{seed}")).run(day)
+        feedback_rng=random.Random(f"feedback-{seed}"),
+        booking_rng=random.Random(f"booking-{seed}")).run(day)
 
 
 def generate(store: Store, days: int, *, end: date, plan: Plan | None = None,

@@ -266,6 +266,9 @@ class TicketPage:
     recalls: int
     outlook: Outlook | None
     """While it waits today: people ahead and the estimate (else None)."""
+    slot: str | None = None
+    """An appointment's booked slot ("09:30–09:45"; None for a walk-in, a late check-in
+    included)."""
 
     @property
     def moved(self) -> bool:
@@ -280,9 +283,10 @@ def ticket_pages(store: Store, ids: frozenset[int]) -> dict[int, TicketPage]:
         tickets = store.tickets_by_id(ids)
         outlooks = (store.outlook_of_everyone()
                     if any(t.state == "waiting" for t in tickets) else {})
+        slots = store.appointment_slots(ids)
     lang = store.settings.default_language
     return {t.id: TicketPage(t.id, t.label, t.service, t.state, t.lang or lang, t.counter,
-                             t.recalls, outlooks.get(t.id))
+                             t.recalls, outlooks.get(t.id), slots.get(t.id))
             for t in tickets}
 
 

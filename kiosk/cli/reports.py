@@ -56,15 +56,52 @@ def table(rep: dict[str, Any]) -> str:
                 f"{g['overtakes']:>6}"
                 f"{'' if 'utilisation' not in g else _fmt(g['utilisation'], 2):>6}")
 
-    lines.append(line("overall", rep["overall"]))
+    def group(label: str, g: dict[str, Any]) -> None:
+        lines.append(line(label, g))
+        parts = g.get("by_arrival", [])
+        if any(p["arrival"] == "appointment" and p["issued"] + p["called"] for p in parts):
+            for part in parts:  # only where appointments came: the rest are all walk-ins
+                lines.append(line(f"  {part['arrival'].replace('_', '-')}", part))
+
+    group("overall", rep["overall"])
     for title, key, items in (("service", "service", rep["by_service"]),
                               ("counter", "counter", rep["by_counter"]),
                               ("hour", "hour", rep["by_hour"]),
                               ("class", "class", rep["by_class"])):
         lines.append("")
         for g in items:
-            lines.append(line(f"{title} {g[key]}", g))
+            group(f"{title} {g[key]}", g)
+    lines += appointments_table(rep.get("appointments"))
     return "\n".join(lines)
+
+
+def appointments_table(booked: dict[str, Any] | None) -> list[str]:
+    """The bookings of the period's slots and the appointments' punctuality (first call
+    minus the slot's start), overall and per service; one line when none was booked."""
+    if not booked:
+        return []
+    if not (booked["booked"] or booked["punctuality_min"]["n"]):
+        return ["", f"appointments: none booked ({booked['offered']} places offered)"
+                if booked["offered"] else "appointments: none"]
+    lines = ["", "appointments (booked for the period's slots; punctuality = called minus"
+             f" slot start, min; on time: within {booked['punctual_target_min']} min)",
+             f"{'service':<14}{'booked':>7}{'cancel':>7}{'checkin':>8}{'late':>6}"
+             f"{'noshow':>7}{'pending':>8}{'offered':>8}{'util':>6}{'punct med':>10}"
+             f"{'p90':>6}{'on time':>8}"]
+
+    def line(label: str, b: dict[str, Any]) -> str:
+        p = b["punctuality_min"]
+        share = b["punctual_share"]
+        util = b["slot_utilisation"]
+        return (f"{label:<14}{_fmt(b['booked']):>7}{_fmt(b['cancelled']):>7}"
+                f"{_fmt(b['checked_in']):>8}{_fmt(b['late']):>6}{_fmt(b['no_show']):>7}"
+                f"{_fmt(b['pending']):>8}{b['offered']:>8}"
+                f"{'-' if util is None else f'{util:.0%}':>6}{_fmt(p['median']):>10}"
+                f"{_fmt(p['p90']):>6}{'-' if share is None else f'{share:.0%}':>8}")
+
+    lines.append(line("all", booked))
+    lines += [line(f"service {b['service']}", b) for b in booked["by_service"]]
+    return lines
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -133,7 +170,9 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     end = (datetime.strptime(args.end, "%Y-%m-%d").date() if args.end
            else datetime.fromisoformat(_today(args)).date() - timedelta(days=1))
     start = datetime.combine(end - timedelta(days=args.days - 1), time(6), tz)
-    plan = demo.Plan(load=args.load)
+    if not 0.0 <= args.booked <= 1.0:
+        raise UsageError("--booked is a share of patrons, from 0 to 1")
+    plan = demo.Plan(load=args.load, booked=args.booked if settings.booking.services else 0.0)
     console = Console(stderr=True, force_terminal=True if args.progress else None)
     with Store(settings, clock=ManualClock(start)) as store, Progress(
         console=console, transient=True, disable=not (console.is_terminal or args.progress)
@@ -143,10 +182,13 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
                              progress=lambda done: progress.update(task, completed=done))
         first = (end - timedelta(days=args.days - 1)).isoformat()
         answered, _sums = store.survey_sums(Filters(first, end.isoformat()))
+        booked = sum(len(store.bookings((end - timedelta(days=n)).isoformat()))
+                     for n in range(args.days)) if plan.booked else 0
     payload = {"days": args.days, "from": first, "to": end.isoformat(), "tickets": made,
-               "survey_responses": answered}
+               "survey_responses": answered, "bookings": booked}
     emit(args, payload, f"{made} tickets over {args.days} simulated day(s), "
-             f"{payload['from']} .. {payload['to']}; {answered} survey responses")
+             f"{payload['from']} .. {payload['to']}; {answered} survey responses;"
+             f" {booked} bookings")
     return 0
 
 
@@ -187,6 +229,9 @@ def register(verb: Verb, as_json: argparse.ArgumentParser) -> None:
     p.add_argument("--days", type=number, required=True, metavar="N")
     p.add_argument("--end", metavar="DATE", help="last simulated day (default: yesterday)")
     p.add_argument("--load", type=float, default=0.7, help="offered load (default 0.7)")
+    p.add_argument("--booked", type=float, default=0.1, metavar="SHARE",
+                   help="share of the bookable services' patrons who book a slot"
+                        " (default 0.1; 0: no bookings)")
     p.add_argument("--seed", type=number, default=1)
     p.add_argument("--progress", action="store_true",
                    help="show the progress bar even when stderr is not a terminal")

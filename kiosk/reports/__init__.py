@@ -31,6 +31,38 @@ Definitions (the admin screen and `kiosk report` share them):
   over waits rounded to 6 seconds (0.1 minute, the precision the report shows); means and
   maxima are exact.
 
+Appointments (issue 26; design §14). Added keys only: every key above keeps its meaning.
+- Arrival: a ticket is an *appointment* when it was checked in for its booked slot within
+  the grace (`tickets.slot_at` set); every other ticket is a *walk-in*, a late check-in
+  included (it is a walk-in ticket). Every group (overall, each of by_service, by_counter,
+  by_hour, by_class) has `by_arrival`: [{"arrival": "appointment", ...}, {"arrival":
+  "walk_in", ...}], each with the fields of a class above (issued ... overtakes; no
+  busy/open/utilisation: a counter's open time is the counter's). The two parts add up to
+  the group, count by count. Without appointments the walk-in part is the group itself and
+  the appointment part zeros (its statistics None).
+- `appointments` (top level): the bookings for the slots of the period's days (by the
+  booking's day, like a ticket's): `booked` (all made, cancelled ones included),
+  `cancelled`, `checked_in` (within the grace or `late`), `late` (checked in after the
+  grace: a walk-in ticket), `no_show` (neither cancelled nor checked in, the day over),
+  `pending` (the same, its day not over yet): booked = cancelled + checked_in + no_show +
+  pending. `offered`: the places the config's slot rules give the period's days (each
+  bookable service's slots times `per_slot`, none on a [[closed]] day; computed from the
+  config, as every report's config is the current one); `slot_utilisation` = (booked -
+  cancelled) / offered (None when nothing is offered). `punctuality_min` {n, mean, median,
+  p90, max}: an appointment's first call minus its slot's start, in minutes (negative:
+  called before the slot began), over the appointment tickets called; `punctual`: those
+  called at most [booking] `punctual_min` after the slot's start, `punctual_share` =
+  punctual / n; `punctual_target_min`. `by_service`: the same per bookable service
+  (`service`, `name`). Filters: `service` and `priority` (the booking's declared need)
+  apply to bookings; a booking is no counter's, so with `counter` the booking counts,
+  `offered` and `slot_utilisation` are None and the punctuality is that of the counter's
+  calls.
+- Mergeable as the rest: each group's parts are `Acc`s under ("KIND:appointment"|
+  "KIND:walk_in", key), present only for groups that had an appointment (a day without
+  any keeps exactly the entries it had before bookings existed); each service's bookings
+  an `Appt` under ("appointments", service), its punctuality a histogram (6 s bins), so a
+  merge of days or of sites takes percentiles from the merged histogram.
+
 Speed: a settled day (in the past, nothing left waiting, called or serving) can no longer
 change, so its partial aggregate is cached in `report_cache`, and a settled calendar month
 too; a report merges cached periods and computes only the rest. Filtered reports are always

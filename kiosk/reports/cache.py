@@ -3,7 +3,9 @@ serving) can no longer change, so its partial aggregate is kept, and a settled c
 month's too; a report merges cached periods and computes only the rest.
 
 Its `fingerprint` covers what a partial depends on besides the rows (the time zone, the
-hours, the targets, which counter serves what): change any and the entries are rebuilt.
+hours, the targets, which counter serves what; the appointments' punctual_min, which
+services take bookings, their slot rules and the closed days: the places a day offered)
+and the partial's shape (`CACHE_VERSION`): change any and the entries are rebuilt.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from dataclasses import astuple
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -20,7 +23,10 @@ from kiosk.reports.engine import BIN_S, Acc, Partial, partial_from_json, partial
 if TYPE_CHECKING:
     from kiosk.store import Store
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+"""The shape of a cached partial: 2 added the arrival split and the bookings (issue 26);
+a partial of version 1 is never read as one of version 2."""
+
 
 def fingerprint(settings: Settings) -> str:
     """What a cached partial depends on besides the rows: change any, and it is rebuilt."""
@@ -31,6 +37,11 @@ def fingerprint(settings: Settings) -> str:
         "hours": [settings.hours.open.isoformat(), settings.hours.close.isoformat()],
         "targets": [settings.targets.priority.wait_min, settings.targets.regular.wait_min],
         "counters": {c.id: sorted(c.services) for c in settings.counters},
+        "punctual": settings.booking.punctual_min,
+        # the places a day's slots offer (reports.engine.offered_places)
+        "slots": {s: [str(v) for v in astuple(settings.slots_of(s))]
+                  for s in settings.booking.services},
+        "closed": sorted(c.date.isoformat() for c in settings.closed),
     }
     return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:16]
 

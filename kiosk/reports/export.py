@@ -25,11 +25,46 @@ CSV_COLUMNS = (
     "wait_max_min", "service_n", "service_mean_min", "service_median_min",
     "service_p90_min", "service_max_min", "judged", "within_target", "target_met",
     "overtakes", "busy_min", "open_min", "utilisation",
+    # issue 26: a group's tickets by arrival, and the bookings (rows only where there are)
+    "arrival", "booked", "booking_cancelled", "checked_in", "late", "booking_no_show",
+    "booking_pending", "offered", "slot_utilisation", "punctuality_n",
+    "punctuality_mean_min", "punctuality_median_min", "punctuality_p90_min",
+    "punctuality_max_min", "punctual", "punctual_share",
 )
+BOOKING_COLUMNS = {"booked": "booked", "cancelled": "booking_cancelled",
+                   "checked_in": "checked_in", "late": "late", "no_show": "booking_no_show",
+                   "pending": "booking_pending", "offered": "offered",
+                   "slot_utilisation": "slot_utilisation", "punctual": "punctual",
+                   "punctual_share": "punctual_share"}
+
+
+def _flat(kind: str, key: str, g: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {"group": kind, "key": key, "name": g.get("name", "")}
+    for name in COUNT_FIELDS:
+        flat[name] = g[name]
+    for prefix, part in (("wait", g["wait_min"]), ("service", g["service_min"])):
+        for stat, value in part.items():
+            flat[f"{prefix}_n" if stat == "n" else f"{prefix}_{stat}_min"] = value
+    for name in ("judged", "within_target", "target_met", "overtakes",
+                 "busy_min", "open_min", "utilisation"):
+        flat[name] = g.get(name)
+    return flat
+
+
+def _bookings_flat(key: str, name: str, figures: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {"group": "appointments", "key": key, "name": name}
+    for field, column in BOOKING_COLUMNS.items():
+        flat[column] = figures[field]
+    for stat, value in figures["punctuality_min"].items():
+        flat["punctuality_n" if stat == "n" else f"punctuality_{stat}_min"] = value
+    return flat
 
 
 def rows(rep: dict[str, Any]) -> list[dict[str, Any]]:
-    """One flat dict per group (overall first), with the CSV's columns."""
+    """One flat dict per group (overall first), with the CSV's columns. A group that had
+    appointment tickets is followed by its two parts (group "KIND:appointment" and
+    "KIND:walk_in", column `arrival`); a period with bookings ends with the `appointments`
+    rows (key "": all services, then each service)."""
     out = []
     groups: list[tuple[str, str, dict[str, Any]]] = [("overall", "", rep["overall"])]
     for kind, key_name, items in (
@@ -40,16 +75,19 @@ def rows(rep: dict[str, Any]) -> list[dict[str, Any]]:
     ):
         groups.extend((kind, str(g[key_name]), g) for g in items)
     for kind, key, g in groups:
-        flat: dict[str, Any] = {"group": kind, "key": key, "name": g.get("name", "")}
-        for name in COUNT_FIELDS:
-            flat[name] = g[name]
-        for prefix, part in (("wait", g["wait_min"]), ("service", g["service_min"])):
-            for stat, value in part.items():
-                flat[f"{prefix}_n" if stat == "n" else f"{prefix}_{stat}_min"] = value
-        for name in ("judged", "within_target", "target_met", "overtakes",
-                     "busy_min", "open_min", "utilisation"):
-            flat[name] = g.get(name)
-        out.append(flat)
+        out.append(_flat(kind, key, g))
+        parts = g.get("by_arrival", [])
+        if any(p["arrival"] == "appointment" and any(p[n] for n in COUNT_FIELDS)
+               for p in parts):
+            for part in parts:
+                flat = _flat(f"{kind}:{part['arrival']}", key, part)
+                flat["name"] = g.get("name", "")
+                flat["arrival"] = part["arrival"]
+                out.append(flat)
+    booked = rep.get("appointments")
+    if booked and (booked["booked"] or booked["punctuality_min"]["n"]):
+        out.append(_bookings_flat("", "", booked))
+        out.extend(_bookings_flat(s["service"], s["name"], s) for s in booked["by_service"])
     return out
 
 

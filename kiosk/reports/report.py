@@ -85,9 +85,13 @@ def report(store: Store, settings: Settings, **q: Unpack[Question]) -> dict[str,
     "by_class"}; each group has issued, called, served, no_show, expired, cancelled,
     transferred, open, wait_min {n, mean, median, p90, p95, max}, service_min {n, mean,
     median, p90, max}, judged, within_target (0..1 or None), target_met (bool or None),
-    overtakes; counters also busy_min, open_min, utilisation. Minutes are rounded to 0.01
-    (percentiles are exact to 0.1). See kiosk.reports for each definition. Settled days are
-    cached in `report_cache` (unfiltered only).
+    overtakes; counters also busy_min, open_min, utilisation; every group also `by_arrival`
+    (its appointment and walk-in parts, each with a class's fields); and "appointments"
+    (booked, cancelled, checked_in, late, no_show, pending, offered, slot_utilisation,
+    punctuality_min {n, mean, median, p90, max}, punctual, punctual_share,
+    punctual_target_min, by_service). Minutes are rounded to 0.01 (percentiles are exact to
+    0.1). See kiosk.reports for each definition. Settled days are cached in `report_cache`
+    (unfiltered only).
     """
     first, last, filters = question(q)
     partial = _collect(store, settings, first, last, filters)

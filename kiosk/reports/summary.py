@@ -11,7 +11,16 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from kiosk.config import Settings
-from kiosk.reports.engine import BIN_S, Acc, Partial
+from kiosk.reports.engine import (
+    APPOINTMENTS,
+    ARRIVALS,
+    BIN_S,
+    BOOKING_FIELDS,
+    Acc,
+    Appt,
+    Partial,
+    arrival_part,
+)
 from kiosk.rows import CLASSES
 
 
@@ -80,12 +89,63 @@ def _group(acc: Acc, settings: Settings, head: dict[str, Any],
     return out
 
 
+def _by_arrival(partial: Partial, kind: str, key: str,
+                settings: Settings) -> list[dict[str, Any]]:
+    """A group's tickets split by how they came: [appointment, walk-in], each with the
+    fields of a class (no counter's open time: that is the counter's)."""
+    return [_group(arrival_part(partial, kind, key, arrival) or Acc(), settings,
+                   {"arrival": arrival}) for arrival in ARRIVALS]
+
+
+def _booking_figures(appt: Appt, counted: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {k: appt.counts[k] if counted else None for k in BOOKING_FIELDS}
+    taken = appt.counts["booked"] - appt.counts["cancelled"]
+    offered = appt.offered
+    out["offered"] = offered if counted else None
+    out["slot_utilisation"] = round(taken / offered, 4) if counted and offered else None
+    out["punctuality_min"] = _summary(appt.hist, appt.n, appt.total, appt.top or 0.0,
+                                      (("median", 0.5), ("p90", 0.9)))
+    out["punctual"] = appt.punctual
+    out["punctual_share"] = within_share(appt.punctual, appt.n)
+    return out
+
+
+def appointments(partial: Partial, settings: Settings, head: dict[str, Any]) -> dict[str, Any]:
+    """The report's `appointments`: the bookings for the period's slots and the punctuality
+    of the appointment tickets, overall and per service (see kiosk.reports)."""
+    lang = settings.default_language
+    filters = head["filters"]
+    services = list(settings.booking.services)
+    services += sorted(k for kind, k in partial if kind == APPOINTMENTS and k not in services)
+    if filters["service"] is not None:
+        services = [s for s in services if s == filters["service"]]
+    counted = filters["counter"] is None  # a booking is no counter's
+    total, by_service = Appt(), []
+    for prefix in services:
+        appt = partial.get((APPOINTMENTS, prefix)) or Appt()
+        total.merge(appt)
+        try:
+            name = settings.service(prefix).name.get(lang, prefix)
+        except KeyError:
+            name = prefix
+        by_service.append({"service": prefix, "name": name,
+                           **_booking_figures(appt, counted)})
+    out = {"punctual_target_min": settings.booking.punctual_min,
+           **_booking_figures(total, counted)}
+    out["by_service"] = by_service
+    return out
+
+
 def finish(partial: Partial, settings: Settings, head: dict[str, Any]) -> dict[str, Any]:
     lang = settings.default_language
     empty = Acc()
 
     def get(kind: str, key: str) -> Acc:
         return partial.get((kind, key), empty)
+
+    def split(group: dict[str, Any], kind: str, key: str) -> dict[str, Any]:
+        group["by_arrival"] = _by_arrival(partial, kind, key, settings)
+        return group
 
     services = [s.prefix for s in settings.services]
     services += sorted(k for kind, k in partial if kind == "service" and k not in services)
@@ -95,8 +155,8 @@ def finish(partial: Partial, settings: Settings, head: dict[str, Any]) -> dict[s
             name = settings.service(prefix).name.get(lang, prefix)
         except KeyError:
             name = prefix
-        by_service.append(_group(get("service", prefix), settings,
-                                 {"service": prefix, "name": name}))
+        by_service.append(split(_group(get("service", prefix), settings,
+                                       {"service": prefix, "name": name}), "service", prefix))
     counters = [c.id for c in settings.counters]
     counters += sorted(int(k) for kind, k in partial
                        if kind == "counter" and int(k) not in counters)
@@ -106,20 +166,23 @@ def finish(partial: Partial, settings: Settings, head: dict[str, Any]) -> dict[s
             name = settings.counter(cid).name.get(lang, str(cid))
         except KeyError:
             name = str(cid)
-        by_counter.append(_group(get("counter", str(cid)), settings,
-                                 {"counter": cid, "name": name}, utilisation=True))
+        by_counter.append(split(_group(get("counter", str(cid)), settings,
+                                       {"counter": cid, "name": name}, utilisation=True),
+                                "counter", str(cid)))
     hours = sorted(int(k) for kind, k in partial if kind == "hour")
-    by_hour = [_group(get("hour", str(h)), settings, {"hour": h}) for h in hours]
+    by_hour = [split(_group(get("hour", str(h)), settings, {"hour": h}), "hour", str(h))
+               for h in hours]
     by_class = []
     for cls, target in zip(CLASSES, (settings.targets.priority, settings.targets.regular),
                            strict=True):
-        by_class.append(_group(get("class", cls), settings,
-                               {"class": cls, "target_wait_min": target.wait_min,
-                                "target_share": target.share}))
+        by_class.append(split(_group(get("class", cls), settings,
+                                     {"class": cls, "target_wait_min": target.wait_min,
+                                      "target_share": target.share}), "class", cls))
     report = dict(head)
-    report["overall"] = _group(get("overall", ""), settings, {})
+    report["overall"] = split(_group(get("overall", ""), settings, {}), "overall", "")
     report["by_service"] = by_service
     report["by_counter"] = by_counter
     report["by_hour"] = by_hour
     report["by_class"] = by_class
+    report["appointments"] = appointments(partial, settings, head)
     return report

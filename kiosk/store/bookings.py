@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from kiosk import clock as clk
+from kiosk.config import Slots
 from kiosk.exceptions import (
     BookingRefused,
     CheckInEarly,
@@ -54,6 +55,18 @@ def _minutes(moment: time) -> int:
     return moment.hour * 60 + moment.minute
 
 
+def slot_bounds(rules: Slots) -> list[tuple[int, int]]:
+    """(start, end) in minutes after local midnight of every slot a day has under these
+    rules (Settings.slots_of): from `open`, `slot_min` apart, each ending by `close`. Pure:
+    the reports count the places a period offered from it."""
+    out = []
+    start, close = _minutes(rules.open), _minutes(rules.close)
+    while start + rules.slot_min <= close:
+        out.append((start, start + rules.slot_min))
+        start += rules.slot_min
+    return out
+
+
 def _day_of(text: str) -> date:
     if not (isinstance(text, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)):
         raise WrongField("date", f'date: a day is written YYYY-MM-DD, got "{str(text)[:40]}"')
@@ -83,16 +96,9 @@ class Bookings(Tickets):
 
     def _slot_times(self, service: str, day: date) -> list[tuple[str, str, datetime]]:
         """(start "HH:MM", end "HH:MM", start as a local time) of every slot of the day."""
-        rules = self.settings.slots_of(service)
-        out = []
-        start, close = _minutes(rules.open), _minutes(rules.close)
-        while start + rules.slot_min <= close:
-            begin = time(start // 60, start % 60)
-            end = start + rules.slot_min
-            out.append((_hhmm(begin), f"{end // 60:02d}:{end % 60:02d}",
-                        datetime.combine(day, begin, self.tz)))
-            start = end
-        return out
+        return [(f"{start // 60:02d}:{start % 60:02d}", f"{end // 60:02d}:{end % 60:02d}",
+                 datetime.combine(day, time(start // 60, start % 60), self.tz))
+                for start, end in slot_bounds(self.settings.slots_of(service))]
 
     def _horizon(self, day: date, now: datetime) -> str | None:
         """Why nothing can be booked on `day` (a BookingRefused reason), or None."""

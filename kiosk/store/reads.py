@@ -66,6 +66,19 @@ class Reads(StoreBase):
                 f" ({', '.join('?' for _ in chunk)})", chunk)]
         return out
 
+    def appointment_slots(self, ids: Iterable[int]) -> dict[int, str]:
+        """The booked slot ("09:30–09:45") of each of these tickets that is an appointment
+        (checked in within its grace; a late check-in is a walk-in and has none)."""
+        wanted = sorted(set(ids))
+        out: dict[int, str] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            out.update((tid, f"{begin}–{end}") for tid, begin, end in self.conn.execute(
+                "SELECT t.id, b.slot_start, b.slot_end FROM tickets t"
+                " JOIN bookings b ON b.id = t.booking_id WHERE t.slot_at IS NOT NULL"
+                f" AND t.id IN ({', '.join('?' for _ in chunk)})", chunk))
+        return out
+
     def ticket_days(self) -> tuple[int, str | None]:
         """(how many tickets the store holds, the newest local day among them)."""
         count, newest = self.conn.execute("SELECT COUNT(*), MAX(day) FROM tickets").fetchone()

@@ -85,6 +85,8 @@ def words(settings: Settings, page: TicketPage, lang: str) -> dict[str, Any]:
         headline = t(lang, f"phone.{page.state}")
     if page.moved and page.state in ("waiting", "called"):
         lines.insert(0, t(lang, "phone.moved", service=_service(settings, page.service, lang)))
+    if page.slot is not None:  # checked in for a booked slot: said like the slip says it
+        lines.insert(0, t(lang, "checkin.appointment", slot=page.slot))
     return {
         "label": page.label,
         "service": t(lang, "ticket.service", service=_service(settings, page.service, lang)),

@@ -139,6 +139,15 @@ class RangeViews(AdminViews):
              for g in rep["by_counter"]])
         self.query_one("#t-hour", SortableTable).set_items(
             [(f"{g['hour']:02d}:00", g) for g in rep["by_hour"]])
+        self.query_one("#t-arrival", SortableTable).set_items(
+            [(w(f"arrival_{g['arrival']}"), g) for g in rep["overall"]["by_arrival"]])
+        booked = rep["appointments"]
+        self.query_one("#appointments-heading", Static).update(
+            w("appointments", target=booked["punctual_target_min"]))
+        self.query_one("#t-booking", SortableTable).set_items(
+            [(w("class_overall"), booked),
+             *((_row_name(g["service"], services.get(g["service"], {}), g["name"]), g)
+               for g in booked["by_service"])])
         for chart_id, cid, series in chart_series(settings, data):
             chart = self.query_one(f"#{chart_id}", Chart)
             chart.show(series)

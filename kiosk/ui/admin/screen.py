@@ -39,7 +39,12 @@ from kiosk.ui.admin.log_view import LogView
 from kiosk.ui.admin.purge import PurgeScreen
 from kiosk.ui.admin.ranges import RangeViews
 from kiosk.ui.admin.survey_view import SurveyView, sw
-from kiosk.ui.admin.tables import COUNTER_COLUMNS, STAT_COLUMNS, SortableTable
+from kiosk.ui.admin.tables import (
+    BOOKING_COLUMNS,
+    COUNTER_COLUMNS,
+    STAT_COLUMNS,
+    SortableTable,
+)
 from kiosk.ui.admin.today import TodayView
 from kiosk.ui.admin.words import (
     VIEWS,
@@ -116,6 +121,12 @@ class AdminScreen(TodayView, RangeViews, LogView, SurveyView):
                 yield SortableTable("counter", COUNTER_COLUMNS, id="t-counter")
                 yield Static(w("by_hour"), classes="heading")
                 yield SortableTable("hour", STAT_COLUMNS, id="t-hour")
+                yield Static(w("by_arrival"), classes="heading")
+                yield SortableTable("arrival", STAT_COLUMNS, id="t-arrival")
+                yield Static(w("appointments",
+                               target=self.kiosk_app.settings.booking.punctual_min),
+                             classes="heading", id="appointments-heading")
+                yield SortableTable("service", BOOKING_COLUMNS, id="t-booking")
             with Grid(id="charts"):
                 for chart, cid in ((HoursChart(id="c-hours"), "hours"),
                                    (WaitChart("priority", id="c-wait-priority"),

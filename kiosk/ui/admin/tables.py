@@ -86,6 +86,24 @@ COUNTER_COLUMNS: tuple[Column, ...] = (
 )
 
 
+BOOKING_COLUMNS: tuple[Column, ...] = (
+    Column("booked", _field("booked")),
+    Column("booking_cancelled", _field("cancelled")),
+    Column("checked_in", _field("checked_in")),
+    Column("late", _field("late")),
+    Column("booking_no_show", _field("no_show")),
+    Column("pending", _field("pending")),
+    Column("offered", _field("offered")),
+    Column("slot_utilisation", _field("slot_utilisation"), "pct"),
+    Column("punctuality_median", _stat("punctuality_min", "median"), "min"),
+    Column("punctuality_p90", _stat("punctuality_min", "p90"), "min"),
+    Column("punctual_share", _field("punctual_share"), "pct"),
+)
+"""The booked slots (the report's `appointments`, overall and per service): what became of
+the bookings, the places taken of those offered, and the punctuality of the appointments
+(called minus the slot's start, minutes) with the share called on time."""
+
+
 def titles(*keys: str) -> list[str]:
     """Column titles in the admin's language, by key (`col_KEY`)."""
     return [w(f"col_{k}") for k in keys]
