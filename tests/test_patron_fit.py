@@ -3,7 +3,9 @@ geometry a served kiosk fits on each display (measured in Chromium by
 tests/test_serve_screens.py, which checks this table) and on an 80 x 24 terminal, every
 step a patron goes through shows every word it should, whole, in both languages; every
 target is at least 44 px; the ticket number is at least a third of the screen's height.
-Snapshots of each step in both orientations, both themes and both languages."""
+The appointment's steps too (issue 26): the code refused, too early, checked in within the
+grace and after it. Snapshots of each step in both orientations, both themes and both
+languages."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from kiosk.ui.patron.priority import PriorityScreen
 from kiosk.ui.patron.ticket import TicketScreen
 from kiosk.ui.patron.widgets import BigNumber, Choice
 
+from .conftest import local
 from .patron_fakes import FakePrinter, Kit
 from .test_patron import GUARD, key, settle
 
@@ -35,7 +38,15 @@ TERMINAL = (80, 24)
 """The smallest terminal the kiosk supports."""
 SIZES = {**{name: (cols, rows) for name, (cols, rows, _px) in GEOMETRIES.items()},
          "80x24": TERMINAL}
-STEPS = ("welcome", "priority", "ticket")
+STEPS = ("welcome", "priority", "ticket", "checkin", "checkin_early", "appointment_ticket",
+         "late_ticket")
+"""A patron's steps: a walk-in ticket; an appointment's code refused (its sentence), too
+early (the sentence and two choices), checked in within the grace and after it."""
+SNAPSHOT_STEPS = ("welcome", "priority", "ticket", "checkin", "checkin_early")
+BOOKED = {"checkin_early": "09:30", "appointment_ticket": "09:15", "late_ticket": "09:15"}
+"""Steps with a booking of service A: its slot (it is 09:00; the grace opens 10 minutes
+before the slot)."""
+CHECKED_IN_AT = {"appointment_ticket": local(9, 10), "late_ticket": local(9, 31)}
 MIN_TARGET_PX = 44
 
 
@@ -44,6 +55,13 @@ async def reach(kit: Kit, pilot: Pilot, step: str, lang: str) -> None:
     kit.mono.advance(GUARD)
     if lang == "en":
         await key(kit, pilot, "9")
+    if step == "checkin" or step in BOOKED:
+        code = kit.store.book("A", "2026-11-27", BOOKED[step])[2] if step in BOOKED else (
+            "123456")  # no booking has it
+        if step in CHECKED_IN_AT:
+            kit.clock.set(CHECKED_IN_AT[step])
+        await key(kit, pilot, "6", *code, "enter")
+        return
     if step in ("priority", "ticket"):
         await key(kit, pilot, "5")  # the service with the longest name and description
         assert isinstance(kit.app.screen, PriorityScreen)
@@ -58,12 +76,23 @@ def expected(kit: Kit, step: str, lang: str) -> list[str]:
     screen = kit.app.screen
     tools = [t(lang, "language.switch"), t(lang, "common.repeat"), t(lang, "common.contrast"),
              t(lang, "common.softer"), t(lang, "common.louder")]
-    service = settings.services[4]
+    service = settings.services[0 if step in BOOKED else 4]
     if step == "welcome":
         return [t(lang, "welcome.greeting", site=settings.site.name), t(lang, "language.name"),
                 t(lang, "welcome.prompt"), t(lang, "welcome.keys_hint"),
                 *(s.name[lang] for s in settings.services),
-                *(s.detail[lang] for s in settings.services if s.detail), *tools]
+                *(s.detail[lang] for s in settings.services if s.detail),
+                t(lang, "checkin.choice"), t(lang, "checkin.choice_detail"), *tools]
+    if step in ("checkin", "checkin_early"):
+        # Here 9, 0 and - type or delete digits: the toolbar shows the words alone.
+        words = [t(lang, "checkin.choice"), t(lang, "common.back"), *tools]
+        if step == "checkin":
+            return [*words, t(lang, "checkin.prompt"), t(lang, "checkin.keys_hint"),
+                    t(lang, "checkin.refused.unknown"), *"1234567890",
+                    t(lang, "checkin.delete"), t(lang, "checkin.confirm")]
+        return [*words, t(lang, "checkin.early_hint"),
+                t(lang, "checkin.refused.early", slot="09:30–09:45", time="09:20"),
+                t(lang, "checkin.walk_in"), service.name[lang], t(lang, "checkin.start_again")]
     if step == "priority":
         return [service.name[lang], t(lang, "priority.question"),
                 t(lang, "kiosk.priority_hint"), t(lang, "priority.no"),
@@ -77,7 +106,9 @@ def expected(kit: Kit, step: str, lang: str) -> list[str]:
                 lang, "ticket.people_ahead", n=issued.people_ahead),
             wait_text(lang, issued.estimated_wait_min, issued.opens_at, settings.site.tz),
             t(lang, "ticket.printed"), t(lang, "ticket.thanks"), t(lang, "kiosk.done_hint"),
-            t(lang, "kiosk.done"), *tools]
+            t(lang, "kiosk.done"), *tools, *{
+                "appointment_ticket": [t(lang, "checkin.appointment", slot="09:15–09:30")],
+                "late_ticket": [t(lang, "checkin.late")]}.get(step, [])]
 
 
 def shown(kit: Kit, widget: Widget) -> str:
@@ -104,8 +135,9 @@ def check_fit(kit: Kit, step: str, lang: str, size: tuple[int, int],
     cols, rows = size
     figures: dict[str, Any] = {}
     for choice in screen.query(Choice):
-        if not choice.display:
-            continue
+        if not all(node.display for node in choice.ancestors_with_self
+                   if isinstance(node, Widget)):
+            continue  # itself or a container hidden (the check-in's pad, too early)
         region = choice.region
         assert region.right <= cols and region.bottom <= rows, (choice.id, region)
         if px is not None:
@@ -113,7 +145,7 @@ def check_fit(kit: Kit, step: str, lang: str, size: tuple[int, int],
             assert min(width_px, height_px) >= MIN_TARGET_PX, (choice.id, width_px, height_px)
             figures["smallest target px"] = min(figures.get("smallest target px", 1e9),
                                                  round(min(width_px, height_px)))
-    if step == "ticket":
+    if step.endswith("ticket"):
         number = screen.query_one("#number", BigNumber)
         lines, scale = number.layout_now
         assert scale, "the number is not drawn in block letters"
@@ -149,7 +181,7 @@ def test_every_word_is_shown_whole_and_the_number_is_a_third_of_the_screen(
     finally:
         kit.close()
     print(f"{geometry} {step} {lang}: {figures}")
-    if step == "ticket" and served:
+    if step.endswith("ticket") and served:
         assert figures["number share"] >= 1 / 3, figures
         # Portrait: the letters over the digits, which draws them twice as large.
         assert figures["number lines"] == (2 if height > width else 1), figures
@@ -157,7 +189,7 @@ def test_every_word_is_shown_whole_and_the_number_is_a_third_of_the_screen(
 
 @pytest.mark.parametrize("lang", ["id", "en"])
 @pytest.mark.parametrize("theme", [themes.CONTRAST, themes.HIGH_CONTRAST])
-@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize("step", SNAPSHOT_STEPS)
 @pytest.mark.parametrize("geometry", ["1920x1080", "1080x1920"])
 def test_snapshot(tmp_path, snap_compare, geometry: str, step: str, theme: str, lang: str):
     kit = Kit(tmp_path, printer=FakePrinter())

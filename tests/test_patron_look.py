@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import pytest
 from rich.color import Color as RichColor
@@ -15,6 +16,7 @@ from textual.pilot import Pilot
 
 from kiosk.ui import themes
 from kiosk.ui.blocks import draw_lines
+from kiosk.ui.patron.checkin import CheckInScreen
 from kiosk.ui.patron.more_time import MoreTimeScreen
 from kiosk.ui.patron.priority import PriorityScreen
 from kiosk.ui.patron.staff_exit import StaffScreen
@@ -136,6 +138,49 @@ async def staff(kit: Kit, pilot: Pilot) -> None:
     await key(kit, pilot, "1", "5", "enter")
 
 
+async def checkin_typed(kit: Kit, pilot: Pilot) -> None:
+    """Three digits typed, the focus ring on a digit target."""
+    kit.mono.advance(GUARD)
+    await key(kit, pilot, "6", "4", "0", "9", "tab")
+    assert isinstance(kit.app.screen, CheckInScreen)
+
+
+async def checkin_refused(kit: Kit, pilot: Pilot) -> None:
+    kit.mono.advance(GUARD)
+    await key(kit, pilot, "6", *"123456", "enter")  # no booking has it
+
+
+async def checkin_early(kit: Kit, pilot: Pilot) -> None:
+    code = kit.store.book("A", "2026-11-27", "09:30")[2]  # it is 09:00: too early
+    kit.mono.advance(GUARD)
+    await key(kit, pilot, "6", *code, "enter")
+    assert kit.app.screen.query_one("#early").display
+
+
+async def checkin_slowed(kit: Kit, pilot: Pilot) -> None:
+    kit.mono.advance(GUARD)
+    await key(kit, pilot, "6")
+    for _ in range(6):
+        await key(kit, pilot, *"123456", "enter")
+    assert isinstance(kit.app.screen, CheckInScreen) and kit.app.screen.slowed_until
+
+
+async def booked_ticket(kit: Kit, pilot: Pilot, at: datetime) -> None:
+    code = kit.store.book("A", "2026-11-27", "09:15")[2]
+    kit.clock.set(at)
+    kit.mono.advance(GUARD)
+    await key(kit, pilot, "6", *code, "enter")
+    assert isinstance(kit.app.screen, TicketScreen)
+
+
+async def appointment_ticket(kit: Kit, pilot: Pilot) -> None:
+    await booked_ticket(kit, pilot, local(9, 10))
+
+
+async def late_ticket(kit: Kit, pilot: Pilot) -> None:
+    await booked_ticket(kit, pilot, local(9, 31))
+
+
 SCREENS: dict[str, Setup] = {
     "welcome": welcome,
     "welcome_focused_with_trouble": welcome_focused_with_trouble,
@@ -145,6 +190,12 @@ SCREENS: dict[str, Setup] = {
     "ticket_print_failed": ticket_print_failed,
     "more_time": more_time,
     "staff": staff,
+    "checkin_typed": checkin_typed,
+    "checkin_refused": checkin_refused,
+    "checkin_early": checkin_early,
+    "checkin_slowed": checkin_slowed,
+    "appointment_ticket": appointment_ticket,
+    "late_ticket": late_ticket,
 }
 
 
@@ -194,7 +245,8 @@ def test_targets_are_big_and_main_choices_within_reach(tmp_path, name: str):
         for choice in choices:
             region = choice.region
             assert region.width >= 10 and region.height >= 3, (choice.id, region)
-            if choice.has_class("service", "need", "staff", "action") or choice.id == "more-time":
+            if (choice.has_class("service", "need", "staff", "action", "pad", "early")
+                    or choice.id == "more-time"):
                 assert region.y >= height / 3, (choice.id, region)  # lower two thirds
             assert region.bottom <= height, (choice.id, region)
 
@@ -216,7 +268,8 @@ def test_the_number_is_the_largest_thing_on_the_ticket_screen(tmp_path):
 
 # -- snapshots ---------------------------------------------------------------------------
 
-SNAPSHOTS = ["welcome", "priority_focused", "ticket", "ticket_print_failed", "more_time"]
+SNAPSHOTS = ["welcome", "priority_focused", "ticket", "ticket_print_failed", "more_time",
+             "checkin_typed", "checkin_slowed", "appointment_ticket"]
 
 
 @pytest.mark.parametrize("theme", [themes.CONTRAST, themes.HIGH_CONTRAST])

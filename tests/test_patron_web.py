@@ -106,3 +106,36 @@ def test_a_touch_on_the_corner_of_a_choices_frame_chooses_it(tmp_path: Path):
             rows = wait_for(lambda: list(store.db.query("SELECT * FROM tickets")), 20,
                             "the ticket in the store")
     assert [(r["label"], r["need"]) for r in rows] == [("C001", None)]
+
+
+def test_a_check_in_by_keys_alone_in_headless_chromium(tmp_path: Path):
+    """Issue 26: a booked patron at a served kiosk, with the keypad only: 6 ("I have an
+    appointment"), the six digits, Enter; the appointment's ticket is in the store file."""
+    require_tool("chromium")
+    config = write_config(tmp_path, replace={'output = "speaker"': 'output = "none"'})
+    settings = cfg.load(config)
+    now = "2026-11-27T09:10:00+07:00"  # within the grace of the 09:15 slot
+    with Store(settings, clock=ManualClock(local(9, 10))) as store:
+        booking, _token, code = store.book("A", "2026-11-27", "09:15")
+    env = {"KIOSK_NOW": now, "KIOSK_CONFIG": str(config), "CI": ""}
+
+    with WebScreen("patron", env=env, args=["--kiosk", "lobby"], cwd=tmp_path) as web:
+        time.sleep(2 * GUARD_S)  # the welcome screen is up and its guard has passed
+        web.press("6")
+        time.sleep(1.5)  # past the repeat guard: a code may begin with 6 too
+        for digit in code:
+            web.press(digit)
+            time.sleep(0.2)
+        web.press("Enter")
+        with Store(settings) as store:
+            try:
+                rows = wait_for(lambda: list(store.db.query("SELECT * FROM tickets")), 20,
+                                "the appointment's ticket in the store")
+            except AssertionError:
+                web.screenshot(tmp_path / "failed.png")
+                raise
+            checked = store.bookings("2026-11-27")[0]
+    [row] = rows
+    assert (row["label"], row["kiosk"], row["booking_id"]) == ("A001", "lobby", booking.id)
+    assert row["slot_at"] == "2026-11-27T02:15:00.000Z"  # an appointment, by its slot
+    assert (checked.state, checked.ticket_id) == ("checked_in", row["id"])

@@ -2,7 +2,9 @@
 
 Flow (design §6): welcome (services 1..8) -> "Do you need priority service?" (1 = no, 2.. =
 each need) -> the ticket (number in block letters, service, people ahead, estimated wait,
-print state) -> back to welcome after `ticket_screen_s` or a touch.
+print state) -> back to welcome after `ticket_screen_s` or a touch. Where bookings are taken
+(design §14), the welcome screen's next key after the services is "I have an appointment":
+the booking's six-digit code, then its ticket (checkin.py).
 
 Keypad map: `1`-`8` choose, `9` the other language, `0` repeats the spoken prompt, `*` high
 contrast, `+`/`-` volume, Backspace/Delete/`.` back, Tab/arrows move the focus ring, Enter
@@ -23,7 +25,8 @@ what exists after start is frozen out of its walks, and the rest is collected be
 patrons (benchmarks/patron_bench.py; each workaround is in kiosk/ui/latency.py).
 
 Rooms: `app.py` (the App), `base.py` (keys, the shared screen behaviour), one module per
-screen (`welcome.py`, `priority.py`, `ticket.py`, `more_time.py`, `staff_exit.py`),
+screen (`welcome.py`, `priority.py`, `checkin.py`, `ticket.py`, `more_time.py`,
+`staff_exit.py`),
 `devices.py` (the voice and the printer it talks to), `widgets.py`, `patron.tcss`.
 """
 

@@ -17,10 +17,17 @@ from textual.screen import Screen
 from kiosk import clock as clk
 from kiosk import views
 from kiosk.config import Service, Settings
-from kiosk.exceptions import IssueRefused, KioskError, StoreFault
+from kiosk.exceptions import (
+    CheckInEarly,
+    CheckInRefused,
+    CheckInSlowed,
+    IssueRefused,
+    KioskError,
+    StoreFault,
+)
 from kiosk.host import notify
 from kiosk.host.notify import Notifier
-from kiosk.i18n import other_language, t
+from kiosk.i18n import other_language, refusal_text, t
 from kiosk.ui import themes
 from kiosk.ui.blocks import bitmap
 from kiosk.ui.latency import GcHold, freeze_startup, thaw, tidy_memory
@@ -36,6 +43,7 @@ from kiosk.ui.patron.base import (
     Press,
     Spoken,
 )
+from kiosk.ui.patron.checkin import CheckInScreen
 from kiosk.ui.patron.devices import default_printer, default_voice
 from kiosk.ui.patron.more_time import MoreTimeScreen
 from kiosk.ui.patron.priority import PriorityScreen
@@ -49,6 +57,7 @@ log = logging.getLogger("kiosk.patron")
 `self.log` reaches only a connected devtools console, so nothing would be kept."""
 
 if TYPE_CHECKING:
+    from kiosk.rows import Issued
     from kiosk.store import Store
 
 T = TypeVar("T")
@@ -343,10 +352,12 @@ class PatronApp(App[None], inherit_bindings=False):
         new = set(trouble.messages(self.settings, self.lang)) - set(
             self.trouble.messages(self.settings, self.lang))
         self.trouble = trouble
-        screen = self.screen
-        if isinstance(screen, WelcomeScreen):
-            screen.show_trouble()
-            if speak and new:
+        # The welcome screen shows it even under another (a check-in told "closed" goes
+        # back to a welcome screen that says so).
+        welcome = next((s for s in self.screen_stack if isinstance(s, WelcomeScreen)), None)
+        if welcome is not None:
+            welcome.show_trouble()
+            if speak and new and self.screen is welcome:
                 self.say(sorted(new))
 
     # speech ----------------------------------------------------------------------------
@@ -425,6 +436,8 @@ class PatronApp(App[None], inherit_bindings=False):
                 screen.show_trouble()
             if isinstance(screen, TicketScreen):
                 screen.show_print_state()
+            if isinstance(screen, CheckInScreen):
+                screen.show_state()
             self.speak(screen)
 
     def toggle_contrast(self) -> None:
@@ -459,6 +472,25 @@ class PatronApp(App[None], inherit_bindings=False):
     def ask_more_time(self) -> None:
         self.push_screen(MoreTimeScreen())
 
+    def walk_in(self, service: Service | None) -> None:
+        """A walk-in ticket for `service` (a choice on the welcome screen, or an early
+        booked patron's "take a walk-in ticket now"): what stands in the way said, else
+        the priority question, or the ticket at once where the site has no needs. The
+        question takes the place of a check-in screen, so its back key leads to the
+        welcome screen. No service (the booking could not be read again): the welcome."""
+        if service is None:
+            self.run_worker(self._back_to_welcome(), group="reset", exclusive=True)
+        elif self.trouble.issuing is not None:
+            self.say(self.trouble.messages(self.settings, self.lang))
+        elif service.prefix in self.trouble.sold_out:
+            self.say([t(self.lang, "trouble.quota")])
+        elif not self.settings.needs:
+            self.issue(service, None)
+        elif isinstance(self.screen, CheckInScreen):
+            self.switch_screen(PriorityScreen(service))
+        else:
+            self.push_screen(PriorityScreen(service))
+
     def issue(self, service: Service, need: str | None) -> None:
         self._gc.hold()
         self.run_worker(self._issue(service, need), group="issue")
@@ -492,14 +524,83 @@ class PatronApp(App[None], inherit_bindings=False):
             log.error(f"issue failed: {exc}")
             await self._back_to_welcome()
             return
+        await self._show_ticket(issued, service)
+
+    async def _show_ticket(self, issued: Issued, service: Service) -> None:
+        """The ticket screen filled in, in place of the question or the code that led to it
+        (so Done and the timeout find the welcome screen under it)."""
         screen = self.ticket_screen
         screen.show(issued, service, "none" if self.printer is None else "printing")
-        if isinstance(self.screen, PriorityScreen):
+        if isinstance(self.screen, PriorityScreen | CheckInScreen):
             await self.switch_screen(screen)
         else:
             await self.push_screen(screen)
         # It speaks, prints (TicketScreen.after_drawn) and lets the collector run again
         # once this frame is drawn (_screen_drawn).
+
+    def check_in(self, screen: CheckInScreen, code: str) -> None:
+        """A booking's code typed in full: its ticket, or the screen told why not."""
+        self._gc.hold()
+        self.run_worker(self._check_in(screen, code), group="issue")
+
+    async def _check_in(self, screen: CheckInScreen, code: str) -> None:
+        try:
+            issued = await self.in_store(self.store.check_in, code, kiosk=self.kiosk_id,
+                                         lang=self.lang)
+        except CheckInRefused as exc:
+            self._gc.release()
+            if isinstance(exc, CheckInSlowed):
+                screen.slowed(exc.wait_s)
+            elif isinstance(exc, CheckInEarly):
+                service = await self._booked_service(code)
+                screen.too_early(_refusal_words(exc), service)
+            else:
+                screen.refused(_refusal_words(exc))
+            return
+        except IssueRefused as exc:
+            # Closed, the clock, or (a late code: a walk-in) the last ticket or the quota:
+            # the welcome screen's sentence for it, said here where the patron is.
+            self._gc.release()
+            await self.refresh_trouble(speak=False)
+            screen.refused(self._issue_refusal_words(exc))
+            return
+        except StoreFault as exc:
+            self._gc.release()
+            log.error(f"check-in failed: {exc}")
+            self._store_fault_until = self.monotonic() + STORE_REST_S
+            self._store_fault_kind = exc.kind
+            await self.refresh_trouble(speak=True)
+            await self._back_to_welcome()
+            return
+        except BaseException as exc:
+            self._gc.release()
+            if not isinstance(exc, KioskError):
+                raise
+            log.error(f"check-in failed: {exc}")
+            await self._back_to_welcome()
+            return
+        await self._show_ticket(issued, self.settings.service(issued.ticket.service))
+
+    async def _booked_service(self, code: str) -> Service | None:
+        """The service of today's booking with this code (an early patron may take a
+        walk-in ticket for it; CheckInEarly names only the times)."""
+        try:
+            bookings = await self.in_store(self.store.bookings)
+        except KioskError as exc:
+            log.error(f"bookings not read: {exc}")
+            return None
+        for booking in bookings:
+            if booking.code == code and booking.state == "booked":
+                try:
+                    return self.settings.service(booking.service)
+                except KeyError:
+                    return None
+        return None
+
+    def _issue_refusal_words(self, exc: IssueRefused) -> Callable[[str], str]:
+        """An issue refusal as the welcome screen says it, in a language chosen later."""
+        trouble = views.Trouble(issuing=exc.reason, day=self.trouble.day)
+        return lambda lang: trouble.messages(self.settings, lang)[0]
 
     def print_ticket(self, screen: TicketScreen) -> None:
         if self.printer is None or screen.issued is None:
@@ -563,6 +664,11 @@ class PatronApp(App[None], inherit_bindings=False):
         await self.in_store(self.store.log, "kiosk_stopped", actor=person.name,
                             detail={"kiosk": self.kiosk_id})
         self.exit()
+
+
+def _refusal_words(exc: CheckInRefused) -> Callable[[str], str]:
+    """A refused code's sentence in whichever language the screen shows when it is drawn."""
+    return lambda lang: refusal_text(lang, exc)
 
 
 def _open_store(settings: Settings) -> Store:

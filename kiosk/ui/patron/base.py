@@ -89,7 +89,10 @@ class KioskScreen(Screen[None]):
 
     TOOLBAR: ClassVar[tuple[str, ...]] = ("lang", "repeat", "contrast", "softer", "louder")
     DIGITS_ONLY: ClassVar[bool] = False
-    """True where 0 and 9 are plain digits too (the staff PIN)."""
+    """True where 0 and 9 are plain digits too (the staff PIN, a check-in code)."""
+    KEYMAP: ClassVar[dict[str, str]] = {}
+    """This screen's own meanings of some keys, over KEYS (the check-in's `-` deletes a
+    digit); a meaning the shared handler does not know goes to `key_other`."""
 
     def _toolbar_items(self) -> dict[str, tuple[str, str]]:
         """Toolbar name -> (its key, its words in the language on screen)."""
@@ -147,7 +150,7 @@ class KioskScreen(Screen[None]):
     # input ------------------------------------------------------------------------------
 
     def on_key(self, event: events.Key) -> None:
-        meaning = KEYS.get(event.key)
+        meaning = self.KEYMAP.get(event.key, KEYS.get(event.key))
         if event.key in ("tab", "shift+tab"):
             self.app.touched()
             self.app.after_focus_move()
@@ -183,8 +186,10 @@ class KioskScreen(Screen[None]):
             self.choose(meaning)
         elif meaning == "back":
             self.key_back()
-        else:
+        elif meaning.isdigit():
             self.key_digit(int(meaning))
+        else:
+            self.key_other(meaning)
 
     def on_choice_chosen(self, message: Choice.Chosen) -> None:
         message.stop()
@@ -223,6 +228,10 @@ class KioskScreen(Screen[None]):
         pass
 
     def key_enter(self) -> None:
+        self.help()
+
+    def key_other(self, meaning: str) -> None:
+        """A meaning from this screen's KEYMAP that the shared handler does not act on."""
         self.help()
 
     def move_focus(self, direction: str) -> None:

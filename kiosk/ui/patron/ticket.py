@@ -1,5 +1,5 @@
-"""The ticket screen: the number in block letters, the service, people ahead, the wait,
-the print state."""
+"""The ticket screen: the number in block letters, the service, a booking's time, people
+ahead, the wait, the print state."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from kiosk.config import Service
 from kiosk.i18n import t, wait_text
 from kiosk.ui.latency import find
 from kiosk.ui.patron.base import TICKET_DISMISS_S, KioskScreen, Spoken
+from kiosk.ui.patron.checkin import ICON
 from kiosk.ui.patron.widgets import Banner, BigNumber, Choice
 
 if TYPE_CHECKING:  # the kiosk imports its rows after the first frame
@@ -51,6 +52,7 @@ class TicketScreen(KioskScreen):
             "number-text": self.label,
             "service": "" if service is None else f"{service.icon}  " + t(
                 lang, "ticket.service", service=service.name[lang]),
+            "booking": "" if not self._booking() else f"{ICON}  " + self._booking(),
             "ahead": "" if self.issued is None else "👥  " + self._ahead(),
             "wait": "" if self.issued is None else "⏳  " + self._wait(),
             "thanks": t(lang, "ticket.thanks"),
@@ -66,7 +68,7 @@ class TicketScreen(KioskScreen):
                 yield BigNumber(self.label, id="number")
                 yield Static(texts["number-text"], id="number-text", markup=False)
             with Vertical(id="details"):
-                for key in ("service", "ahead", "wait"):
+                for key in ("service", "booking", "ahead", "wait"):
                     yield Static(texts[key], id=key, markup=False)
                 yield Banner(id="print-state")
                 yield Static(texts["thanks"], id="thanks", markup=False)
@@ -79,6 +81,7 @@ class TicketScreen(KioskScreen):
 
     def on_mount(self) -> None:
         self.show_print_state()
+        find(self, "#booking", Static).display = bool(self._booking())
 
     def on_resize(self, event: events.Resize) -> None:
         # Wide and low (a landscape display's 110 x 28): the number beside the details,
@@ -96,6 +99,7 @@ class TicketScreen(KioskScreen):
         lang = self.app.lang
         for key, text in self._texts().items():
             find(self, f"#{key}", Static).update(text)
+        find(self, "#booking", Static).display = bool(self._booking())
         find(self, "#number", BigNumber).show(self.label)
         find(self, "#print-again", Choice).set_text(
             t(lang, "ticket.print_again"), spoken=t(lang, "ticket.print_again"))
@@ -109,6 +113,18 @@ class TicketScreen(KioskScreen):
         if self.print_pending:
             self.print_pending = False
             self.app.print_ticket(self)
+
+    def _booking(self) -> str:
+        """A checked-in booking's line: its booked time, or (checked in after the grace)
+        that this is a walk-in ticket now, said plainly. Empty for a walk-in."""
+        issued = self.issued
+        if issued is None:
+            return ""
+        if issued.appointment and issued.slot:
+            return t(self.app.lang, "checkin.appointment", slot=issued.slot)
+        if issued.late:
+            return t(self.app.lang, "checkin.late")
+        return ""
 
     def _ahead(self) -> str:
         n = self.issued.people_ahead
@@ -158,10 +174,11 @@ class TicketScreen(KioskScreen):
         """The number first, what to know, and the number once more (said twice: a patron
         who missed it the first time hears it at the end)."""
         lang = self.app.lang
+        booking = [self._booking()] if self._booking() else []
         if self.printing == "failed":
             return [t(lang, "ticket.print_failed_spoken", label=self._label_words()),
-                    self._ahead(), self._wait()]
-        parts: list[Spoken] = [self._spoken_number(), self._ahead(), self._wait()]
+                    *booking, self._ahead(), self._wait()]
+        parts: list[Spoken] = [self._spoken_number(), *booking, self._ahead(), self._wait()]
         if self.printing == "printed":
             parts.append(t(lang, "ticket.printed"))
         parts.append(t(lang, "ticket.spoken_again", label=self._label_words()))
