@@ -28,7 +28,7 @@ the site's priority target; the estimate's error for walk-ins, counting the book
 to come (`upcoming`) and, on the line below, leaving them out.
 
     .venv/bin/python benchmarks/estimate_bench.py [--days 6] [--loads 0.5,0.7,0.85,0.95]
-        [--booked-days 20] [--seed 1] [--leads 0,30,60,90] [--per-slot 2] [--booked-only]
+        [--booked-days 20] [--seed 1] [--leads 0,30,60,75,90] [--per-slot 1] [--booked-only]
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ class BookingPlan:
     share: float = 0.30
     """Share of the day's patrons who booked."""
     slot_min: int = 15
-    per_slot: int = 2
+    per_slot: int = cfg.BookingSettings().per_slot
     """Bookings per service per slot (the booking store's defaults)."""
     early_min: float = 10.0
     late_min: float = 15.0
@@ -435,8 +435,8 @@ def _med(values: list[float]) -> float:
 
 FIRST = 1e7
 """A lead no day reaches: every appointment before every walk-in (the floor)."""
-DEFAULT_LEAD_MIN = 60.0
-"""The lead the targets are judged at: what the README recommends for [booking] lead_min."""
+DEFAULT_LEAD_MIN = float(cfg.BookingSettings().lead_min)
+"""The lead the targets are judged at: the shipped [booking] lead_min."""
 
 
 def booked_days(settings: cfg.Settings, load: float, days: int, seed: int,
@@ -558,7 +558,7 @@ def main() -> None:
     parser.add_argument("--booked-days", type=int, default=20,
                         help="days per policy in the booked-day comparison")
     parser.add_argument("--seed", type=int, default=1, help="seeds the booked days")
-    parser.add_argument("--leads", default="0,30,60,90",
+    parser.add_argument("--leads", default="0,30,60,75,90",
                         help="appointment leads to compare, minutes")
     parser.add_argument("--booked-load", type=float, default=0.85)
     parser.add_argument("--per-slot", type=int, default=BookingPlan.per_slot,

@@ -37,6 +37,11 @@ def local(hour: int, minute: int = 0, day: int = 27, month: int = 11, year: int 
     return datetime(year, month, day, hour, minute, tzinfo=JAKARTA)
 
 
+TWO_PLACES = {"per_slot = 1 ": "per_slot = 2 "}
+"""The booking tests' slots take two bookings each (the shipped config: one), so a slot's
+last place is a place of its own."""
+
+
 def write_config(tmp_path: Path, extra: str = "", replace: dict[str, str] | None = None) -> Path:
     """A copy of the shipped config with the store and folders inside tmp_path."""
     text = cfg.embedded_text()

@@ -33,7 +33,7 @@ from kiosk.i18n import refusal_text, t
 from kiosk.store import Store
 from kiosk.store.tokens import digest
 
-from .conftest import JAKARTA, local, write_config
+from .conftest import JAKARTA, TWO_PLACES, local, write_config
 
 TODAY, TOMORROW = "2026-11-27", "2026-11-28"
 CLOSED = """
@@ -46,9 +46,16 @@ date = 2026-12-25
 """
 
 
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    """The shipped config with two places a slot (conftest.TWO_PLACES)."""
+    return write_config(tmp_path, replace=TWO_PLACES)
+
+
 def store_with(tmp_path: Path, clock: ManualClock, extra: str = "",
                replace: dict[str, str] | None = None) -> Store:
-    return Store(cfg.load(write_config(tmp_path, extra, replace)), clock=clock)
+    return Store(cfg.load(write_config(tmp_path, extra, {**TWO_PLACES, **(replace or {})})),
+                 clock=clock)
 
 
 def kinds(store: Store) -> list[str]:
@@ -231,7 +238,7 @@ def _book_in_process(config: str, go: str, results: mp.Queue) -> None:
 
 
 def test_the_last_place_is_taken_once_by_concurrent_processes(tmp_path: Path):
-    config = str(write_config(tmp_path, replace={"per_slot = 2": "per_slot = 3"}))
+    config = str(write_config(tmp_path, replace={"per_slot = 1 ": "per_slot = 3 "}))
     Store(cfg.load(config)).close()
     spawn = mp.get_context("spawn")
     results = spawn.Queue()
@@ -349,7 +356,7 @@ def test_an_appointment_takes_its_place_by_its_slot(tmp_path: Path, clock: Manua
     """The plain slot-start rule (lead_min = 0): a walk-in who came before the slot's
     start goes first; one who came after it (even before the appointment checked in,
     within the grace) goes after; a need's head start counts from the slot too."""
-    with store_with(tmp_path, clock, replace={"lead_min = 60": "lead_min = 0"}) as store:
+    with store_with(tmp_path, clock, replace={"lead_min = 75": "lead_min = 0"}) as store:
         who = _appointment_day(store, clock)
         store.counter(1, "open")
         calls = [store.call_next(1).label for _ in range(5)]  # type: ignore[union-attr]

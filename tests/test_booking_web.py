@@ -20,6 +20,7 @@ import pytest
 
 from kiosk.i18n import slot_words, t
 
+from .conftest import TWO_PLACES
 from .serve_support import Served
 
 PUBLIC = "http://antrean.lobby.test:8000"
@@ -38,7 +39,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     closed, and a rate limit these tests stay under."""
     served = Served(tmp_path_factory.mktemp("booking"), CLOSED, replace={
         'public_url = ""': f'public_url = "{PUBLIC}"',
-        "rate_per_minute = 120": "rate_per_minute = 100000"})
+        "rate_per_minute = 120": "rate_per_minute = 100000", **TWO_PLACES})
     served.kiosk("counter", "open", "--counter", "1")
     served.start()
     try:

@@ -595,7 +595,7 @@ def test_bookings_and_appointments_arrive_without_code_token_or_need(tmp_path, c
     done = sync(config, centre)
     assert done.returncode == 0, done.stderr
     rows = at_centre(centre, "SELECT slot_start, state, priority, need, ticket_id FROM bookings"
-                             " WHERE site = 'north' ORDER BY slot_start")
+                             " WHERE site = 'north' AND day = %s ORDER BY slot_start", day)
     assert rows == [("09:30", "checked_in", True, None, appointment.id),
                     ("09:45", "cancelled", False, None, None),
                     ("10:00", "booked", False, None, None)]

@@ -39,7 +39,7 @@ from kiosk.store import Store
 from kiosk.views import ticket_pages
 from kiosk.web.phone import words
 
-from .conftest import local, write_config
+from .conftest import TWO_PLACES, local, write_config
 
 D1, D2, D3 = "2026-11-26", "2026-11-27", "2026-11-28"
 COUNTS = reports.COUNT_FIELDS
@@ -120,7 +120,7 @@ def play(store: Store, clock: ManualClock) -> dict[str, str]:
 
 @pytest.fixture
 def booked(tmp_path: Path) -> tuple[Store, ManualClock, dict[str, str]]:
-    settings = cfg.load(write_config(tmp_path))
+    settings = cfg.load(write_config(tmp_path, replace=TWO_PLACES))
     clock = ManualClock(local(7, 0, day=26))
     with Store(settings, clock=clock) as store:
         tokens = play(store, clock)
@@ -207,7 +207,8 @@ def test_without_bookings_every_field_is_as_before_and_the_new_ones_are_zero(
     assert {k: booked[k] for k in ("booked", "cancelled", "checked_in", "late", "no_show",
                                    "pending", "punctual")} == dict.fromkeys(
         ("booked", "cancelled", "checked_in", "late", "no_show", "pending", "punctual"), 0)
-    assert booked["offered"] == 120 and booked["slot_utilisation"] == 0.0  # A and C: 60 each
+    # the shipped config: A and C, 30 slots of one place each
+    assert booked["offered"] == 60 and booked["slot_utilisation"] == 0.0
     assert booked["punctuality_min"] == {"n": 0, "mean": None, "median": None, "p90": None,
                                          "max": None}
     assert booked["punctual_share"] is None
@@ -221,7 +222,7 @@ def test_without_bookings_every_field_is_as_before_and_the_new_ones_are_zero(
                                                               "counter", "hour", "class"}
     from kiosk.cli.reports import table
 
-    assert table(rep).splitlines()[-1] == "appointments: none booked (120 places offered)"
+    assert table(rep).splitlines()[-1] == "appointments: none booked (60 places offered)"
 
 
 # -- the bookings and the punctuality -------------------------------------------------------------
@@ -258,7 +259,7 @@ def test_the_places_offered_follow_each_services_slots_and_the_closed_days(tmp_p
     extra = '[[closed]]\ndate = "2026-11-28"\n'
     override = "[booking.overrides.C]\nslot_min = 30\nper_slot = 1\nopen = \"10:00\"\n"
     settings = cfg.load(write_config(tmp_path, extra, replace={
-        "# [booking.overrides.C]": override}))
+        "# [booking.overrides.C]": override, **TWO_PLACES}))
     assert offered_places(settings, "A", date(2026, 11, 27)) == 60  # 30 slots x 2
     assert offered_places(settings, "C", date(2026, 11, 27)) == 11  # 10:00-15:30 by 30 x 1
     assert offered_places(settings, "A", date(2026, 11, 28)) == 0  # closed
@@ -268,7 +269,8 @@ def test_the_places_offered_follow_each_services_slots_and_the_closed_days(tmp_p
         assert [s["offered"] for s in b["by_service"]] == [120, 22]
         only_a = reports.report(store, settings, date_from=D2, date_to=D2, service="A")
         assert only_a["appointments"]["offered"] == 60
-    assert fingerprint(settings) != fingerprint(cfg.load(write_config(tmp_path)))
+    plain = cfg.load(write_config(tmp_path, replace=TWO_PLACES))
+    assert fingerprint(settings) != fingerprint(plain)
 
 
 def test_a_booking_is_pending_on_its_day_and_a_no_show_once_it_is_over(booked):
@@ -285,7 +287,7 @@ def test_a_booking_is_pending_on_its_day_and_a_no_show_once_it_is_over(booked):
 
 def test_the_punctual_target_is_the_configs(tmp_path: Path):
     settings = cfg.load(write_config(tmp_path, replace={
-        "punctual_min = 10": "punctual_min = 5"}))
+        "punctual_min = 10": "punctual_min = 5", **TWO_PLACES}))
     clock = ManualClock(local(7, 0, day=26))
     with Store(settings, clock=clock) as store:
         play(store, clock)
@@ -513,14 +515,14 @@ def test_the_admins_statistics_show_the_split_and_the_bookings(tmp_path: Path):
 
     template = tmp_path / "template"
     template.mkdir()
-    settings = cfg.load(write_config(template))
+    settings = cfg.load(write_config(template, replace=TWO_PLACES))
     clock = ManualClock(local(7, 0, day=26))
     with Store(settings, clock=clock) as store:
         play(store, clock)
         store.staff_add(ADMIN, "admin", ADMIN_PIN)
         want = reports.report(store, settings, date_from=D1, date_to=D1)
     (tmp_path / "site").mkdir()
-    kit = Kit(tmp_path / "site", Path(settings.store.path), poll_s=0.05)
+    kit = Kit(tmp_path / "site", Path(settings.store.path), replace=TWO_PLACES, poll_s=0.05)
 
     async def main() -> None:
         async with kit.app.run_test(size=SIZE) as pilot:
@@ -567,7 +569,7 @@ def test_the_admin_words_for_appointments_are_in_both_languages():
 def test_demo_days_with_bookings_are_deterministic_and_reported(tmp_path: Path):
     from kiosk import demo
 
-    settings = cfg.load(write_config(tmp_path))
+    settings = cfg.load(write_config(tmp_path, replace=TWO_PLACES))
     plan = demo.Plan(booked=0.3)
     seen = []
     for run in ("one", "two"):
