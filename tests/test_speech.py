@@ -66,6 +66,9 @@ def test_spoken_label(label: str, lang: str, numbers: str, spoken: str):
     ("Kontras tinggi ✔", "id", "Kontras tinggi"),
     ("Suara +", "id", "Suara +"),
     ("A dua belas", "id", "A dua belas"),  # a single letter stays as it is
+    ("Janji temu pukul 09:30–09:45", "id", "Janji temu pukul 09:30 sampai 09:45"),
+    ("Appointment 09:30–09:45", "en", "Appointment 09:30 to 09:45"),
+    ("tickets are issued 08:00 - 15:30", "en", "tickets are issued 08:00 to 15:30"),
 ])
 def test_what_is_shown_is_said_for_the_ear(shown: str, lang: str, heard: str):
     """Issue 21, point 8: espeak-ng read "&" as "tanda dan", "PPID" as one syllable "pid",

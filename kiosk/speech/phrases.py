@@ -76,14 +76,19 @@ def said_label(settings: Settings, label: str, lang: str) -> str:
 
 _ACRONYM = re.compile(r"\b[A-Z]{2,5}\b")
 _SLASH = re.compile(r"\s*/\s*")
+_TIME_SPAN = re.compile(r"\b(\d{1,2}[:.]\d{2})\s*[–—-]\s*(\d{1,2}[:.]\d{2})\b")
+"""09:30–09:45: espeak-ng drops the dash and says "nine thirty nine forty-five"."""
 
 
 def for_the_ear(text: str, lang: str) -> str:
     """Shown words as a listener should hear them: "&" as "dan"/"and", an abbreviation
-    letter by letter ("PPID" -> "P P I D", not one syllable "pid"), "a / b" as "a, b", and
+    letter by letter ("PPID" -> "P P I D", not one syllable "pid"), "a / b" as "a, b", a
+    span of times as "09:30 sampai 09:45" / "09:30 to 09:45", and
     no symbols (espeak-ng read "✔" as "heavy check mark"). Every kiosk prompt and call goes
     through here on its way to the engine."""
     text = text.replace("&", f" {t(lang, 'speech.and')} ")
+    text = _TIME_SPAN.sub(lambda m: f"{m.group(1)} {t(lang, 'speech.until')} {m.group(2)}",
+                          text)
     text = _ACRONYM.sub(lambda m: spoken_letters(m.group(0), lang), text)
     text = _SLASH.sub(", ", text)
     text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("S")
