@@ -193,19 +193,21 @@ def test_a_wrong_field_is_named(store: Store, day, start, need, lang, field):
 
 def test_staff_cancel_by_code_and_a_code_on_two_days(store: Store, clock: ManualClock):
     booking, _, code = store.book("A", TOMORROW, "10:00")
-    assert store.cancel_booking(code, actor="cli").state == "cancelled"
-    with pytest.raises(BookingRefused, match="already cancelled"):
+    with pytest.raises(WrongField):  # a code is a check-in key, not a way to cancel
         store.cancel_booking(code)
+    assert store.cancel_booking(code, staff=True, actor="cli").state == "cancelled"
+    with pytest.raises(BookingRefused, match="already cancelled"):
+        store.cancel_booking(code, staff=True)
     with pytest.raises(UsageError, match="no booking has the code"):
-        store.cancel_booking("000000" if code != "000000" else "000001")
+        store.cancel_booking("000000" if code != "000000" else "000001", staff=True)
     # The file takes the same code on another day (codes are unique per day): a staff
     # cancel then asks which day.
     other, _, other_code = store.book("A", TODAY, "10:00")
     store.conn.execute("UPDATE bookings SET code = ? WHERE id = ?", (other_code, booking.id))
     store.conn.execute("UPDATE bookings SET state = 'booked' WHERE id = ?", (booking.id,))
     with pytest.raises(UsageError, match="several days"):
-        store.cancel_booking(other_code)
-    assert store.cancel_booking(other_code, day=TODAY).id == other.id
+        store.cancel_booking(other_code, staff=True)
+    assert store.cancel_booking(other_code, staff=True, day=TODAY).id == other.id
     with pytest.raises(sqlite3.IntegrityError):  # one live code per day, by the file itself
         store.conn.execute("UPDATE bookings SET code = ?, day = ?, state = 'booked'"
                            " WHERE id = ?", (other_code, TOMORROW, other.id))

@@ -114,6 +114,9 @@ def test_the_api_books_and_answers_each_refusal_with_its_status(site: Served):
         "code": answer["code"], "service": "A", "date": "2026-11-27", "slot_start": "13:00",
         "slot_end": "13:15", "state": "booked", "label": None}
     one_error(site.get("/api/v1/bookings/" + "q" * 22), 404)
+    # its check-in code is no key to it: six digits are guessed far sooner than a token
+    one_error(delete(site, f"/api/v1/bookings/{answer['code']}"), 422)
+    assert site.get(f"/api/v1/bookings/{token}").json()["state"] == "booked"
     gone = delete(site, f"/api/v1/bookings/{token}")
     assert gone.status_code == 200 and gone.json()["state"] == "cancelled"
     assert "already cancelled" in one_error(delete(site, f"/api/v1/bookings/{token}"), 409)

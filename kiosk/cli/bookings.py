@@ -46,7 +46,8 @@ def cmd_bookings(args: argparse.Namespace) -> int:
             return 0
         if not args.code:
             raise UsageError("kiosk bookings cancel needs the booking's CODE")
-        booking = store.cancel_booking(args.code, day=args.date, actor=actor_of(args))
+        booking = store.cancel_booking(args.code, staff=True, day=args.date,
+                                       actor=actor_of(args))
         emit(args, booking_json(booking, None),
              f"{booking.code}: cancelled ({booking.service}, {booking.day}"
              f" {booking.slot})")

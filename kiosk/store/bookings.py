@@ -267,17 +267,19 @@ class Bookings(Tickets):
             " JOIN bookings b ON b.id = t.booking_id WHERE t.id = ?", (ticket.id,)).fetchone()
         return None if row is None else (row[0] is not None, f"{row[1]}–{row[2]}")
 
-    def cancel_booking(self, token_or_code: str, *, day: str | None = None,
-                       actor: str | None = None) -> Booking:
-        """Cancel a booking by its token (its holder, actor "patron") or by its code (staff:
-        the code of a booking of today or later; `day` when the code is used on several
-        days). BookingRefused: already cancelled, checked in, or its day has passed."""
+    def cancel_booking(self, token_or_code: str, *, staff: bool = False,
+                       day: str | None = None, actor: str | None = None) -> Booking:
+        """Cancel a booking by its token (its holder, actor "patron") or, with `staff`, by
+        its code (the code of a booking of today or later; `day` when the code is used on
+        several days). A code is only a check-in key: a public page or the API never
+        cancels by one (six digits are guessed far sooner than a token). BookingRefused:
+        already cancelled, checked in, or its day has passed."""
         key = token_or_code.strip()
         with self.transaction():
             if tokens.well_formed(key):
                 booking = self.booking_by_token(key)
                 actor = actor or "patron"
-            elif CODE.fullmatch(key):
+            elif staff and CODE.fullmatch(key):
                 booking = self._by_code(key, day)
             else:
                 raise WrongField("code", f'"{key[:40]}" is neither a six-digit code nor a'
