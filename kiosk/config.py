@@ -976,6 +976,12 @@ def _warnings(settings: Settings) -> tuple[str, ...]:
             f' them with their words (letter_words = "alike") or choose prefixes such as'
             f" {', '.join(others)}"
         )
+    if settings.booking.services and len(settings.services) >= 8:
+        out.append(
+            f"{settings.source}: booking.services: with {len(settings.services)} services no"
+            " digit is left for the kiosk's appointment choice (9 is the other language):"
+            " patrons reach it only with the arrows or Tab; offer at most 7 services there"
+        )
     for i, service in enumerate(settings.services):
         if service.prefix not in served:
             out.append(

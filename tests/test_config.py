@@ -206,3 +206,18 @@ def test_prefixes_that_sound_alike_are_warned_about_when_said_without_their_word
     [warning] = [w for w in plain.warnings if "sound alike" in w]
     assert "the prefixes B, C, D, E sound alike" in warning
     assert "such as H, K, M, S" in warning
+
+
+def test_eight_services_with_bookings_are_warned_about(tmp_path):
+    """With eight services no digit is left for the kiosk's appointment choice (9 is the
+    other language): a warning, not an error (the focus ring still reaches it)."""
+    assert not any("appointment choice" in w for w in cfg.load(write_config(tmp_path)).warnings)
+    extra = "".join(f'\n[[services]]\nprefix = "{p}"\nname = {{ id = "Layanan {p}", en ='
+                    f' "Service {p}" }}\n' for p in "FGH")
+    counters = "".join(f'\n[[counters]]\nid = {9 + i}\nname = {{ id = "Loket {p}", en ='
+                       f' "Counter {p}" }}\nservices = ["{p}"]\n' for i, p in enumerate("FGH"))
+    many = cfg.load(write_config(tmp_path, extra + counters))
+    [warning] = [w for w in many.warnings if "appointment choice" in w]
+    assert "with 8 services" in warning and "booking.services" in warning
+    assert not any("appointment choice" in w for w in cfg.load(write_config(
+        tmp_path, extra + counters, {'services = ["A", "C"]': "services = []"})).warnings)
