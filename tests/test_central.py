@@ -128,6 +128,11 @@ def kiosk(config: Path | None, *args: str, env: dict[str, str] | None = None,
                           timeout=300)
 
 
+_BUILT: dict[tuple[str, str, str], Path] = {}
+"""A demo store per (site id, days, seed), made once per test run and copied after: the
+demo is the same for the same seed, and its run was most of each test's time."""
+
+
 def site(tmp_path: Path, site_id: str, *, send_needs: bool = False, days: str = DAYS,
          seed: str = "1") -> Path:
     folder = tmp_path / site_id
@@ -136,8 +141,16 @@ def site(tmp_path: Path, site_id: str, *, send_needs: bool = False, days: str = 
                                            "batch = 20000": "batch = 500",
                                            "send_needs = false":
                                            f"send_needs = {str(send_needs).lower()}"})
-    done = kiosk(config, "demo-data", "--days", days, "--seed", seed)
-    assert done.returncode == 0, done.stderr
+    built = _BUILT.get((site_id, days, seed))
+    if built is None:
+        done = kiosk(config, "demo-data", "--days", days, "--seed", seed)
+        assert done.returncode == 0, done.stderr
+        built = Path(tempfile.mkdtemp(prefix="kiosk-demo-")) / "kiosk.db"
+        shutil.copyfile(folder / "data" / "kiosk.db", built)
+        _BUILT[(site_id, days, seed)] = built
+    else:
+        (folder / "data").mkdir(exist_ok=True)
+        shutil.copyfile(built, folder / "data" / "kiosk.db")
     return config
 
 
