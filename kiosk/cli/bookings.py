@@ -5,11 +5,11 @@ issued at once and printed like `kiosk issue`'s."""
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from typing import Any
 
 from kiosk.cli.common import actor_of, emit, open_store, ticket_json
+from kiosk.cli.tickets import print_slip
 from kiosk.exceptions import CheckInRefused, IssueRefused, KioskError, UsageError
 from kiosk.i18n import wait_text
 from kiosk.rows import Booking
@@ -61,15 +61,7 @@ def cmd_check_in(args: argparse.Namespace) -> int:
                                     actor=getattr(args, "actor", None))
         except (IssueRefused, CheckInRefused) as exc:
             raise KioskError(f"not checked in: {exc}") from None
-        printed: bool | None = None
-        if not args.no_print:
-            from printers.worker import print_issued
-
-            printed = print_issued(store, issued, args.kiosk)
-            if printed is False:  # the ticket stays valid: warn, still exit 0
-                reason = store.print_failure(issued.ticket.id)
-                print(f"kiosk: warning: {issued.ticket.label} is issued but its slip was "
-                      f"not printed: {reason}", file=sys.stderr)
+        printed = None if args.no_print else print_slip(store, issued, args.kiosk)
         payload = ticket_json(
             issued.ticket, people_ahead=issued.people_ahead,
             estimated_wait_min=issued.estimated_wait_min, opens_at=issued.opens_at,

@@ -8,6 +8,7 @@ import getpass
 import json
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from kiosk import views
 from kiosk.cli.common import (
@@ -20,6 +21,10 @@ from kiosk.cli.common import (
 )
 from kiosk.exceptions import IssueRefused, KioskError, UsageError
 from kiosk.i18n import wait_text
+
+if TYPE_CHECKING:
+    from kiosk.rows import Issued
+    from kiosk.store import Store
 
 Handler = Callable[[argparse.Namespace], int]
 Verb = Callable[..., argparse.ArgumentParser]
@@ -78,6 +83,20 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def print_slip(store: Store, issued: Issued, kiosk: str | None) -> bool | None:
+    """Print a new ticket's slip on the kiosk's printer (`kiosk issue`, `kiosk check-in`):
+    False, with one warning line, when it failed (the ticket stays valid, the exit 0);
+    None when the kiosk has no printer."""
+    from printers.worker import print_issued
+
+    printed = print_issued(store, issued, kiosk)
+    if printed is False:
+        reason = store.print_failure(issued.ticket.id)
+        print(f"kiosk: warning: {issued.ticket.label} is issued but its slip was "
+              f"not printed: {reason}", file=sys.stderr)
+    return printed
+
+
 def cmd_issue(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         try:
@@ -87,15 +106,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
             )
         except IssueRefused as exc:
             raise KioskError(f"not issued: {exc}") from None
-        printed: bool | None = None
-        if not args.no_print:
-            from printers.worker import print_issued
-
-            printed = print_issued(store, issued, args.kiosk)
-            if printed is False:  # the ticket stays valid: warn, still exit 0
-                reason = store.print_failure(issued.ticket.id)
-                print(f"kiosk: warning: {issued.ticket.label} is issued but its slip was "
-                      f"not printed: {reason}", file=sys.stderr)
+        printed = None if args.no_print else print_slip(store, issued, args.kiosk)
         payload = ticket_json(
             issued.ticket,
             people_ahead=issued.people_ahead,

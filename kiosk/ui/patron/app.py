@@ -506,25 +506,26 @@ class PatronApp(App[None], inherit_bindings=False):
             await self.refresh_trouble(speak=False)
             await self._back_to_welcome()
             return
-        except StoreFault as exc:
-            # The store cannot take a ticket (disk full, read-only, damaged...): nothing was
-            # made. The welcome screen says so in the patron's words and asks them to see
-            # staff; the kiosk stays up and offers tickets again after STORE_REST_S.
-            self._gc.release()
-            log.error(f"issue failed: {exc}")
+        except BaseException as exc:
+            await self._failed(exc, "issue")
+            return
+        await self._show_ticket(issued, service)
+
+    async def _failed(self, exc: BaseException, what: str) -> None:
+        """A ticket or a check-in that failed for another reason than a refusal: back to
+        the welcome screen. A store that cannot take a ticket (disk full, read-only,
+        damaged...) made nothing: the welcome screen says so in the patron's words and asks
+        them to see staff; the kiosk stays up and offers tickets again after STORE_REST_S.
+        Anything that is not a KioskError is a fault of the program (or a cancel): it rises."""
+        self._gc.release()
+        if not isinstance(exc, KioskError):
+            raise exc
+        log.error(f"{what} failed: {exc}")
+        if isinstance(exc, StoreFault):
             self._store_fault_until = self.monotonic() + STORE_REST_S
             self._store_fault_kind = exc.kind
             await self.refresh_trouble(speak=True)
-            await self._back_to_welcome()
-            return
-        except BaseException as exc:
-            self._gc.release()
-            if not isinstance(exc, KioskError):
-                raise
-            log.error(f"issue failed: {exc}")
-            await self._back_to_welcome()
-            return
-        await self._show_ticket(issued, service)
+        await self._back_to_welcome()
 
     async def _show_ticket(self, issued: Issued, service: Service) -> None:
         """The ticket screen filled in, in place of the question or the code that led to it
@@ -564,20 +565,8 @@ class PatronApp(App[None], inherit_bindings=False):
             await self.refresh_trouble(speak=False)
             screen.refused(self._issue_refusal_words(exc))
             return
-        except StoreFault as exc:
-            self._gc.release()
-            log.error(f"check-in failed: {exc}")
-            self._store_fault_until = self.monotonic() + STORE_REST_S
-            self._store_fault_kind = exc.kind
-            await self.refresh_trouble(speak=True)
-            await self._back_to_welcome()
-            return
         except BaseException as exc:
-            self._gc.release()
-            if not isinstance(exc, KioskError):
-                raise
-            log.error(f"check-in failed: {exc}")
-            await self._back_to_welcome()
+            await self._failed(exc, "check-in")
             return
         await self._show_ticket(issued, self.settings.service(issued.ticket.service))
 
